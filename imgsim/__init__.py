@@ -1,0 +1,43 @@
+"""imgsim: how similar are these images, and why?
+
+>>> import imgsim
+>>> result = imgsim.compare(["a.png", "b.jpg"], size=(256, 256))  # doctest: +SKIP
+>>> result.ssim  # N x N  # doctest: +SKIP
+"""
+
+from imgsim.comparison import (
+    Comparison,
+    ImageError,
+    ImageInfo,
+    ImageSource,
+    Pair,
+    compare,
+    load_image,
+)
+from imgsim.decoding import DecodedImage, ImageReadError, decode, from_array
+from imgsim.metrics import mse, psnr, ssim
+from imgsim.preparation import prepare
+from imgsim.progress import Progress
+from imgsim.settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Comparison",
+    "DecodedImage",
+    "ImageError",
+    "ImageInfo",
+    "ImageReadError",
+    "ImageSource",
+    "Pair",
+    "Progress",
+    "Settings",
+    "compare",
+    "decode",
+    "from_array",
+    "load_image",
+    "mse",
+    "prepare",
+    "psnr",
+    "ssim",
+]

@@ -1,0 +1,240 @@
+"""`compare()`: the one entry point that the CLI and the page call.
+
+decode -> prepare -> all-pairs metrics -> `Comparison`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from imgsim.decoding import (
+    DEFAULT_MAX_PIXELS,
+    DecodedImage,
+    ImageReadError,
+    decode,
+    from_array,
+)
+from imgsim.engine import score_all_pairs
+from imgsim.preparation import prepare
+from imgsim.progress import ProgressCallback, ProgressTracker
+from imgsim.settings import Settings
+
+THUMBNAIL_SIDE = 256
+
+
+@dataclass(frozen=True)
+class ImageError:
+    """An input that could not be used, and why (one line)."""
+
+    name: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.error}"
+
+
+ImageSource = (
+    str
+    | os.PathLike
+    | bytes
+    | np.ndarray
+    | tuple[str, bytes | np.ndarray]
+    | DecodedImage
+    | ImageError
+)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """A compared image: its name, original (upright) size and decoding log."""
+
+    name: str
+    width: int
+    height: int
+    log: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Scores of images ``i < j``, named ``a`` and ``b``."""
+
+    i: int
+    j: int
+    a: str
+    b: str
+    mse: float
+    ssim: float
+    psnr: float
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Result of `compare`.
+
+    Attributes
+    ----------
+    settings : Settings
+        The settings used.
+    images : tuple of ImageInfo
+        The images that were compared, in input order.
+    errors : tuple of ImageError
+        Inputs that could not be used, in input order.
+    mse, ssim, psnr : ndarray of float64, shape (N, N)
+        Scores of every pair; diagonals are 0, 1 and inf.
+    thumbnails : tuple of ndarray of uint8
+        What the metrics compared, shrunk to fit 256 x 256 where larger.
+    """
+
+    settings: Settings
+    images: tuple[ImageInfo, ...]
+    errors: tuple[ImageError, ...]
+    mse: np.ndarray
+    ssim: np.ndarray
+    psnr: np.ndarray
+    thumbnails: tuple[np.ndarray, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [image.name for image in self.images]
+
+    def pairs(self) -> list[Pair]:
+        """Every pair ``i < j`` in input order."""
+        names = self.names
+        return [
+            Pair(
+                i,
+                j,
+                names[i],
+                names[j],
+                float(self.mse[i, j]),
+                float(self.ssim[i, j]),
+                float(self.psnr[i, j]),
+            )
+            for i in range(len(names))
+            for j in range(i + 1, len(names))
+        ]
+
+
+def load_image(source: ImageSource, index: int = 0) -> DecodedImage | ImageError:
+    """Decode one input, returning the reason instead of raising when it fails.
+
+    Parameters
+    ----------
+    source : path, bytes, array, (name, bytes or array), DecodedImage or ImageError
+        Unnamed bytes and arrays are called ``image-<index + 1>``.
+    index : int
+        Position of the input, for default names.
+    """
+    if isinstance(source, (DecodedImage, ImageError)):
+        return source
+    if isinstance(source, tuple):
+        name, content = source
+    elif isinstance(source, (str, os.PathLike)):
+        name, content = Path(source).name, source
+    else:
+        name, content = f"image-{index + 1}", source
+    try:
+        if isinstance(content, np.ndarray):
+            return from_array(content, name, max_pixels=DEFAULT_MAX_PIXELS)
+        return decode(content, name, max_pixels=DEFAULT_MAX_PIXELS)
+    except ImageReadError as error:
+        return ImageError(error.name, error.reason)
+
+
+def compare(
+    inputs: Sequence[ImageSource],
+    settings: Settings | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    **changes: Any,
+) -> Comparison:
+    """Compare every pair of images with MSE, SSIM and PSNR.
+
+    Parameters
+    ----------
+    inputs : sequence
+        Paths, bytes, arrays, ``(name, bytes or array)`` tuples, or results of
+        `load_image`. Inputs that cannot be read are reported in
+        ``Comparison.errors``; the others are still compared.
+    settings : Settings, optional
+        Defaults to ``Settings()``.
+    progress : callable, optional
+        Receives a `Progress` after each step.
+    **changes
+        Setting fields to override, e.g. ``size=(128, 128), grayscale=False``.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    ValueError
+        For invalid settings (such as a size smaller than the SSIM window).
+    """
+    settings = replace(settings or Settings(), **changes)
+    count = len(inputs)
+    tracker = ProgressTracker(count + count * (count - 1) / 2, progress)
+    loaded = [load_image(source, index) for index, source in enumerate(inputs)]
+    names = _unique_names([item.name for item in loaded])
+    images: list[ImageInfo] = []
+    prepared: list[np.ndarray] = []
+    errors: list[ImageError] = []
+    for item, name in zip(loaded, names, strict=True):
+        if isinstance(item, ImageError):
+            errors.append(replace(item, name=name))
+            tracker.advance(1, f"could not read {name}")
+            continue
+        images.append(ImageInfo(name, item.width, item.height, item.log))
+        prepared.append(prepare(item, settings))
+        tracker.advance(1, f"prepared {name}")
+    del loaded
+    # Inputs that failed take their pairs out of the total.
+    tracker.total = count + len(prepared) * (len(prepared) - 1) / 2
+    pair_count = len(prepared) * (len(prepared) - 1) // 2
+    compared = 0
+
+    def on_pair(i: int, j: int) -> None:
+        nonlocal compared
+        compared += 1
+        tracker.advance(1, f"compared {compared} of {pair_count} pairs")
+
+    scores = score_all_pairs(prepared, settings.ssim, on_pair)
+    return Comparison(
+        settings=settings,
+        images=tuple(images),
+        errors=tuple(errors),
+        mse=scores.mse,
+        ssim=scores.ssim,
+        psnr=scores.psnr,
+        thumbnails=tuple(thumbnail(image) for image in prepared),
+    )
+
+
+def thumbnail(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    """Shrink an image to fit ``side`` x ``side`` (never enlarged)."""
+    height, width = image.shape[:2]
+    scale = side / max(height, width)
+    if scale >= 1:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    """Suffix repeated names with " (2)", " (3)", ... so each pair is unambiguous."""
+    repeated = {name for name, total in Counter(names).items() if total > 1}
+    seen: Counter[str] = Counter()
+    unique = []
+    for name in names:
+        seen[name] += 1
+        unique.append(f"{name} ({seen[name]})" if name in repeated and seen[name] > 1 else name)
+    return unique

@@ -1,0 +1,291 @@
+"""The only place where files, bytes and foreign arrays become pixels.
+
+Everything downstream receives a `DecodedImage`: an RGB ``uint8`` array, an
+optional alpha plane, and a short log of what decoding did to the file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# 10000 x 10000, the size the original tutorial resized to. Pillow's own guard
+# (about 89 MP) would warn below this and refuse at twice its value.
+DEFAULT_MAX_PIXELS = 100_000_000
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+FORMATS_TEXT = "PNG, JPEG, WebP, BMP, TIFF or GIF"
+
+_ORIENTATION_TEXT = {
+    2: "mirrored left-right",
+    3: "rotated 180°",
+    4: "mirrored top-bottom",
+    5: "transposed",
+    6: "rotated 90° clockwise",
+    7: "transversed",
+    8: "rotated 90° counter-clockwise",
+}
+
+
+class ImageReadError(ValueError):
+    """An input could not be turned into pixels.
+
+    ``str(error)`` is one line: the file's name, then the reason.
+    """
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+@dataclass(frozen=True, eq=False)
+class DecodedImage:
+    """A decoded image, oriented upright.
+
+    Attributes
+    ----------
+    name : str
+        Display name (a file's base name).
+    rgb : ndarray of uint8, shape (H, W, 3)
+        Colour values; where ``alpha`` is not None these are the stored,
+        un-composited values.
+    alpha : ndarray of uint8, shape (H, W), or None
+        Opacity (255 = opaque); None when the image has no transparency.
+    log : tuple of str
+        What decoding did, in order (orientation, bit depth, colour model...).
+    """
+
+    name: str
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    log: tuple[str, ...] = ()
+
+    @property
+    def width(self) -> int:
+        return self.rgb.shape[1]
+
+    @property
+    def height(self) -> int:
+        return self.rgb.shape[0]
+
+
+def decode(
+    source: bytes | str | os.PathLike[str],
+    name: str | None = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> DecodedImage:
+    """Decode an image file (path or bytes) into upright RGB and alpha.
+
+    Parameters
+    ----------
+    source : bytes or path
+        The encoded file: PNG, JPEG, WebP, BMP, TIFF or GIF (first frame).
+    name : str, optional
+        Name used in messages; defaults to the path's base name, or "image".
+    max_pixels : int
+        Images with more pixels are refused from their header, before their
+        pixels are decoded.
+
+    Returns
+    -------
+    DecodedImage
+
+    Raises
+    ------
+    ImageReadError
+        A `ValueError` naming the file and the reason when it cannot be used.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name = name or "image"
+        data = bytes(source)
+    else:
+        path = Path(source)
+        name = name or path.name
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise ImageReadError(name, f"cannot read the file ({error.strerror})") from error
+    if not data:
+        raise ImageReadError(name, "the file is empty")
+    try:
+        with warnings.catch_warnings():
+            # We enforce our own pixel limit just below; Pillow's is lower.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:
+        raise ImageReadError(name, _too_many_pixels_text(None, max_pixels)) from error
+    except UnidentifiedImageError as error:
+        raise ImageReadError(name, f"not a readable image (expected {FORMATS_TEXT})") from error
+    except Exception as error:
+        raise ImageReadError(name, f"cannot be opened ({_describe(error)})") from error
+    with image:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageReadError(name, _too_many_pixels_text((width, height), max_pixels))
+        try:
+            log = _frame_note(image)
+            image.load()
+            orientation = image.getexif().get(0x0112, 1)
+            if orientation in _ORIENTATION_TEXT:
+                log.append(f"EXIF orientation {orientation}: {_ORIENTATION_TEXT[orientation]}")
+                # Only then: transposing copies the whole image.
+                image = ImageOps.exif_transpose(image)
+            return _from_pil(image, name, log)
+        except ImageReadError:
+            raise
+        except Exception as error:
+            raise ImageReadError(
+                name, f"damaged or truncated image data ({_describe(error)})"
+            ) from error
+
+
+def from_array(
+    array: np.ndarray, name: str = "array", *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> DecodedImage:
+    """Wrap an already-decoded array as a `DecodedImage`.
+
+    Parameters
+    ----------
+    array : ndarray, shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)
+        Gray, RGB or RGBA, in RGB order (convert OpenCV's BGR first).
+        ``uint8`` is used as is; ``uint16`` is scaled to 8 bits; floats are
+        taken as [0, 1] (or [0, 255] when larger); ``bool`` as black/white.
+    name : str
+        Name used in messages and results.
+
+    Raises
+    ------
+    ImageReadError
+        When the shape or value range cannot be read as an image.
+    """
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
+        raise ImageReadError(
+            name,
+            f"array of shape {array.shape} is not an image; expected (H, W), "
+            "(H, W, 3) or (H, W, 4)",
+        )
+    if array.shape[0] * array.shape[1] > max_pixels:
+        size = (array.shape[1], array.shape[0])
+        raise ImageReadError(name, _too_many_pixels_text(size, max_pixels))
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ImageReadError(name, f"array of shape {array.shape} has no pixels")
+    log: list[str] = []
+    pixels = _to_uint8(array, name, log)
+    return _split_channels(pixels, name, log)
+
+
+def is_image_filename(filename: str) -> bool:
+    """Whether a file name has one of the image extensions (any case)."""
+    return filename.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def _from_pil(image: Image.Image, name: str, log: list[str]) -> DecodedImage:
+    mode = image.mode
+    if mode in ("RGB", "RGBA", "L"):
+        pass
+    elif mode == "CMYK":
+        log.append("CMYK converted to RGB")
+        image = image.convert("RGB")
+    elif mode in ("P", "PA"):
+        log.append("palette converted to RGB")
+        transparent = mode == "PA" or image.has_transparency_data
+        image = image.convert("RGBA" if transparent else "RGB")
+    elif mode == "1":
+        log.append("1-bit black and white")
+        image = image.convert("L")
+    elif mode.startswith(("I", "F")):
+        # 16-bit and float data go through numpy so they are scaled, not clipped.
+        return _split_channels(_to_uint8(np.asarray(image), name, log), name, log)
+    else:
+        # LA, La, RGBa, YCbCr, LAB, HSV and other colour models.
+        has_alpha = "A" in image.getbands() or "a" in image.getbands()
+        log.append(f"{mode} converted to RGB")
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    return _split_channels(np.asarray(image), name, log)
+
+
+def _split_channels(pixels: np.ndarray, name: str, log: list[str]) -> DecodedImage:
+    if pixels.ndim == 2:
+        rgb = np.repeat(pixels[:, :, None], 3, axis=2)
+        alpha = None
+    else:
+        rgb = np.ascontiguousarray(pixels[:, :, :3])
+        alpha = pixels[:, :, 3].copy() if pixels.shape[2] == 4 else None
+    if alpha is not None:
+        if alpha.min() == 255:
+            alpha = None
+        else:
+            log.append(f"transparency in {np.mean(alpha < 255):.0%} of pixels")
+    rgb.flags.writeable = False
+    if alpha is not None:
+        alpha.flags.writeable = False
+    return DecodedImage(name=name, rgb=rgb, alpha=alpha, log=tuple(log))
+
+
+def _to_uint8(pixels: np.ndarray, name: str, log: list[str]) -> np.ndarray:
+    kind = pixels.dtype.kind
+    if pixels.dtype == np.uint8:
+        return pixels
+    if kind == "b":
+        log.append("black-and-white values scaled to 8-bit")
+        return pixels.astype(np.uint8) * 255
+    if kind in "iu":
+        low, high = int(pixels.min()), int(pixels.max())
+        if low >= 0 and high <= 255 and pixels.dtype.itemsize > 2:
+            # Pillow's 32-bit "I" mode often carries plain 8-bit values.
+            return pixels.astype(np.uint8)
+        if low >= 0 and high <= 65535:
+            log.append("16-bit scaled to 8-bit")
+            wide = pixels.astype(np.uint32)
+            return ((wide * 255 + 32767) // 65535).astype(np.uint8)
+        raise ImageReadError(
+            name,
+            f"integer values from {low} to {high} do not fit 16 bits; "
+            "expected 0 to 255 or 0 to 65535",
+        )
+    if kind == "f":
+        if not np.isfinite(pixels).all():
+            raise ImageReadError(name, "float image contains NaN or infinite values")
+        low, high = float(pixels.min()), float(pixels.max())
+        if low >= 0.0 and high <= 1.0:
+            log.append("float values in [0, 1] scaled to 8-bit")
+            scaled = pixels.astype(np.float64) * 255.0
+        elif low >= 0.0 and high <= 255.0:
+            log.append("float values in [0, 255] rounded to 8-bit")
+            scaled = pixels.astype(np.float64)
+        else:
+            raise ImageReadError(
+                name,
+                f"float values from {low:g} to {high:g} are outside [0, 1] and "
+                "[0, 255]; rescale them to one of those ranges",
+            )
+        return np.rint(scaled).astype(np.uint8)
+    raise ImageReadError(name, f"pixels of type {pixels.dtype} are not supported")
+
+
+def _frame_note(image: Image.Image) -> list[str]:
+    frames = getattr(image, "n_frames", 1)
+    return [f"first of {frames} frames used"] if frames > 1 else []
+
+
+def _too_many_pixels_text(size: tuple[int, int] | None, max_pixels: int) -> str:
+    found = f"{size[0]} × {size[1]} = {size[0] * size[1]:,} pixels" if size else "too many pixels"
+    return (
+        f"image is too large ({found}; the limit is {max_pixels:,} pixels), refused before decoding"
+    )
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
