@@ -1,0 +1,3 @@
+from imgsim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,186 @@
+"""The CLI contract: JSON schema, formats, folders, exit codes, error lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import imgsim
+from imgsim.cli import build_parser, settings_from_args
+from imgsim.decoding import is_image_filename
+
+from .conftest import encode
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "imgsim", *map(str, args)],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def strict_json(text: str) -> dict:
+    def refuse(token: str) -> None:
+        raise ValueError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, chelsea, coffee, astronaut):
+    folder = tmp_path_factory.mktemp("images")
+    (folder / "b-coffee.jpg").write_bytes(encode(coffee, "JPEG"))
+    (folder / "a-cat.png").write_bytes(encode(chelsea, "PNG"))
+    (folder / "c-astronaut.PNG").write_bytes(encode(astronaut, "PNG"))
+    (folder / "d-copy.png").write_bytes(encode(chelsea, "PNG"))
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "nested").mkdir()
+    (folder / "nested" / "hidden.png").write_bytes(encode(chelsea, "PNG"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bad") / "broken.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    return path
+
+
+def test_json_follows_the_contract(folder):
+    completed = run_cli("compare", folder, "--format", "json", "--size", "64x48")
+    assert completed.returncode == 0, completed.stderr
+    output = strict_json(completed.stdout)
+    assert list(output) == ["settings", "images", "errors", "pairs"]
+    assert output["settings"] == {
+        "width": 64,
+        "height": 48,
+        "grayscale": True,
+        "fit": "stretch",
+        "interp": "linear",
+        "alpha": "white",
+        "ssim": "skimage",
+    }
+    assert output["images"] == [
+        {"name": "a-cat.png", "width": 451, "height": 300},
+        {"name": "b-coffee.jpg", "width": 600, "height": 400},
+        {"name": "c-astronaut.PNG", "width": 512, "height": 512},
+        {"name": "d-copy.png", "width": 451, "height": 300},
+    ]
+    assert output["errors"] == []
+    assert [(pair["a"], pair["b"]) for pair in output["pairs"]][:3] == [
+        ("a-cat.png", "b-coffee.jpg"),
+        ("a-cat.png", "c-astronaut.PNG"),
+        ("a-cat.png", "d-copy.png"),
+    ]
+    assert len(output["pairs"]) == 6
+    for pair in output["pairs"]:
+        assert set(pair) == {"a", "b", "mse", "ssim", "psnr"}
+
+
+def test_json_scores_equal_the_python_api(folder):
+    completed = run_cli("compare", folder, "--format", "json", "--color", "--ssim", "gaussian")
+    output = strict_json(completed.stdout)
+    files = sorted(path for path in folder.iterdir() if is_image_filename(path.name))
+    result = imgsim.compare(files, grayscale=False, ssim="gaussian")
+    for pair, expected in zip(output["pairs"], result.pairs(), strict=True):
+        assert pair["ssim"] == expected.ssim
+        assert pair["mse"] == expected.mse
+
+
+def test_identical_images_have_null_psnr_in_json(folder):
+    completed = run_cli("compare", folder / "a-cat.png", folder / "d-copy.png", "--format", "json")
+    (pair,) = strict_json(completed.stdout)["pairs"]
+    assert pair["ssim"] == 1.0 and pair["mse"] == 0.0 and pair["psnr"] is None
+
+
+def test_folder_skips_non_images_with_a_note_and_does_not_recurse(folder):
+    completed = run_cli("compare", folder, "--format", "csv", "--size", "32")
+    assert completed.returncode == 0
+    assert "skipped 1 file(s) without an image extension: notes.txt" in completed.stderr
+    assert "hidden.png" not in completed.stdout
+
+
+def test_bad_file_among_good_is_one_error_line_and_the_rest_compared(folder, broken):
+    completed = run_cli(
+        "compare",
+        folder / "a-cat.png",
+        broken,
+        folder / "b-coffee.jpg",
+        "--format",
+        "json",
+    )
+    assert completed.returncode == 0
+    output = strict_json(completed.stdout)
+    assert output["errors"] == [{"name": "broken.png", "error": output["errors"][0]["error"]}]
+    assert len(output["pairs"]) == 1
+    lines = completed.stderr.strip().splitlines()
+    assert lines == [f"imgsim: broken.png: {output['errors'][0]['error']}"]
+    assert "Traceback" not in completed.stderr
+
+
+def test_fewer_than_two_readable_images_exit_with_one(folder, broken):
+    completed = run_cli("compare", folder / "a-cat.png", broken, "missing.png")
+    assert completed.returncode == 1
+    assert completed.stdout == ""
+    assert "imgsim: missing.png: cannot read the file" in completed.stderr
+    assert "1 of 3 images could be read" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compare", "x.png", "--size", "big"], "expected WxH"),
+        (["compare", "x.png", "--size", "5x5"], "smaller than the 7x7 SSIM window"),
+        (["compare", "x.png", "--fit", "zoom"], "invalid choice"),
+        (["compare"], "required"),
+        ([], "required"),
+    ],
+)
+def test_usage_errors_exit_with_two(args, message):
+    completed = run_cli(*args)
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_csv_has_one_row_per_pair(folder):
+    completed = run_cli("compare", folder, "--format", "csv", "--size", "32x32")
+    rows = list(csv.DictReader(io.StringIO(completed.stdout)))
+    assert list(rows[0]) == ["a", "b", "ssim", "mse", "psnr"]
+    assert len(rows) == 6
+    identical = next(row for row in rows if row["b"] == "d-copy.png" and row["a"] == "a-cat.png")
+    assert float(identical["ssim"]) == 1.0 and identical["psnr"] == "inf"
+
+
+def test_table_lists_pairs_most_similar_first(folder):
+    completed = run_cli("compare", folder, "--size", "32x32")
+    lines = completed.stdout.splitlines()
+    assert lines[0].startswith("4 images at 32x32, grayscale")
+    assert lines[2].split()[:2] == ["image", "A"]
+    assert lines[3].split()[:3] == ["a-cat.png", "d-copy.png", "1.0000"]
+    assert len(lines) == 3 + 6
+
+
+def test_output_file_receives_the_output(folder, tmp_path):
+    target = tmp_path / "out.json"
+    completed = run_cli("compare", folder, "--format", "json", "-o", target, "--size", "16")
+    assert completed.returncode == 0 and completed.stdout == ""
+    assert len(strict_json(target.read_text())["pairs"]) == 6
+
+
+def test_cli_defaults_are_the_settings_defaults():
+    args = build_parser().parse_args(["compare", "x.png"])
+    assert settings_from_args(args) == imgsim.Settings()
