@@ -1,0 +1,137 @@
+"""Built-in sample sets, made from images that scikit-image installs.
+
+Nothing is downloaded: the photos are files in ``skimage.data``'s folder and
+the "equal MSE" set is generated from its camera image, deterministically.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import skimage.data
+from PIL import Image
+
+EQUAL_MSE = "Equal MSE, different SSIM"
+PHOTOS = "Photos"
+
+PHOTO_FILES = (
+    "chelsea.png",
+    "coffee.png",
+    "astronaut.png",
+    "rocket.jpg",
+    "motorcycle_left.png",
+    "motorcycle_right.png",
+)
+
+# JPEG quality of the compressed copy; its MSE becomes every distortion's target.
+JPEG_QUALITY = 2
+SEED = 2004
+
+
+def sample_names() -> list[str]:
+    return list(SAMPLE_SETS)
+
+
+def load_sample(name: str) -> list[tuple[str, bytes]]:
+    """The files of a sample set as ``(file name, encoded bytes)`` pairs."""
+    if name not in SAMPLE_SETS:
+        raise ValueError(f"unknown sample set {name!r}; choose one of {', '.join(SAMPLE_SETS)}")
+    return list(SAMPLE_SETS[name]())
+
+
+@lru_cache(maxsize=1)
+def photos() -> tuple[tuple[str, bytes], ...]:
+    """A handful of different photos and the motorcycle stereo near-pair."""
+    folder = Path(skimage.data.data_dir)
+    return tuple((name, (folder / name).read_bytes()) for name in PHOTO_FILES)
+
+
+@lru_cache(maxsize=1)
+def equal_mse() -> tuple[tuple[str, bytes], ...]:
+    """Wang et al. (2004), Fig. 2: distortions of one image with equal MSE.
+
+    The camera image is JPEG-compressed at a very low quality; a mean shift,
+    a contrast stretch, impulse noise and a Gaussian blur are each tuned until
+    their MSE against the reference matches the JPEG copy's.
+    """
+    reference = skimage.data.camera()
+    jpeg_bytes = _encode(reference, "JPEG", quality=JPEG_QUALITY)
+    target = _mse(reference, np.asarray(Image.open(io.BytesIO(jpeg_bytes))))
+    rng = np.random.default_rng(SEED)
+    hit = rng.random(reference.shape)
+    salt = rng.random(reference.shape) < 0.5
+    mean = reference.mean()
+    distortions: dict[str, Callable[[float], np.ndarray]] = {
+        "mean-shift.png": lambda shift: _clip(reference + shift),
+        "contrast-stretch.png": lambda gain: _clip(mean + (reference - mean) * gain),
+        "impulse-noise.png": lambda share: np.where(
+            hit < share, np.where(salt, 255, 0), reference
+        ).astype(np.uint8),
+        "blur.png": lambda sigma: cv2.GaussianBlur(reference, (0, 0), sigma),
+    }
+    bounds = {
+        "mean-shift.png": (0.0, 255.0),
+        "contrast-stretch.png": (1.0, 10.0),
+        "impulse-noise.png": (0.0, 1.0),
+        "blur.png": (0.1, 30.0),
+    }
+    files = [("reference.png", _encode(reference, "PNG"))]
+    for name, distort in distortions.items():
+        image = _tune(distort, reference, target, *bounds[name])
+        files.append((name, _encode(image, "PNG")))
+    files.append(("jpeg.jpg", jpeg_bytes))
+    return tuple(files)
+
+
+SAMPLE_SETS: dict[str, Callable[[], tuple[tuple[str, bytes], ...]]] = {
+    EQUAL_MSE: equal_mse,
+    PHOTOS: photos,
+}
+
+
+def _tune(
+    distort: Callable[[float], np.ndarray],
+    reference: np.ndarray,
+    target: float,
+    low: float,
+    high: float,
+) -> np.ndarray:
+    """Bisect a distortion's strength for the MSE closest to ``target``.
+
+    Rounding to integers makes some distortions step (a mean shift moves in
+    whole grey levels), so the closest MSE found is kept; it must be within
+    3 % of the target.
+    """
+    best, best_error = reference, np.inf
+    for _ in range(50):
+        middle = (low + high) / 2
+        image = distort(middle)
+        error = _mse(reference, image)
+        if abs(error - target) < abs(best_error - target):
+            best, best_error = image, error
+        if error < target:
+            low = middle
+        else:
+            high = middle
+    if abs(best_error - target) > 0.03 * target:
+        raise RuntimeError(f"could not tune a distortion to MSE {target:.1f}")
+    return best
+
+
+def _mse(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean((a.astype(np.float64) - b) ** 2))
+
+
+def _clip(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def _encode(image: np.ndarray, format_name: str, **options: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format_name, **options)
+    return buffer.getvalue()
