@@ -1,0 +1,146 @@
+"""The page, driven by Streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import imgsim
+from imgsim import samples
+
+from .conftest import encode
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def heatmap(at: AppTest) -> dict:
+    (chart,) = at.get("plotly_chart")
+    return json.loads(chart.proto.spec)["data"][0]
+
+
+def heatmap_values(at: AppTest) -> np.ndarray:
+    """The heatmap's z matrix, whether Plotly sent it as a list or typed array."""
+    z = heatmap(at)["z"]
+    if isinstance(z, dict):
+        shape = tuple(int(side) for side in z["shape"].split(","))
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
+    return np.array(z, dtype=float)
+
+
+def upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
+    at.sidebar.file_uploader[0].set_value([(name, data, "image/png") for name, data in files])
+    return at.run()
+
+
+@pytest.fixture(scope="module")
+def three_files(chelsea, coffee, astronaut) -> list[tuple[str, bytes]]:
+    return [
+        ("cat.png", encode(chelsea, "PNG")),
+        ("coffee.jpg", encode(coffee, "JPEG")),
+        ("astronaut.webp", encode(astronaut, "WEBP", quality=90)),
+    ]
+
+
+def test_samples_render_without_any_upload(app):
+    assert "Sample: Equal MSE, different SSIM" in app.info[0].value
+    assert len(app.get("image")) == 6
+    assert len(app.dataframe[0].value) == 15
+    assert heatmap_values(app).shape == (6, 6)
+    assert heatmap(app)["x"][0] == "reference.png"
+    assert [metric.label for metric in app.metric] == ["Most similar pair", "Least similar pair"]
+
+
+def test_photos_sample_can_be_chosen(app):
+    app.sidebar.selectbox[0].select("Photos").run()
+    assert not app.exception
+    assert "Sample: Photos" in app.info[0].value
+    assert heatmap(app)["x"] == list(samples.PHOTO_FILES)
+
+
+def test_three_uploads_give_a_three_by_three_heatmap_and_three_pairs(app, three_files):
+    upload(app, three_files)
+    assert not app.exception
+    assert not app.info  # the sample note is gone
+    values = heatmap_values(app)
+    assert values.shape == (3, 3)
+    np.testing.assert_allclose(np.diag(values), 1.0)
+    table = app.dataframe[0].value
+    assert len(table) == 3
+    expected = imgsim.compare(three_files)
+    for row in table.itertuples():
+        i, j = expected.names.index(row[1]), expected.names.index(row[2])
+        assert row.SSIM == pytest.approx(expected.ssim[i, j], abs=1e-12)
+    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    assert captions == ["cat.png · 451×300", "coffee.jpg · 600×400", "astronaut.webp · 512×512"]
+
+
+def test_a_bad_file_is_named_while_the_pairs_still_appear(app, three_files):
+    upload(app, [*three_files[:2], ("broken.png", b"\x89PNG\r\n\x1a\n junk"), three_files[2]])
+    assert not app.exception
+    assert len(app.error) == 1
+    assert "**broken.png**" in app.error[0].value
+    assert "not a readable image" in app.error[0].value
+    assert heatmap_values(app).shape == (3, 3)
+    assert len(app.dataframe[0].value) == 3
+
+
+def test_one_readable_upload_asks_for_more(app, three_files):
+    upload(app, [three_files[0], ("broken.png", b"junk")])
+    assert not app.exception
+    assert "Only 1 of 2 files could be read" in app.warning[0].value
+    assert not app.get("plotly_chart")
+
+
+def test_changing_settings_updates_the_scores(app, three_files):
+    upload(app, three_files)
+    gray = app.dataframe[0].value.set_index(["Image A", "Image B"])["SSIM"]
+    app.sidebar.toggle[0].set_value(False).run()
+    app.sidebar.number_input[0].set_value(128).run()
+    colour = app.dataframe[0].value.set_index(["Image A", "Image B"])["SSIM"]
+    expected = imgsim.compare(three_files, size=(128, 512), grayscale=False)
+    assert not np.allclose(gray.sort_index(), colour.sort_index())
+    assert colour["cat.png", "coffee.jpg"] == pytest.approx(expected.ssim[0, 1], abs=1e-12)
+
+
+def test_switching_the_heatmap_metric_recomputes_nothing(app, monkeypatch):
+    calls = []
+    original = imgsim.compare
+
+    def counting_compare(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(imgsim, "compare", counting_compare)
+    app.button_group[0].set_value("MSE").run()
+    assert heatmap(app)["colorbar"]["title"]["text"] == "MSE"
+    app.button_group[0].set_value("PSNR").run()
+    assert heatmap(app)["text"][0][0] == "∞"
+    assert calls == []
+
+
+def test_settings_that_cannot_work_are_explained(app):
+    app.sidebar.number_input[0].set_value(8).run()
+    ssim_box = next(box for box in app.sidebar.selectbox if box.label == "SSIM convention")
+    ssim_box.select("gaussian").run()
+    assert not app.exception
+    assert "smaller than the 11x11 SSIM window" in app.error[0].value
+
+
+def test_downloads_offer_csv_and_json_in_the_cli_schema(app):
+    labels = [button.label for button in app.get("download_button")]
+    assert labels == ["Download CSV", "Download JSON"]

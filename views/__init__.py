@@ -1,0 +1,1 @@
+"""The page's building blocks: each module draws one part and computes nothing."""
