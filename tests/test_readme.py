@@ -1,0 +1,36 @@
+"""The README stays true: its Python runs, and CI runs its test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def code_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_python_examples_run(capsys):
+    blocks = code_blocks("python")
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    assert "['chelsea.png', 'coffee.png', 'rocket.jpg']" in capsys.readouterr().out
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    commands = [block.strip() for block in code_blocks("bash")]
+    test_command = next(command for command in commands if "pytest" in command)
+    assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_readme_keeps_exactly_two_setup_commands():
+    setup = README.split("## Set up")[1].split("\n## ")[0]
+    commands = [block.strip() for block in re.findall(r"```bash\n(.*?)```", setup, re.DOTALL)]
+    assert commands == [
+        "pip install -r requirements.txt && streamlit run app.py",
+        "pip install -r requirements-dev.txt && python -m pytest",
+    ]
