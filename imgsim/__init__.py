@@ -15,7 +15,7 @@ from imgsim.comparison import (
     load_image,
 )
 from imgsim.decoding import DecodedImage, ImageReadError, decode, from_array
-from imgsim.metrics import mse, psnr, ssim
+from imgsim.metrics import mse, psnr, ssim, ssim_map
 from imgsim.preparation import prepare
 from imgsim.progress import Progress
 from imgsim.settings import Settings
@@ -40,4 +40,5 @@ __all__ = [
     "prepare",
     "psnr",
     "ssim",
+    "ssim_map",
 ]
