@@ -22,7 +22,7 @@ from imgsim.decoding import (
     decode,
     from_array,
 )
-from imgsim.engine import score_all_pairs
+from imgsim.engine import engine_seconds, preparation_seconds, score_all_pairs
 from imgsim.preparation import prepare
 from imgsim.progress import ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
@@ -181,37 +181,44 @@ def compare(
         For invalid settings (such as a size smaller than the SSIM window).
     """
     settings = replace(settings or Settings(), **changes)
-    count = len(inputs)
-    tracker = ProgressTracker(count + count * (count - 1) / 2, progress)
-    loaded = [load_image(source, index) for index, source in enumerate(inputs)]
-    names = _unique_names([item.name for item in loaded])
-    images: list[ImageInfo] = []
+    values = settings.width * settings.height * (1 if settings.grayscale else 3)
+    image_work = preparation_seconds(values)
+    # Work is counted in estimated seconds, so the bar moves evenly in time.
+    tracker = ProgressTracker(
+        len(inputs) * image_work + engine_seconds(len(inputs), values), progress
+    )
+    names: list[str] = []
+    compared: list[tuple[int, ImageInfo]] = []
+    failed: list[tuple[int, ImageError]] = []
     prepared: list[np.ndarray] = []
-    errors: list[ImageError] = []
-    for item, name in zip(loaded, names, strict=True):
+    for index, source in enumerate(inputs):
+        # One image at a time: its decoded pixels are dropped once prepared.
+        item = load_image(source, index)
+        names.append(item.name)
         if isinstance(item, ImageError):
-            errors.append(replace(item, name=name))
-            tracker.advance(1, f"could not read {name}")
+            failed.append((index, item))
+            tracker.advance(image_work, f"could not read {item.name}")
             continue
-        images.append(ImageInfo(name, item.width, item.height, item.log))
+        compared.append((index, ImageInfo(item.name, item.width, item.height, item.log)))
         prepared.append(prepare(item, settings))
-        tracker.advance(1, f"prepared {name}")
-    del loaded
-    # Inputs that failed take their pairs out of the total.
-    tracker.total = count + len(prepared) * (len(prepared) - 1) / 2
+        del item
+        tracker.advance(image_work, f"prepared {names[-1]}")
+    names = _unique_names(names)
+    base = tracker.done
+    work = engine_seconds(len(prepared), values)
+    tracker.total = base + work
     pair_count = len(prepared) * (len(prepared) - 1) // 2
-    compared = 0
 
-    def on_pair(i: int, j: int) -> None:
-        nonlocal compared
-        compared += 1
-        tracker.advance(1, f"compared {compared} of {pair_count} pairs")
+    def on_pairs(fraction: float) -> None:
+        tracker.update(base + fraction * work, f"comparing {pair_count} pairs")
 
-    scores = score_all_pairs(prepared, settings.ssim, on_pair)
+    scores = score_all_pairs(prepared, settings.ssim, on_pairs)
+    if pair_count:
+        tracker.update(tracker.total, f"compared {pair_count} pairs")
     return Comparison(
         settings=settings,
-        images=tuple(images),
-        errors=tuple(errors),
+        images=tuple(replace(info, name=names[index]) for index, info in compared),
+        errors=tuple(replace(error, name=names[index]) for index, error in failed),
         mse=scores.mse,
         ssim=scores.ssim,
         psnr=scores.psnr,

@@ -52,7 +52,10 @@ class ProgressTracker:
         self._start = time.monotonic()
 
     def advance(self, units: float, message: str) -> None:
-        self.done += units
+        self.update(self.done + units, message)
+
+    def update(self, done: float, message: str) -> None:
+        self.done = done
         if self._callback is not None:
             elapsed = time.monotonic() - self._start
             self._callback(Progress(self.done, self.total, message, elapsed))
