@@ -61,8 +61,8 @@ if settings.width * settings.height >= LARGE_WORK_PIXELS:
     st.info(
         f"{len(files)} images at {settings.width}×{settings.height} "
         f"({settings.width * settings.height / 1e6:.0f} MP each): {pairs} pairs, "
-        f"expected to take about {expected}. Larger sizes smooth the images and "
-        "raise SSIM; they rarely change which pairs are most alike."
+        f"expected to take about {expected}. Upsampling smooths images and raises "
+        "SSIM, so compare scores only at one size."
     )
 
 result = compute.compare_files(files, settings)
