@@ -203,7 +203,7 @@ def compare(
         prepared.append(prepare(item, settings))
         del item
         tracker.advance(image_work, f"prepared {names[-1]}")
-    names = _unique_names(names)
+    names = unique_names(names)
     base = tracker.done
     work = engine_seconds(len(prepared), values)
     tracker.total = base + work
@@ -236,7 +236,7 @@ def thumbnail(image: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def _unique_names(names: list[str]) -> list[str]:
+def unique_names(names: list[str]) -> list[str]:
     """Suffix repeated names with " (2)", " (3)", ... so each pair is unambiguous."""
     repeated = {name for name, total in Counter(names).items() if total > 1}
     seen: Counter[str] = Counter()

@@ -18,6 +18,7 @@ from PIL import Image
 
 EQUAL_MSE = "Equal MSE, different SSIM"
 PHOTOS = "Photos"
+SPOT_THE_DIFFERENCE = "Spot the difference"
 
 PHOTO_FILES = (
     "chelsea.png",
@@ -88,9 +89,40 @@ def equal_mse() -> tuple[tuple[str, bytes], ...]:
     return tuple(files)
 
 
+# Boxes (x, y, width, height) of the objects changed in the spot-the-difference
+# copy, in the 512 x 512 astronaut's pixels.
+CHANGED_REGIONS = (
+    (278, 338, 52, 36),  # name tag removed (inpainted)
+    (133, 347, 77, 77),  # mission patch inverted
+    (310, 42, 41, 41),  # a dark red disc added
+    (310, 120, 45, 50),  # stars from the flag pasted on the wall
+)
+
+
+@lru_cache(maxsize=1)
+def spot_the_difference() -> tuple[tuple[str, bytes], ...]:
+    """The astronaut photo and a copy with four objects changed (`CHANGED_REGIONS`)."""
+    original = skimage.data.astronaut()
+    changed = original.copy()
+    tag = np.zeros(original.shape[:2], np.uint8)
+    x, y, width, height = CHANGED_REGIONS[0]
+    tag[y : y + height, x : x + width] = 255
+    changed = cv2.inpaint(changed, tag, 5, cv2.INPAINT_TELEA)
+    patch = np.zeros(original.shape[:2], np.uint8)
+    cv2.circle(patch, (171, 385), 38, 255, -1)
+    changed[patch > 0] = 255 - changed[patch > 0]
+    cv2.circle(changed, (330, 62), 20, (150, 20, 30), -1)
+    changed[120:170, 310:355] = original[45:95, 8:53]
+    return (
+        ("astronaut.png", _encode(original, "PNG")),
+        ("astronaut-changed.png", _encode(changed, "PNG")),
+    )
+
+
 SAMPLE_SETS: dict[str, Callable[[], tuple[tuple[str, bytes], ...]]] = {
     EQUAL_MSE: equal_mse,
     PHOTOS: photos,
+    SPOT_THE_DIFFERENCE: spot_the_difference,
 }
 
 

@@ -1,0 +1,214 @@
+"""Pair inspector: where two images differ, from their SSIM map.
+
+The "image difference with OpenCV" recipe: take the local SSIM map, threshold
+its dissimilarity (Otsu by default), find the outer contours, drop specks
+below a minimum area, and box what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from imgsim.comparison import ImageError, ImageSource, load_image
+from imgsim.engine import psnr_from_mse, ssim_map
+from imgsim.metrics import mse
+from imgsim.preparation import prepare
+from imgsim.settings import Settings
+
+DEFAULT_MIN_AREA = 0.0005  # share of the image; smaller regions are specks
+
+
+@dataclass(frozen=True)
+class Region:
+    """A box around one differing region, in the prepared (resized) image's pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    ssim: float  # mean local SSIM inside the box
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+
+@dataclass(frozen=True, eq=False)
+class PairInspection:
+    """Everything the inspector shows about one pair.
+
+    Attributes
+    ----------
+    a, b : ndarray of uint8, shape (H, W) or (H, W, 3)
+        What the metrics compared.
+    ssim_map : ndarray of float64, shape (H, W)
+        Local SSIM (the mean over channels for colour), scikit-image's
+        ``full=True`` map; its mean without the window's border is ``ssim``.
+    threshold : float
+        The dissimilarity ``(1 - local SSIM) / 2`` above which a pixel differs.
+    changed : ndarray of bool, shape (H, W)
+        Pixels above the threshold.
+    regions : tuple of Region
+        Largest first.
+    changed_fraction : float
+        Share of the image's pixels that differ.
+    """
+
+    names: tuple[str, str]
+    settings: Settings
+    a: np.ndarray
+    b: np.ndarray
+    ssim: float
+    mse: float
+    psnr: float
+    ssim_map: np.ndarray
+    threshold: float
+    changed: np.ndarray
+    regions: tuple[Region, ...]
+    changed_fraction: float
+
+    @property
+    def difference(self) -> np.ndarray:
+        """|a - b| per value, ``uint8``."""
+        return cv2.absdiff(self.a, self.b)
+
+
+def find_regions(
+    local_ssim: np.ndarray, threshold: float | None = None, min_area: float = DEFAULT_MIN_AREA
+) -> tuple[float, np.ndarray, list[Region]]:
+    """Threshold a local SSIM map's dissimilarity and box the regions above it.
+
+    Parameters
+    ----------
+    local_ssim : ndarray of float, shape (H, W)
+    threshold : float in [0, 1], optional
+        Dissimilarity ``(1 - local SSIM) / 2`` above which a pixel differs;
+        None picks it with Otsu's method.
+    min_area : float
+        Regions whose box covers less than this share of the image are dropped.
+
+    Returns
+    -------
+    threshold : float
+    changed : ndarray of bool, shape (H, W)
+    regions : list of Region, largest first
+    """
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [0, 1] (or None for Otsu); got {threshold}")
+    if not 0.0 <= min_area < 1.0:
+        raise ValueError(f"min_area must be a share of the image in [0, 1); got {min_area}")
+    dissimilarity = np.clip((1.0 - local_ssim) / 2.0, 0.0, 1.0)
+    levels = np.rint(dissimilarity * 255).astype(np.uint8)
+    if threshold is None:
+        if levels.max() == levels.min():  # nothing to separate (identical images)
+            threshold = 1.0
+        else:
+            otsu, _ = cv2.threshold(levels, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+            threshold = otsu / 255
+    changed = dissimilarity > threshold
+    contours, _ = cv2.findContours(
+        changed.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
+    smallest = min_area * local_ssim.size
+    regions = []
+    for contour in contours:
+        x, y, width, height = cv2.boundingRect(contour)
+        if width * height < smallest:
+            continue
+        inside = local_ssim[y : y + height, x : x + width]
+        regions.append(Region(x, y, width, height, float(inside.mean())))
+    regions.sort(key=lambda region: region.area, reverse=True)
+    return float(threshold), changed, regions
+
+
+def inspect_pair(
+    a: ImageSource,
+    b: ImageSource,
+    settings: Settings | None = None,
+    *,
+    threshold: float | None = None,
+    min_area: float = DEFAULT_MIN_AREA,
+) -> PairInspection:
+    """Compare one pair and find where it differs.
+
+    Parameters
+    ----------
+    a, b : as the inputs of `compare`
+    settings : Settings, optional
+    threshold, min_area : see `find_regions`
+
+    Raises
+    ------
+    ValueError
+        When an input cannot be read (naming it), or for invalid settings.
+    """
+    settings = settings or Settings()
+    loaded = [load_image(source, index) for index, source in enumerate((a, b))]
+    for item in loaded:
+        if isinstance(item, ImageError):
+            raise ValueError(str(item))
+    first, second = (prepare(item, settings) for item in loaded)
+    local = ssim_map(first, second, settings.ssim)
+    if local.ndim == 3:
+        local = local.mean(axis=2)
+    pad = settings.window // 2
+    score = float(local[pad:-pad, pad:-pad].mean())
+    error = mse(first, second)
+    threshold, changed, regions = find_regions(local, threshold, min_area)
+    return PairInspection(
+        names=(loaded[0].name, loaded[1].name),
+        settings=settings,
+        a=first,
+        b=second,
+        ssim=score,
+        mse=error,
+        psnr=psnr_from_mse(error),
+        ssim_map=local,
+        threshold=threshold,
+        changed=changed,
+        regions=tuple(regions),
+        changed_fraction=float(changed.mean()),
+    )
+
+
+BOX_COLOUR = (230, 40, 40)
+
+
+def draw_boxes(image: np.ndarray, regions: Sequence[Region]) -> np.ndarray:
+    """An RGB copy of ``image`` with each region's box drawn on it."""
+    canvas = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image.copy()
+    thickness = max(1, round(max(canvas.shape[:2]) / 300))
+    for region in regions:
+        corner = (region.x + region.width - 1, region.y + region.height - 1)
+        cv2.rectangle(canvas, (region.x, region.y), corner, BOX_COLOUR, thickness)
+    return canvas
+
+
+def side_by_side(inspection: PairInspection, gap: int = 8) -> np.ndarray:
+    """Both images with their boxes, left and right, on white."""
+    left = draw_boxes(inspection.a, inspection.regions)
+    right = draw_boxes(inspection.b, inspection.regions)
+    spacer = np.full((left.shape[0], gap, 3), 255, np.uint8)
+    return np.hstack([left, spacer, right])
+
+
+def map_image(local_ssim: np.ndarray) -> np.ndarray:
+    """The SSIM map as an RGB picture (viridis: dark dissimilar, bright similar)."""
+    levels = np.rint(np.clip((local_ssim + 1) / 2, 0, 1) * 255).astype(np.uint8)
+    return cv2.cvtColor(cv2.applyColorMap(levels, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
+
+
+def with_settings(inspection: PairInspection, **changes) -> PairInspection:
+    """A copy with other thresholding (recomputes only the regions)."""
+    threshold, changed, regions = find_regions(inspection.ssim_map, **changes)
+    return replace(
+        inspection,
+        threshold=threshold,
+        changed=changed,
+        regions=tuple(regions),
+        changed_fraction=float(changed.mean()),
+    )

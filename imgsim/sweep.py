@@ -1,0 +1,222 @@
+"""Resize sweep: how the scores of every pair change with the target size.
+
+Each size is an ordinary `compare` under the same settings but that size, so
+every value equals what `compare` gives there; images are decoded once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.stats import kendalltau
+
+from imgsim.comparison import Comparison, ImageError, ImageInfo, ImageSource, compare, load_image
+from imgsim.engine import estimate_seconds
+from imgsim.progress import Progress, ProgressCallback, ProgressTracker
+from imgsim.settings import Settings
+
+DEFAULT_SIDES = (32, 64, 128, 256, 512, 1024, 2048)
+MAX_SIDE = 10000
+STABLE_TAU = 0.9  # Kendall's tau from which the pair order counts as the same
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """Sizes from text such as "64, 128, 256" (squares) or "64x48, 128x96".
+
+    Raises
+    ------
+    ValueError
+        Naming the part that is not a size.
+    """
+    sizes = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        pieces = part.lower().split("x")
+        if len(pieces) not in (1, 2) or not all(piece.isdigit() for piece in pieces):
+            raise ValueError(f"{part!r} is not a size; write sizes like 64,128,256 or 64x48")
+        width = int(pieces[0])
+        sizes.append((width, int(pieces[-1])))
+    if not sizes:
+        raise ValueError("no sizes given; write sizes like 64,128,256")
+    return sizes
+
+
+def sweep_sizes(
+    sides: Sequence[int], aspect_of: tuple[int, int] | None = None
+) -> list[tuple[int, int]]:
+    """Target sizes for a sweep: squares, or widths keeping an aspect.
+
+    Parameters
+    ----------
+    sides : sequence of int
+        Square sides, or widths when ``aspect_of`` is given.
+    aspect_of : (width, height), optional
+        Keep this size's aspect: each height is ``round(side * height / width)``.
+    """
+    sizes = []
+    for side in sides:
+        if aspect_of is None:
+            sizes.append((int(side), int(side)))
+        else:
+            width, height = aspect_of
+            sizes.append((int(side), max(1, round(side * height / width))))
+    return sizes
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """Scores of every pair at every size.
+
+    Attributes
+    ----------
+    settings : Settings
+        The base settings (their size is the currently selected one).
+    sizes : tuple of (width, height)
+    images, errors : as in `Comparison`
+    ssim, mse : ndarray of float64, shape (sizes, N, N)
+    """
+
+    settings: Settings
+    sizes: tuple[tuple[int, int], ...]
+    images: tuple[ImageInfo, ...]
+    errors: tuple[ImageError, ...]
+    ssim: np.ndarray
+    mse: np.ndarray
+
+    @property
+    def names(self) -> list[str]:
+        return [image.name for image in self.images]
+
+    def pairs(self) -> list[tuple[int, int]]:
+        count = len(self.images)
+        return [(i, j) for i in range(count) for j in range(i + 1, count)]
+
+    def native_width(self, index: int) -> float:
+        """The target width from which image ``index`` is upsampled in both directions.
+
+        Sizes in a sweep share one aspect (width / height), so one number places
+        an image on the size axis.
+        """
+        width, height = self.sizes[0]
+        image = self.images[index]
+        return max(image.width, image.height * width / height)
+
+    def pair_native_width(self, i: int, j: int) -> float:
+        """The pair's native size: the smaller of its two images' native widths."""
+        return min(self.native_width(i), self.native_width(j))
+
+    def upsampled_from(self, pairs: Sequence[tuple[int, int]] | None = None) -> float:
+        """The width from which every image of these pairs (default: all) is upsampled."""
+        indices = {k for pair in (pairs or self.pairs()) for k in pair}
+        return max(self.native_width(k) for k in indices) if indices else math.inf
+
+    def kendall_tau(self, reference: int = -1) -> list[float | None]:
+        """Kendall's tau between the pair order at each size and at ``reference``.
+
+        None where it is undefined (fewer than two pairs, or all scores tied).
+        """
+        pairs = self.pairs()
+        if len(pairs) < 2:
+            return [None] * len(self.sizes)
+        rows, cols = zip(*pairs, strict=True)
+        anchor = self.ssim[reference][rows, cols]
+        taus = []
+        for index in range(len(self.sizes)):
+            tau = kendalltau(self.ssim[index][rows, cols], anchor).statistic
+            taus.append(None if math.isnan(tau) else float(tau))
+        return taus
+
+    def verdict(self, reference: int) -> str:
+        """One sentence on where the pair order agrees with the reference size's."""
+        taus = self.kendall_tau(reference)
+        label = _size_label(self.sizes[reference])
+        if taus[reference] is None:
+            return "Pair order is undefined: compare at least three images with distinct scores."
+        stable = [tau is not None and tau >= STABLE_TAU for tau in taus]
+        low = high = reference % len(taus)
+        while low > 0 and stable[low - 1]:
+            low -= 1
+        while high < len(taus) - 1 and stable[high + 1]:
+            high += 1
+        span = (
+            f"from {_size_label(self.sizes[low])} to {_size_label(self.sizes[high])}"
+            if low != high
+            else f"only at {label}"
+        )
+        sentence = f"Pair order is stable (Kendall's τ ≥ {STABLE_TAU} against {label}) {span}"
+        outside = [index for index, tau in enumerate(taus) if not stable[index] and tau is not None]
+        if outside:
+            worst = min(outside, key=lambda index: taus[index])
+            sentence += (
+                f"; it changes most at {_size_label(self.sizes[worst])} (τ = {taus[worst]:.2f})"
+            )
+        return sentence + "."
+
+
+def sweep(
+    inputs: Sequence[ImageSource],
+    sizes: Sequence[tuple[int, int]],
+    settings: Settings | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+) -> Sweep:
+    """Compare every pair at each size, under otherwise equal settings.
+
+    Parameters
+    ----------
+    inputs : sequence
+        As for `compare`; decoded once.
+    sizes : sequence of (width, height)
+        Each at least the SSIM window and at most 10000 on a side.
+    settings : Settings, optional
+        Everything but the size; defaults to ``Settings()``.
+    progress : callable, optional
+        Receives a `Progress` as the sizes are compared.
+
+    Raises
+    ------
+    ValueError
+        For an empty list of sizes or a size out of range.
+    """
+    settings = settings or Settings()
+    if not sizes:
+        raise ValueError("sizes must list at least one size, such as 64,128,256")
+    per_size = []
+    for width, height in sizes:
+        if max(width, height) > MAX_SIDE:
+            raise ValueError(
+                f"size {width}x{height} is larger than {MAX_SIDE} on a side; "
+                f"choose sizes up to {MAX_SIDE}"
+            )
+        per_size.append(replace(settings, size=(width, height)))
+    loaded = [load_image(source, index) for index, source in enumerate(inputs)]
+    usable = sum(not isinstance(item, ImageError) for item in loaded)
+    costs = [estimate_seconds(usable, each) for each in per_size]
+    tracker = ProgressTracker(sum(costs), progress)
+    results: list[Comparison] = []
+    for each, cost in zip(per_size, costs, strict=True):
+        base = tracker.done
+        label = _size_label(each.size)
+
+        def report(step: Progress, base: float = base, cost: float = cost, label: str = label):
+            tracker.update(base + step.fraction * cost, f"{label}: {step.message}")
+
+        results.append(compare(loaded, each, progress=report))
+    first = results[0]
+    return Sweep(
+        settings=settings,
+        sizes=tuple(each.size for each in per_size),
+        images=first.images,
+        errors=first.errors,
+        ssim=np.stack([result.ssim for result in results]),
+        mse=np.stack([result.mse for result in results]),
+    )
+
+
+def _size_label(size: tuple[int, int]) -> str:
+    width, height = size
+    return str(width) if width == height else f"{width}×{height}"
