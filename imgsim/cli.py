@@ -1,8 +1,10 @@
-"""Command line: ``python -m imgsim compare [options] PATH...``.
+"""Command line: ``python -m imgsim {compare,sweep,diff} [options] ...``.
 
-A thin shell over `imgsim.compare`: parse options into `Settings`, expand
-folders, print a table, CSV or JSON. Exit status: 0 when at least two images
-were compared, 1 when fewer than two could be read, 2 for a usage error.
+A thin shell over `imgsim.compare`, `imgsim.sweep.sweep` and
+`imgsim.differences.inspect_pair`: parse options into `Settings`, expand
+folders, print a table, CSV or JSON. Exit status: 0 on success (bad files are
+reported, one line each on stderr, and the rest still compared), 1 when too
+few images could be read, 2 for a usage error.
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
+
+from PIL import Image
 
 from imgsim import report
 from imgsim.comparison import compare
 from imgsim.decoding import is_image_filename
+from imgsim.differences import DEFAULT_MIN_AREA, inspect_pair, map_image, side_by_side
 from imgsim.progress import Progress, format_duration
 from imgsim.settings import (
     ALPHA_MODES,
@@ -26,8 +32,18 @@ from imgsim.settings import (
     SSIM_CONVENTIONS,
     Settings,
 )
+from imgsim.sweep import DEFAULT_SIDES, parse_sizes, sweep, sweep_sizes
 
-FORMATTERS = {"table": report.to_table, "csv": report.to_csv, "json": report.to_json}
+COMPARE_FORMATS = {"table": report.to_table, "csv": report.to_csv, "json": report.to_json}
+SWEEP_FORMATS = {
+    "table": report.sweep_to_table,
+    "csv": report.sweep_to_csv,
+    "json": lambda result: report.to_json_text(report.sweep_to_dict(result)),
+}
+DIFF_FORMATS = {
+    "table": report.inspection_to_table,
+    "json": lambda result: report.to_json_text(report.inspection_to_dict(result)),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,26 +53,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from_args(args)
     except ValueError as error:
         parser.error(str(error))
+    return args.run(args, settings, parser)
+
+
+def run_compare(args: argparse.Namespace, settings: Settings, _: argparse.ArgumentParser) -> int:
     files = expand_paths(args.paths, sys.stderr)
-    bar = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
-    result = compare(files, settings, progress=bar)
-    if bar is not None:
-        bar.finish()
+    with terminal_progress() as bar:
+        result = compare(files, settings, progress=bar)
+    if not _enough_images(result, len(files)):
+        return 1
+    _write(args, COMPARE_FORMATS[args.format](result))
+    return 0
+
+
+def run_sweep(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
+    sides = args.sizes or [(side, side) for side in DEFAULT_SIDES]
+    if args.keep_aspect:
+        sizes = sweep_sizes([width for width, _ in sides], aspect_of=settings.size)
+    else:
+        sizes = sides
+    files = expand_paths(args.paths, sys.stderr)
+    try:
+        with terminal_progress() as bar:
+            result = sweep(files, sizes, settings, progress=bar)
+    except ValueError as error:
+        parser.error(str(error))
+    if not _enough_images(result, len(files)):
+        return 1
+    _write(args, SWEEP_FORMATS[args.format](result))
+    return 0
+
+
+def run_diff(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
+    first, second = args.paths
+    try:
+        result = inspect_pair(
+            Path(first), Path(second), settings, threshold=args.threshold, min_area=args.min_area
+        )
+    except ValueError as error:
+        print(f"imgsim: {error}", file=sys.stderr)
+        return 1
+    if args.map:
+        Image.fromarray(map_image(result.ssim_map)).save(args.map)
+    if args.boxes:
+        Image.fromarray(side_by_side(result)).save(args.boxes)
+    _write(args, DIFF_FORMATS[args.format](result))
+    return 0
+
+
+def _enough_images(result, files: int) -> bool:
+    """Report unreadable files; False when fewer than two images remain."""
     for error in result.errors:
         print(f"imgsim: {error}", file=sys.stderr)
-    if len(result.images) < 2:
-        print(
-            f"imgsim: {len(result.images)} of {len(files)} images could be read; "
-            "at least two are needed to compare",
-            file=sys.stderr,
-        )
-        return 1
-    output = FORMATTERS[args.format](result)
+    if len(result.images) >= 2:
+        return True
+    print(
+        f"imgsim: {len(result.images)} of {files} images could be read; "
+        "at least two are needed to compare",
+        file=sys.stderr,
+    )
+    return False
+
+
+def _write(args: argparse.Namespace, output: str) -> None:
     if args.output:
         Path(args.output).write_text(output, encoding="utf-8")
     else:
         sys.stdout.write(output)
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,21 +128,75 @@ def build_parser() -> argparse.ArgumentParser:
         description="How similar are these images? MSE, PSNR and SSIM for every pair.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    compare_parser = commands.add_parser(
+
+    def command(name: str, run: Callable, formats: dict, **texts: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, **texts)
+        sub.set_defaults(run=run)
+        add_settings_options(sub)
+        sub.add_argument(
+            "--format", choices=tuple(formats), default="table", help="output format (table)"
+        )
+        sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+        return sub
+
+    folders = "A folder stands for its images, sorted by name, not recursive."
+    compare_parser = command(
         "compare",
+        run_compare,
+        COMPARE_FORMATS,
         help="compare every pair of images",
-        description="Compare every pair of images (a folder stands for its images, "
-        "sorted by name, not recursive).",
+        description=f"Compare every pair of images. {folders}",
     )
     compare_parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    add_settings_options(compare_parser)
-    compare_parser.add_argument(
-        "--format",
-        choices=tuple(FORMATTERS),
-        default="table",
-        help="output format (table)",
+
+    sweep_parser = command(
+        "sweep",
+        run_sweep,
+        SWEEP_FORMATS,
+        help="compare every pair at several sizes",
+        description=f"Compare every pair at each size of a list. {folders}",
     )
-    compare_parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+    sweep_parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    sweep_parser.add_argument(
+        "--sizes",
+        type=parse_sizes_option,
+        metavar="N,N,...",
+        help="square sides (or WxH sizes), comma-separated "
+        f"(default {','.join(map(str, DEFAULT_SIDES))})",
+    )
+    sweep_parser.add_argument(
+        "--keep-aspect",
+        action="store_true",
+        help="take each N as a width and keep the aspect of --size",
+    )
+
+    diff_parser = command(
+        "diff",
+        run_diff,
+        DIFF_FORMATS,
+        help="show where two images differ",
+        description="Find the regions where two images differ, from their SSIM map.",
+    )
+    diff_parser.add_argument("paths", nargs=2, metavar="PATH", help="the two images")
+    diff_parser.add_argument(
+        "--threshold",
+        type=parse_threshold,
+        default=None,
+        metavar="otsu|T",
+        help="dissimilarity (1 - SSIM) / 2 above which a pixel differs, in [0, 1] "
+        "(default: Otsu's method)",
+    )
+    diff_parser.add_argument(
+        "--min-area",
+        type=float,
+        default=DEFAULT_MIN_AREA,
+        metavar="SHARE",
+        help=f"drop regions smaller than this share of the image ({DEFAULT_MIN_AREA})",
+    )
+    diff_parser.add_argument("--map", metavar="PNG", help="write the SSIM map as a colour PNG")
+    diff_parser.add_argument(
+        "--boxes", metavar="PNG", help="write both images side by side with the boxes"
+    )
     return parser
 
 
@@ -116,6 +233,25 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         alpha=args.alpha,
         ssim=args.ssim,
     )
+
+
+def parse_sizes_option(text: str) -> list[tuple[int, int]]:
+    try:
+        return parse_sizes(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def parse_threshold(text: str) -> float | None:
+    if text.lower() == "otsu":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected otsu or a number in [0, 1], got {text!r}")
+    return value
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -191,3 +327,14 @@ class TerminalProgress:
         if self._drawn:
             self._stream.write("\r" + " " * 100 + "\r")
             self._stream.flush()
+
+
+@contextmanager
+def terminal_progress() -> Iterator[TerminalProgress | None]:
+    """A `TerminalProgress` on stderr when it is a terminal, else no progress."""
+    bar = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
+    try:
+        yield bar
+    finally:
+        if bar is not None:
+            bar.finish()

@@ -1,9 +1,11 @@
-"""A `Comparison` as JSON, CSV or a text table (the CLI's output formats).
+"""Results as JSON, CSV or text tables: the CLI's output formats.
 
-The JSON schema is a contract that scripts rely on:
-``{"settings", "images": [{"name", "width", "height"}], "errors": [{"name",
-"error"}], "pairs": [{"a", "b", "mse", "ssim", "psnr"}]}``, with ``psnr`` null
-where it is infinite (identical images).
+The JSON schemas are contracts that scripts rely on (see the README):
+compare ``{"settings", "images", "errors", "pairs": [{"a", "b", "mse", "ssim",
+"psnr"}]}``, sweep ``{"settings", "images", "errors", "sizes", "pairs": [{"a",
+"b", "ssim": [...], "mse": [...]}], "kendall_tau"}``, diff ``{"settings", "a",
+"b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction"}``.
+Infinite PSNR (identical images) is null; no NaN or Infinity ever appears.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import math
 from typing import Any
 
 from imgsim.comparison import Comparison
+from imgsim.differences import PairInspection
+from imgsim.sweep import Sweep
 
 CSV_COLUMNS = ("a", "b", "ssim", "mse", "psnr")
 
@@ -23,11 +27,8 @@ def to_dict(result: Comparison) -> dict[str, Any]:
     """The JSON contract as plain Python values (no NaN or infinity)."""
     return {
         "settings": result.settings.to_dict(),
-        "images": [
-            {"name": image.name, "width": image.width, "height": image.height}
-            for image in result.images
-        ],
-        "errors": [{"name": error.name, "error": error.error} for error in result.errors],
+        "images": _images(result.images),
+        "errors": _errors(result.errors),
         "pairs": [
             {
                 "a": pair.a,
@@ -42,8 +43,7 @@ def to_dict(result: Comparison) -> dict[str, Any]:
 
 
 def to_json(result: Comparison) -> str:
-    """Strictly valid JSON (``allow_nan=False`` guards the contract)."""
-    return json.dumps(to_dict(result), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    return to_json_text(to_dict(result))
 
 
 def to_csv(result: Comparison) -> str:
@@ -63,22 +63,123 @@ def to_table(result: Comparison) -> str:
         (pair.a, pair.b, f"{pair.ssim:.4f}", f"{pair.mse:.2f}", f"{pair.psnr:.2f}")
         for pair in pairs
     ]
-    widths = [max(len(row[column]) for row in rows) for column in range(5)]
-    lines = [
-        "  ".join(
-            cell.ljust(width) if column < 2 else cell.rjust(width)
-            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
     settings = result.settings
     header = (
         f"{len(result.images)} images at {settings.width}x{settings.height}, "
         f"{'grayscale' if settings.grayscale else 'colour'}, fit {settings.fit}, "
         f"{settings.interp} interpolation, SSIM {settings.ssim}"
     )
-    return "\n".join([header, "", *lines]) + "\n"
+    return "\n".join([header, "", _align(rows, left=2)]) + "\n"
 
 
 def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+def sweep_to_dict(result: Sweep, reference: int = -1) -> dict[str, Any]:
+    """The sweep's JSON contract; ``kendall_tau`` is against ``sizes[reference]``."""
+    return {
+        "settings": result.settings.to_dict(),
+        "images": _images(result.images),
+        "errors": _errors(result.errors),
+        "sizes": [{"width": width, "height": height} for width, height in result.sizes],
+        "pairs": [
+            {
+                "a": result.names[i],
+                "b": result.names[j],
+                "ssim": result.ssim[:, i, j].tolist(),
+                "mse": result.mse[:, i, j].tolist(),
+            }
+            for i, j in result.pairs()
+        ],
+        "kendall_tau": result.kendall_tau(reference),
+    }
+
+
+def sweep_to_csv(result: Sweep) -> str:
+    """One row per pair and size: a, b, width, height, ssim, mse."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("a", "b", "width", "height", "ssim", "mse"))
+    for i, j in result.pairs():
+        for index, (width, height) in enumerate(result.sizes):
+            row = (result.ssim[index, i, j], result.mse[index, i, j])
+            writer.writerow([result.names[i], result.names[j], width, height, *map(repr, row)])
+    return buffer.getvalue()
+
+
+def sweep_to_table(result: Sweep) -> str:
+    """SSIM of each pair (rows) at each size (columns), and the verdict."""
+    labels = [f"{w}" if w == h else f"{w}x{h}" for w, h in result.sizes]
+    rows = [("image A", "image B", *labels)] + [
+        (result.names[i], result.names[j], *(f"{v:.4f}" for v in result.ssim[:, i, j]))
+        for i, j in result.pairs()
+    ]
+    taus = ["" if tau is None else f"{tau:.2f}" for tau in result.kendall_tau()]
+    rows.append(("Kendall's tau", f"vs {labels[-1]}", *taus))
+    return _align(rows, left=2) + "\n" + result.verdict(len(result.sizes) - 1) + "\n"
+
+
+def inspection_to_dict(result: PairInspection) -> dict[str, Any]:
+    """The diff command's JSON: scores, regions (resized pixels), changed share."""
+    return {
+        "settings": result.settings.to_dict(),
+        "a": result.names[0],
+        "b": result.names[1],
+        "ssim": result.ssim,
+        "mse": result.mse,
+        "psnr": finite_or_none(result.psnr),
+        "threshold": result.threshold,
+        "regions": [
+            {
+                "x": region.x,
+                "y": region.y,
+                "width": region.width,
+                "height": region.height,
+                "ssim": region.ssim,
+            }
+            for region in result.regions
+        ],
+        "changed_fraction": result.changed_fraction,
+    }
+
+
+def inspection_to_table(result: PairInspection) -> str:
+    """Scores, then one line per region."""
+    settings = result.settings
+    head = (
+        f"{result.names[0]} vs {result.names[1]} at {settings.width}x{settings.height}: "
+        f"SSIM {result.ssim:.4f}, MSE {result.mse:.2f}, PSNR {result.psnr:.2f} dB; "
+        f"{result.changed_fraction:.1%} of pixels differ "
+        f"(dissimilarity above {result.threshold:.3f})"
+    )
+    rows = [("x", "y", "width", "height", "mean SSIM")] + [
+        (str(r.x), str(r.y), str(r.width), str(r.height), f"{r.ssim:.3f}") for r in result.regions
+    ]
+    found = f"{len(result.regions)} differing region(s)"
+    return "\n".join([head, found, "", _align(rows, left=0)]) + "\n"
+
+
+def to_json_text(document: dict[str, Any]) -> str:
+    """Strictly valid JSON (``allow_nan=False`` guards every contract)."""
+    return json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def _images(images) -> list[dict[str, Any]]:
+    return [{"name": image.name, "width": image.width, "height": image.height} for image in images]
+
+
+def _errors(errors) -> list[dict[str, str]]:
+    return [{"name": error.name, "error": error.error} for error in errors]
+
+
+def _align(rows: list[tuple[str, ...]], left: int) -> str:
+    """Columns padded to width: the first ``left`` to the left, the rest to the right."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if column < left else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    )

@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 import imgsim
+import imgsim.samples
 from imgsim.cli import build_parser, settings_from_args
 from imgsim.decoding import is_image_filename
 
@@ -184,3 +186,111 @@ def test_output_file_receives_the_output(folder, tmp_path):
 def test_cli_defaults_are_the_settings_defaults():
     args = build_parser().parse_args(["compare", "x.png"])
     assert settings_from_args(args) == imgsim.Settings()
+
+
+def test_sweep_json_follows_the_contract_and_equals_compare(folder):
+    completed = run_cli("sweep", folder, "--sizes", "32,64", "--format", "json", "--color")
+    assert completed.returncode == 0, completed.stderr
+    output = strict_json(completed.stdout)
+    assert list(output) == ["settings", "images", "errors", "sizes", "pairs", "kendall_tau"]
+    assert output["sizes"] == [{"width": 32, "height": 32}, {"width": 64, "height": 64}]
+    assert len(output["pairs"]) == 6 and len(output["kendall_tau"]) == 2
+    assert output["kendall_tau"][-1] == 1.0
+    files = sorted(path for path in folder.iterdir() if is_image_filename(path.name))
+    for index, side in enumerate((32, 64)):
+        expected = imgsim.compare(files, size=(side, side), grayscale=False).pairs()
+        for pair, reference in zip(output["pairs"], expected, strict=True):
+            assert (pair["a"], pair["b"]) == (reference.a, reference.b)
+            assert pair["ssim"][index] == reference.ssim
+            assert pair["mse"][index] == reference.mse
+
+
+def test_sweep_keeps_the_aspect_of_size_when_asked(folder):
+    completed = run_cli(
+        "sweep",
+        folder,
+        "--sizes",
+        "40,80",
+        "--keep-aspect",
+        "--size",
+        "400x300",
+        "--format",
+        "json",
+    )
+    sizes = strict_json(completed.stdout)["sizes"]
+    assert sizes == [{"width": 40, "height": 30}, {"width": 80, "height": 60}]
+
+
+def test_sweep_table_ends_with_the_verdict(folder):
+    completed = run_cli("sweep", folder, "--sizes", "16,32")
+    lines = completed.stdout.strip().splitlines()
+    assert lines[0].split() == ["image", "A", "image", "B", "16", "32"]
+    assert lines[-2].startswith("Kendall's tau")
+    assert lines[-1].startswith("Pair order is")
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"), [("64,big", "is not a size"), ("20000", "larger than 10000")]
+)
+def test_sweep_with_bad_sizes_exits_with_two(folder, sizes, message):
+    completed = run_cli("sweep", folder, "--sizes", sizes)
+    assert completed.returncode == 2
+    assert message in completed.stderr and "Traceback" not in completed.stderr
+
+
+@pytest.fixture(scope="module")
+def spot_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("spot")
+    paths = []
+    for name, data in imgsim.samples.load_sample(imgsim.samples.SPOT_THE_DIFFERENCE):
+        (folder / name).write_bytes(data)
+        paths.append(folder / name)
+    return paths
+
+
+def test_diff_json_follows_the_contract_and_writes_pictures(spot_files, tmp_path):
+    map_path, boxes_path = tmp_path / "map.png", tmp_path / "boxes.png"
+    completed = run_cli(
+        "diff", *spot_files, "--format", "json", "--map", map_path, "--boxes", boxes_path
+    )
+    assert completed.returncode == 0, completed.stderr
+    output = strict_json(completed.stdout)
+    assert list(output) == [
+        "settings",
+        "a",
+        "b",
+        "ssim",
+        "mse",
+        "psnr",
+        "threshold",
+        "regions",
+        "changed_fraction",
+    ]
+    assert len(output["regions"]) == 4
+    assert set(output["regions"][0]) == {"x", "y", "width", "height", "ssim"}
+    expected = imgsim.compare(spot_files)
+    assert output["ssim"] == pytest.approx(expected.ssim[0, 1], abs=1e-9)
+    assert output["mse"] == expected.mse[0, 1]
+    assert 0 < output["changed_fraction"] < 0.1
+    assert Image.open(map_path).size == (512, 512)
+    assert Image.open(boxes_path).size == (512 * 2 + 8, 512)
+
+
+def test_diff_coordinates_are_in_the_resized_images_pixels(spot_files):
+    full = strict_json(run_cli("diff", *spot_files, "--format", "json").stdout)
+    half = strict_json(run_cli("diff", *spot_files, "--format", "json", "--size", "256").stdout)
+    first_full = min(full["regions"], key=lambda region: (region["x"], region["y"]))
+    first_half = min(half["regions"], key=lambda region: (region["x"], region["y"]))
+    assert first_half["x"] == pytest.approx(first_full["x"] / 2, abs=3)
+
+
+def test_diff_of_an_unreadable_file_exits_with_one(spot_files, broken):
+    completed = run_cli("diff", spot_files[0], broken)
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("imgsim: broken.png: ")
+    assert "Traceback" not in completed.stderr
+
+
+def test_diff_needs_exactly_two_images(spot_files):
+    completed = run_cli("diff", spot_files[0])
+    assert completed.returncode == 2
