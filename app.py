@@ -8,11 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from imgsim import samples
-from imgsim.engine import estimate_seconds
-from imgsim.progress import format_duration
-from views import compute, results, sidebar
-
-LARGE_WORK_PIXELS = 4_000_000
+from views import compare_view, compute, inspector_view, navigation, sidebar, sweep_view
 
 SAMPLE_NOTES = {
     samples.EQUAL_MSE: (
@@ -28,6 +24,11 @@ SAMPLE_NOTES = {
         "pair as near-identical; SSIM compares pixels in place, so the views' "
         "parallax shift keeps its score low at 512×512. Shrink the size to 64×64, "
         "where the shift is under a pixel, and it becomes the most similar pair."
+    ),
+    samples.SPOT_THE_DIFFERENCE: (
+        "The astronaut photo and a copy with four objects changed: one removed, one "
+        "recoloured, one added and one pasted in. Open the **Pair inspector** to see "
+        "where the SSIM map finds them."
     ),
 }
 
@@ -55,27 +56,10 @@ if len(files) < 2:
     st.warning("Upload at least two images to compare them.")
     st.stop()
 
-if settings.width * settings.height >= LARGE_WORK_PIXELS:
-    pairs = len(files) * (len(files) - 1) // 2
-    expected = format_duration(estimate_seconds(len(files), settings))
-    st.info(
-        f"{len(files)} images at {settings.width}×{settings.height} "
-        f"({settings.width * settings.height / 1e6:.0f} MP each): {pairs} pairs, "
-        f"expected to take about {expected}. Upsampling smooths images and raises "
-        "SSIM, so compare scores only at one size."
-    )
-
-result = compute.compare_files(files, settings)
-results.show_errors(result)
-if len(result.images) < 2:
-    st.warning(
-        f"Only {len(result.images)} of {len(files)} files could be read; "
-        "at least two are needed to compare."
-    )
-    st.stop()
-
-results.show_thumbnails(result)
-results.show_highlights(result)
-results.show_heatmap(result)
-results.show_table(result)
-results.show_downloads(result)
+view = navigation.view_selector()
+if view == navigation.COMPARE:
+    compare_view.show(files, settings)
+elif view == navigation.SWEEP:
+    sweep_view.show(files, settings)
+else:
+    inspector_view.show(files, settings)

@@ -126,9 +126,9 @@ def test_switching_the_heatmap_metric_recomputes_nothing(app, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(imgsim, "compare", counting_compare)
-    app.button_group[0].set_value("MSE").run()
+    app.button_group(key="heatmap_metric").set_value("MSE").run()
     assert heatmap(app)["colorbar"]["title"]["text"] == "MSE"
-    app.button_group[0].set_value("PSNR").run()
+    app.button_group(key="heatmap_metric").set_value("PSNR").run()
     assert heatmap(app)["text"][0][0] == "∞"
     assert calls == []
 
@@ -144,3 +144,65 @@ def test_settings_that_cannot_work_are_explained(app):
 def test_downloads_offer_csv_and_json_in_the_cli_schema(app):
     labels = [button.label for button in app.get("download_button")]
     assert labels == ["Download CSV", "Download JSON"]
+
+
+def test_sweep_view_shows_a_verdict_and_three_charts(app):
+    app.button_group(key="view").set_value("Resize sweep").run()
+    assert not app.exception
+    assert app.success[0].value.startswith("Pair order is stable")
+    assert len(app.get("plotly_chart")) == 3
+    app.text_input[0].set_value("32, 64").run()
+    assert not app.exception
+    lines = [trace for trace in heatmap_traces(app, 0) if trace.get("mode") == "lines+markers"]
+    assert len(lines) == 6  # three most and three least similar of 15 pairs
+    x = lines[0]["x"]
+    widths = (
+        np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]) if isinstance(x, dict) else x
+    )
+    assert list(widths) == [32, 64, 512]  # the current size joins the sweep
+
+
+def heatmap_traces(at: AppTest, index: int) -> list[dict]:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)["data"]
+
+
+def test_sweep_view_explains_bad_sizes(app):
+    app.button_group(key="view").set_value("Resize sweep").run()
+    app.text_input[0].set_value("32, huge").run()
+    assert not app.exception
+    assert "is not a size" in app.error[0].value
+
+
+def test_inspector_finds_the_four_changes_of_the_spot_the_difference_sample(app):
+    app.sidebar.selectbox[0].select("Spot the difference").run()
+    app.button_group(key="view").set_value("Pair inspector").run()
+    assert not app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Differing regions"] == "4"
+    regions = app.dataframe[0].value
+    assert list(regions.columns) == ["x", "y", "width", "height", "mean SSIM"]
+    assert len(regions) == 4
+    # Display controls re-threshold without recomputing the map.
+    otsu = next(toggle for toggle in app.toggle if toggle.label == "Otsu threshold")
+    otsu.set_value(False).run()
+    threshold = next(s for s in app.slider if s.label == "Dissimilarity threshold")
+    threshold.set_value(1.0).run()
+    assert {m.label: m.value for m in app.metric}["Differing regions"] == "0"
+
+
+@pytest.mark.parametrize("mode", ["Swipe", "Onion skin", "Difference"])
+def test_inspector_display_modes_render(app, mode):
+    app.sidebar.selectbox[0].select("Spot the difference").run()
+    app.button_group(key="view").set_value("Pair inspector").run()
+    app.button_group(key="pair_mode").set_value(mode).run()
+    assert not app.exception
+    assert app.get("image")
+
+
+def test_inspector_pairs_can_be_chosen(app):
+    app.button_group(key="view").set_value("Pair inspector").run()
+    app.selectbox(key="inspect_b").select("jpeg.jpg").run()
+    assert not app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    expected = imgsim.compare(samples.load_sample(samples.EQUAL_MSE))
+    assert metrics["SSIM"] == f"{expected.ssim[0, 5]:.4f}"

@@ -65,3 +65,22 @@ def test_uploaded_images_appear_in_the_heatmap(page, chelsea, coffee, astronaut)
     expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "uploaded.png", full_page=True)
+
+
+def choose_sample(page: Page, name: str) -> None:
+    sidebar = page.locator("section[data-testid='stSidebar']")
+    sidebar.locator("[data-testid='stSelectbox'] input").first.click()
+    page.get_by_role("option", name=name).click()
+
+
+def test_clicking_a_heatmap_cell_opens_the_inspector_with_its_boxes(page):
+    choose_sample(page, "Spot the difference")
+    wait_for_heatmap_names(page, ["astronaut.png", "astronaut-changed.png"])
+    # The invisible marker over each cell, row by row: the second is row 0, column 1.
+    page.locator(".js-plotly-plot .scatterlayer .point").nth(1).click(force=True)
+    expect(page.get_by_text("Local SSIM map")).to_be_visible()
+    regions = page.locator("[data-testid='stMetric']", has_text="Differing regions")
+    expect(regions).to_contain_text("4")
+    expect(page.get_by_text("Regions that differ")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "inspector.png", full_page=True)

@@ -1,14 +1,24 @@
-"""Cached calls into the core. The only place the page computes anything."""
+"""Cached calls into the core. The only place the page computes anything.
+
+Each cached call that can take long creates its own progress bar: a cache hit
+then replays it (already emptied) instead of referring to an element outside
+the cached call, which Streamlit cannot replay.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
 import imgsim
 from imgsim import samples
+from imgsim.differences import PairInspection, inspect_pair
 from imgsim.progress import Progress, format_duration
+from imgsim.sweep import Sweep, sweep
 
 Files = tuple[tuple[str, bytes], ...]
+READING_SHARE = 0.1  # of the bar, for decoding the files
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -17,29 +27,51 @@ def decode_file(name: str, data: bytes) -> imgsim.DecodedImage | imgsim.ImageErr
     return imgsim.load_image((name, data))
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def compare_files(files: Files, settings: imgsim.Settings) -> imgsim.Comparison:
-    """Compare files under settings, keyed on their bytes and the settings.
-
-    The progress bar is created here so that a cache hit replays it (already
-    emptied) instead of referring to an element outside the cached call.
-    """
-    bar = st.progress(0.0, text="Reading images…")
-    count = len(files)
+def _read(files: Files, bar) -> list[imgsim.DecodedImage | imgsim.ImageError]:
     decoded = []
     for index, (name, data) in enumerate(files):
-        bar.progress(index / (2 * count + 1), text=f"Reading {name} ({index + 1} of {count})")
+        share = READING_SHARE * index / len(files)
+        bar.progress(share, text=f"Reading {name} ({index + 1} of {len(files)})")
         decoded.append(decode_file(name, data))
+    return decoded
 
+
+def _reporter(bar) -> Callable[[Progress], None]:
     def report(progress: Progress) -> None:
-        fraction = (count + progress.done) / (count + progress.total)
+        fraction = READING_SHARE + (1 - READING_SHARE) * progress.fraction
         left = progress.remaining
         eta = f" · about {format_duration(left)} left" if left and left >= 1 else ""
         bar.progress(min(1.0, fraction), text=f"{progress.message.capitalize()}{eta}")
 
-    result = imgsim.compare(decoded, settings, progress=report)
+    return report
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def compare_files(files: Files, settings: imgsim.Settings) -> imgsim.Comparison:
+    """Compare files under settings, keyed on their bytes and the settings."""
+    bar = st.progress(0.0, text="Reading images…")
+    result = imgsim.compare(_read(files, bar), settings, progress=_reporter(bar))
     bar.empty()
     return result
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sweep_files(
+    files: Files, sizes: tuple[tuple[int, int], ...], settings: imgsim.Settings
+) -> Sweep:
+    """Compare files at each size, keyed on their bytes, the sizes and the settings."""
+    bar = st.progress(0.0, text="Reading images…")
+    result = sweep(_read(files, bar), sizes, settings, progress=_reporter(bar))
+    bar.empty()
+    return result
+
+
+@st.cache_data(max_entries=8, show_spinner="Inspecting the pair…")
+def inspect_files(
+    first: tuple[str, bytes], second: tuple[str, bytes], settings: imgsim.Settings
+) -> PairInspection:
+    """The SSIM map and regions of one pair, keyed on both files and the settings."""
+    return inspect_pair(decode_file(*first), decode_file(*second), settings)
 
 
 @st.cache_data(max_entries=4, show_spinner="Preparing the sample images…")

@@ -11,8 +11,11 @@ import streamlit as st
 
 import imgsim
 from imgsim import report
+from views import navigation
 
 THUMBNAILS_PER_ROW = 6
+HEATMAP_KEY = "heatmap"
+TABLE_KEY = "pair_table"
 
 # Colour scales run dark (different) to bright (similar) for every metric.
 HEATMAP_METRICS = {
@@ -86,15 +89,25 @@ def pair_table(result: imgsim.Comparison) -> pd.DataFrame:
 def show_table(result: imgsim.Comparison) -> None:
     st.subheader("Every pair")
     st.caption(
-        "Sorted by SSIM (click a column to re-sort). SSIM is 1 for identical "
-        "images; MSE is 0 for identical images and unbounded above; PSNR is "
-        "empty where the images are identical (infinite)."
+        "Sorted by SSIM (click a column to re-sort; select a row to inspect the "
+        "pair). SSIM is 1 for identical images; MSE is 0 for identical images and "
+        "unbounded above; PSNR is empty where the images are identical (infinite)."
     )
     table = pair_table(result)
+
+    def row_chosen() -> None:
+        rows = st.session_state[TABLE_KEY].selection.rows
+        if rows:
+            chosen = table.iloc[rows[0]]
+            navigation.open_inspector(chosen["Image A"], chosen["Image B"])
+
     st.dataframe(
         table,
         hide_index=True,
         height=min(600, 35 * (len(table) + 1) + 3),
+        key=TABLE_KEY,
+        on_select=row_chosen,
+        selection_mode="single-row",
         column_config={
             "SSIM": st.column_config.ProgressColumn(
                 "SSIM", format="%.4f", min_value=0.0, max_value=1.0
@@ -128,8 +141,20 @@ def heatmap_figure(result: imgsim.Comparison, metric: str) -> go.Figure:
             zmin=zmin,
             zmax=zmax,
             colorbar={"title": {"text": metric}},
-            hovertemplate=f"%{{y}}<br>%{{x}}<br>{metric} %{{z:{style['hover']}}}<extra></extra>",
+            hoverinfo="skip",
         )
+    )
+    # Plotly cannot select heatmap cells, so an invisible marker over each cell
+    # takes the hover and the click (Streamlit reports it as a selected point).
+    cells = [(row, column) for row in range(len(names)) for column in range(len(names))]
+    figure.add_scatter(
+        x=[names[column] for _, column in cells],
+        y=[names[row] for row, _ in cells],
+        customdata=[text[row][column] for row, column in cells],
+        mode="markers",
+        marker={"symbol": "square", "size": 44, "opacity": 0},
+        showlegend=False,
+        hovertemplate=f"%{{y}}<br>%{{x}}<br>{metric} %{{customdata}}<extra></extra>",
     )
     figure.update_layout(
         height=max(420, 60 * len(names) + 160),
@@ -148,9 +173,21 @@ def show_heatmap(result: imgsim.Comparison) -> None:
         default="SSIM",
         required=True,
         key="heatmap_metric",
-        help="Bright cells are similar pairs for every metric (MSE is shown reversed).",
+        help="Bright cells are similar pairs for every metric (MSE is shown reversed). "
+        "Click a cell to inspect that pair.",
     )
-    st.plotly_chart(heatmap_figure(result, metric or "SSIM"), key="heatmap")
+
+    def cell_clicked() -> None:
+        points = st.session_state[HEATMAP_KEY].selection.points
+        if points:
+            navigation.open_inspector(points[0]["y"], points[0]["x"])
+
+    st.plotly_chart(
+        heatmap_figure(result, metric or "SSIM"),
+        key=HEATMAP_KEY,
+        on_select=cell_clicked,
+        selection_mode="points",
+    )
 
 
 def show_downloads(result: imgsim.Comparison) -> None:

@@ -1,0 +1,209 @@
+"""The Pair inspector view: where two images differ, and by how much."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import imgsim
+from imgsim.comparison import unique_names
+from imgsim.differences import DEFAULT_MIN_AREA, PairInspection, draw_boxes, with_settings
+from views import compute, navigation
+
+MAX_INSPECTED_SIDE = 2048  # the map and images are shown and cached; keep them small
+MAP_DISPLAY_SIDE = 512
+MODES = ("Side by side", "Swipe", "Onion skin", "Difference")
+SPREAD_FRACTION = 0.15  # above this share of differing pixels, the change is global
+
+
+def readable_files(files: compute.Files) -> dict[str, tuple[str, bytes]]:
+    """Files that decode, by the names the comparison gives them."""
+    names = unique_names([name for name, _ in files])
+    return {
+        shown: file
+        for shown, file in zip(names, files, strict=True)
+        if isinstance(compute.decode_file(*file), imgsim.DecodedImage)
+    }
+
+
+def inspected_settings(settings: imgsim.Settings) -> imgsim.Settings:
+    """The settings, with the size reduced (same aspect) above 2048 px on a side."""
+    width, height = settings.size
+    scale = MAX_INSPECTED_SIDE / max(width, height)
+    if scale >= 1:
+        return settings
+    size = (max(settings.window, round(width * scale)), max(settings.window, round(height * scale)))
+    return replace(settings, size=size)
+
+
+def show(files: compute.Files, settings: imgsim.Settings) -> None:
+    choices = readable_files(files)
+    names = list(choices)
+    if len(names) < 2:
+        st.warning("At least two readable images are needed to inspect a pair.")
+        st.stop()
+    for key, default in zip(navigation.PAIR_KEYS, names[:2], strict=True):
+        if st.session_state.get(key) not in names:
+            st.session_state[key] = default
+    first_column, second_column = st.columns(2)
+    first = first_column.selectbox("Image A", names, key=navigation.PAIR_KEYS[0])
+    second = second_column.selectbox("Image B", names, key=navigation.PAIR_KEYS[1])
+    if first == second:
+        st.info("Choose two different images.")
+        st.stop()
+    used = inspected_settings(settings)
+    if used is not settings:
+        st.info(
+            f"The inspector works at up to {MAX_INSPECTED_SIDE} px on a side: this pair "
+            f"is inspected at {used.width}×{used.height}, so its scores can differ "
+            f"slightly from those at {settings.width}×{settings.height}."
+        )
+    inspection = compute.inspect_files(choices[first], choices[second], used)
+    inspection = with_settings(inspection, **threshold_ui())
+    show_scores(inspection)
+    if inspection.changed_fraction > SPREAD_FRACTION:
+        st.caption(
+            f"{inspection.changed_fraction:.0%} of the pixels differ: the difference is "
+            "spread over the whole image (noise, blur, a tone change), not confined to "
+            "a few objects, so boxes say little here; the map shows it best."
+        )
+    show_images(inspection)
+    map_column, regions_column = st.columns([3, 2])
+    with map_column:
+        show_map(inspection)
+    with regions_column:
+        show_regions(inspection)
+
+
+def threshold_ui() -> dict:
+    """Thresholding controls; display only (the SSIM map is not recomputed)."""
+    automatic, manual, area = st.columns([1, 2, 2], vertical_alignment="bottom")
+    otsu = automatic.toggle(
+        "Otsu threshold",
+        value=True,
+        help="Otsu's method picks the dissimilarity that best splits the map in two.",
+    )
+    threshold = manual.slider(
+        "Dissimilarity threshold",
+        0.0,
+        1.0,
+        0.3,
+        0.01,
+        disabled=otsu,
+        help="A pixel differs where (1 − local SSIM) / 2 is above this.",
+    )
+    min_area = area.slider(
+        "Minimum region size (% of the image)",
+        0.0,
+        2.0,
+        DEFAULT_MIN_AREA * 100,
+        0.01,
+        help="Smaller regions are specks and are not boxed.",
+    )
+    return {"threshold": None if otsu else threshold, "min_area": min_area / 100}
+
+
+def show_scores(inspection: PairInspection) -> None:
+    columns = st.columns(4)
+    columns[0].metric("SSIM", f"{inspection.ssim:.4f}")
+    columns[1].metric("MSE", f"{inspection.mse:.1f}")
+    columns[2].metric("Differing regions", len(inspection.regions))
+    columns[3].metric(
+        "Pixels that differ",
+        f"{inspection.changed_fraction:.1%}",
+        help=f"Dissimilarity above {inspection.threshold:.3f}",
+    )
+
+
+def show_images(inspection: PairInspection) -> None:
+    mode = st.segmented_control("Show", MODES, default=MODES[0], required=True, key="pair_mode")
+    a = draw_boxes(inspection.a, inspection.regions)
+    b = draw_boxes(inspection.b, inspection.regions)
+    first, second = inspection.names
+    if mode == "Swipe":
+        split = st.slider(
+            "Swipe", 0, 100, 50, format="%d%%", help=f"Left: {first}; right: {second}"
+        )
+        column = round(a.shape[1] * split / 100)
+        swiped = np.concatenate([a[:, :column], b[:, column:]], axis=1)
+        swiped[:, max(0, column - 1) : column + 1] = (255, 255, 255)
+        st.image(swiped, caption=f"{first} | {second}", width="stretch")
+    elif mode == "Onion skin":
+        opacity = st.slider(f"Opacity of {second}", 0.0, 1.0, 0.5, 0.05)
+        blended = cv2.addWeighted(a, 1 - opacity, b, opacity, 0)  # display only
+        st.image(blended, caption=f"{first} under {second}", width="stretch")
+    elif mode == "Difference":
+        difference = inspection.difference
+        if difference.ndim == 3:
+            difference = difference.max(axis=2)
+        gain = 255 / max(1, int(difference.max()))
+        shown = cv2.applyColorMap(cv2.convertScaleAbs(difference, alpha=gain), cv2.COLORMAP_MAGMA)
+        st.image(
+            draw_boxes(cv2.cvtColor(shown, cv2.COLOR_BGR2RGB), inspection.regions),
+            caption=f"|{first} − {second}|, brightened ×{gain:.1f}",
+            width="stretch",
+        )
+    else:
+        left, right = st.columns(2)
+        left.image(a, caption=first, width="stretch")
+        right.image(b, caption=second, width="stretch")
+
+
+def show_map(inspection: PairInspection) -> None:
+    st.markdown("**Local SSIM map**")
+    local = inspection.ssim_map
+    height, width = local.shape
+    scale = MAP_DISPLAY_SIDE / max(height, width)
+    if scale < 1:  # keep the figure light; the map is still the engine's
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        local = cv2.resize(local, size, interpolation=cv2.INTER_AREA)
+    figure = go.Figure(
+        go.Heatmap(
+            z=local,
+            colorscale="Viridis",
+            zmin=min(0.0, float(local.min())),
+            zmax=1.0,
+            colorbar={"title": {"text": "SSIM"}},
+            hovertemplate="x %{x}, y %{y}<br>local SSIM %{z:.3f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=420,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"autorange": "reversed", "scaleanchor": "x", "visible": False},
+        xaxis={"visible": False},
+    )
+    st.plotly_chart(figure, key="ssim_map")
+
+
+def show_regions(inspection: PairInspection) -> None:
+    st.markdown("**Regions that differ**")
+    if not inspection.regions:
+        st.caption("None: no region stands out above the threshold.")
+        return
+    table = pd.DataFrame(
+        [
+            {
+                "x": region.x,
+                "y": region.y,
+                "width": region.width,
+                "height": region.height,
+                "mean SSIM": region.ssim,
+            }
+            for region in inspection.regions
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={"mean SSIM": st.column_config.NumberColumn(format="%.3f")},
+    )
+    st.caption(
+        f"Coordinates are in the compared {inspection.settings.width}×"
+        f"{inspection.settings.height} images' pixels."
+    )

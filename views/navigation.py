@@ -1,0 +1,37 @@
+"""Which view is shown, and the links between views (a heatmap cell opens a pair)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+COMPARE = "Compare"
+SWEEP = "Resize sweep"
+INSPECTOR = "Pair inspector"
+VIEWS = (COMPARE, SWEEP, INSPECTOR)
+
+VIEW_KEY = "view"
+PAIR_KEYS = ("inspect_a", "inspect_b")
+
+
+def view_selector() -> str:
+    """The view switch at the top of the main area; returns the chosen view."""
+    return (
+        st.segmented_control(
+            "View",
+            VIEWS,
+            default=COMPARE,
+            required=True,
+            key=VIEW_KEY,
+            label_visibility="collapsed",
+        )
+        or COMPARE
+    )
+
+
+def open_inspector(first: str, second: str) -> None:
+    """Switch to the inspector on a pair; for widget callbacks (run before the rerun)."""
+    if first == second:
+        return
+    st.session_state[PAIR_KEYS[0]] = first
+    st.session_state[PAIR_KEYS[1]] = second
+    st.session_state[VIEW_KEY] = INSPECTOR
