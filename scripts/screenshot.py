@@ -1,6 +1,8 @@
-"""Take the README's screenshot of the page (needs Debian's chromium).
+"""Take the README's screenshots of the page (needs Debian's chromium).
 
-python scripts/screenshot.py docs/screenshot.png
+    python scripts/screenshot.py docs
+
+writes compare.png, sweep.png and inspector.png into the folder.
 """
 
 from __future__ import annotations
@@ -8,22 +10,53 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
+TIMEOUT_MS = 120_000
 
-def main(output: str, width: int = 1400, height: int = 1900) -> None:
+
+def settle(page: Page) -> None:
+    """Wait until the app has stopped running and the charts are drawn."""
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=TIMEOUT_MS)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+
+
+def switch_view(page: Page, view: str) -> None:
+    page.locator("[data-testid='stButtonGroup'] button", has_text=view).first.click()
+
+
+def choose_sample(page: Page, name: str) -> None:
+    sidebar = page.locator("section[data-testid='stSidebar']")
+    sidebar.locator("[data-testid='stSelectbox'] input").first.click()
+    page.get_by_role("option", name=name).click()
+
+
+def main(folder: str, width: int = 1400, height: int = 1900) -> None:
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
     with streamlit_server() as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": width, "height": height})
+        page.set_default_timeout(TIMEOUT_MS)
         page.goto(url)
-        page.wait_for_selector(".js-plotly-plot .xtick text", timeout=90_000)
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=output)
+        settle(page)
+        page.screenshot(path=out / "compare.png")
+        choose_sample(page, "Photos")
+        switch_view(page, "Resize sweep")
+        page.get_by_text("Rank stability").wait_for()
+        settle(page)
+        page.screenshot(path=out / "sweep.png")
+        choose_sample(page, "Spot the difference")
+        switch_view(page, "Pair inspector")
+        page.get_by_text("Local SSIM map").wait_for()
+        settle(page)
+        page.screenshot(path=out / "inspector.png")
         browser.close()
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2] or ["docs/screenshot.png"])
+    main(*sys.argv[1:2] or ["docs"])
