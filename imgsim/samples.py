@@ -19,6 +19,8 @@ from PIL import Image
 EQUAL_MSE = "Equal MSE, different SSIM"
 PHOTOS = "Photos"
 SPOT_THE_DIFFERENCE = "Spot the difference"
+FACES = "Faces and other patches (labelled)"
+FACES_PER_CLASS = 50
 
 PHOTO_FILES = (
     "chelsea.png",
@@ -119,10 +121,27 @@ def spot_the_difference() -> tuple[tuple[str, bytes], ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def faces() -> tuple[tuple[str, bytes], ...]:
+    """Labelled 25 x 25 patches from scikit-image's LFW subset: faces and non-faces.
+
+    The first 50 of each class; file names carry the labels (``face-001.png``,
+    ``nonface-001.png``).
+    """
+    patches = skimage.data.lfw_subset()  # 100 faces, then 100 non-faces, floats in [0, 1]
+    files = []
+    for label, start in (("face", 0), ("nonface", 100)):
+        for number in range(FACES_PER_CLASS):
+            pixels = np.rint(patches[start + number] * 255).astype(np.uint8)
+            files.append((f"{label}-{number + 1:03d}.png", _encode(pixels, "PNG")))
+    return tuple(files)
+
+
 SAMPLE_SETS: dict[str, Callable[[], tuple[tuple[str, bytes], ...]]] = {
     EQUAL_MSE: equal_mse,
     PHOTOS: photos,
     SPOT_THE_DIFFERENCE: spot_the_difference,
+    FACES: faces,
 }
 
 
