@@ -20,7 +20,15 @@ from typing import TextIO
 from PIL import Image
 
 from imgsim import report
-from imgsim.comparison import compare
+from imgsim.classify import (
+    DEFAULT_THRESHOLD,
+    METRICS,
+    classify,
+    default_labels,
+    label_from_folder,
+    labels_from_csv,
+)
+from imgsim.comparison import compare, unique_names
 from imgsim.decoding import is_image_filename
 from imgsim.differences import DEFAULT_MIN_AREA, inspect_pair, map_image, side_by_side
 from imgsim.progress import Progress, format_duration
@@ -39,6 +47,12 @@ SWEEP_FORMATS = {
     "table": report.sweep_to_table,
     "csv": report.sweep_to_csv,
     "json": lambda result: report.to_json_text(report.sweep_to_dict(result)),
+}
+CLASSIFY_FORMATS = {
+    "table": lambda result, source: report.classification_to_table(result),
+    "json": lambda result, source: report.to_json_text(
+        report.classification_to_dict(result, source)
+    ),
 }
 DIFF_FORMATS = {
     "table": report.inspection_to_table,
@@ -99,6 +113,46 @@ def run_diff(args: argparse.Namespace, settings: Settings, parser: argparse.Argu
         Image.fromarray(side_by_side(result)).save(args.boxes)
     _write(args, DIFF_FORMATS[args.format](result))
     return 0
+
+
+def run_classify(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> int:
+    files = expand_paths(args.paths, sys.stderr)
+    try:
+        given = _given_labels(args.labels, files)
+    except (OSError, ValueError) as error:
+        parser.error(f"--labels: {error}")
+    with terminal_progress() as bar:
+        result = compare(files, settings, progress=bar)
+    if not _enough_images(result, len(files)):
+        return 1
+    unmatched = sorted(set(given or {}) - set(result.names) - {e.name for e in result.errors})
+    if unmatched:
+        print(
+            f"imgsim: --labels: no image is named {', '.join(unmatched)}; those labels are unused",
+            file=sys.stderr,
+        )
+    labels = default_labels(result.names, given) if given is not None else None
+    if labels is None:  # folders
+        by_name = dict(zip(unique_names([path.name for path in files]), files, strict=True))
+        labels = [label_from_folder(str(by_name[name])) for name in result.names]
+    try:
+        classification = classify(result, labels, args.k, args.metric, args.threshold)
+    except ValueError as error:
+        parser.error(str(error))
+    source = args.labels if args.labels in ("names", "folders") else "csv"
+    _write(args, CLASSIFY_FORMATS[args.format](classification, source))
+    return 0
+
+
+def _given_labels(option: str, files: Sequence[Path]) -> dict[str, str] | None:
+    """Labels by image name: {} for file names, None for folders, or a CSV's."""
+    if option == "names":
+        return {}
+    if option == "folders":
+        return None
+    return labels_from_csv(Path(option).read_text(encoding="utf-8"))
 
 
 def _enough_images(result, files: int) -> bool:
@@ -168,6 +222,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-aspect",
         action="store_true",
         help="take each N as a width and keep the aspect of --size",
+    )
+
+    classify_parser = command(
+        "classify",
+        run_classify,
+        CLASSIFY_FORMATS,
+        help="classify images by their nearest neighbours",
+        description="Label images (from their names, folders or a CSV), measure "
+        "k-nearest-neighbour accuracy by leaving one out, predict the unlabelled "
+        f"ones and group near-duplicates. {folders}",
+    )
+    classify_parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    classify_parser.add_argument(
+        "--labels",
+        default="names",
+        metavar="names|folders|FILE.csv",
+        help="where labels come from: the leading word of each file name (dog-1.png "
+        "is a dog), the folder holding each file, or a name,label CSV (names)",
+    )
+    classify_parser.add_argument(
+        "--k", type=positive_int, default=1, help="neighbours that vote (1)"
+    )
+    classify_parser.add_argument(
+        "--metric", choices=METRICS, default="ssim", help="closeness (ssim; lower MSE is closer)"
+    )
+    classify_parser.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"SSIM from which images are near-duplicates ({DEFAULT_THRESHOLD})",
     )
 
     diff_parser = command(
@@ -240,6 +324,16 @@ def parse_sizes_option(text: str) -> list[tuple[int, int]]:
         return parse_sizes(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def parse_threshold(text: str) -> float | None:

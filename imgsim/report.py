@@ -4,7 +4,8 @@ The JSON schemas are contracts that scripts rely on (see the README):
 compare ``{"settings", "images", "errors", "pairs": [{"a", "b", "mse", "ssim",
 "psnr"}]}``, sweep ``{"settings", "images", "errors", "sizes", "pairs": [{"a",
 "b", "ssim": [...], "mse": [...]}], "kendall_tau"}``, diff ``{"settings", "a",
-"b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction"}``.
+"b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction"}``,
+classify ``{"settings", "images", "errors", "loo", "predictions", "clusters"}``.
 Infinite PSNR (identical images) is null; no NaN or Infinity ever appears.
 """
 
@@ -16,6 +17,7 @@ import json
 import math
 from typing import Any
 
+from imgsim.classify import Classification
 from imgsim.comparison import Comparison
 from imgsim.differences import PairInspection
 from imgsim.sweep import Sweep
@@ -72,8 +74,8 @@ def to_table(result: Comparison) -> str:
     return "\n".join([header, "", _align(rows, left=2)]) + "\n"
 
 
-def finite_or_none(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+def finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def sweep_to_dict(result: Sweep, reference: int = -1) -> dict[str, Any]:
@@ -183,3 +185,73 @@ def _align(rows: list[tuple[str, ...]], left: int) -> str:
         ).rstrip()
         for row in rows
     )
+
+
+def classification_to_dict(result: Classification, labels_source: str) -> dict[str, Any]:
+    """The classify command's JSON contract (the chosen metric's leave-one-out)."""
+    names = result.comparison.names
+    loo = result.loo[result.metric]
+    return {
+        "settings": {
+            **result.comparison.settings.to_dict(),
+            "k": result.k,
+            "metric": result.metric,
+            "threshold": result.threshold,
+            "labels": labels_source,
+        },
+        "images": [
+            {"name": name, "label": label} for name, label in zip(names, result.labels, strict=True)
+        ],
+        "errors": _errors(result.comparison.errors),
+        "loo": {
+            "accuracy": loo.accuracy,
+            "per_class": loo.per_class,
+            "confusion": {"labels": list(loo.labels), "matrix": loo.confusion.tolist()},
+            "baseline_accuracy": loo.baseline_accuracy,
+        },
+        "predictions": [
+            {
+                "name": prediction.name,
+                "label": prediction.label,
+                "predicted": prediction.predicted,
+                "neighbours": [
+                    {
+                        "name": neighbour.name,
+                        "label": neighbour.label,
+                        "score": finite_or_none(neighbour.score),
+                    }
+                    for neighbour in prediction.neighbours
+                ],
+                "margin": finite_or_none(prediction.margin),
+            }
+            for prediction in result.predictions
+        ],
+        "clusters": [[names[index] for index in group] for group in result.clusters],
+    }
+
+
+def classification_to_table(result: Classification) -> str:
+    """Leave-one-out accuracy of each metric, recall, queries and near-duplicate groups."""
+    names = result.comparison.names
+    lines = [f"{len(names)} images, k = {result.k}, predicting with {result.metric.upper()}", ""]
+    rows = [("leave-one-out", "accuracy")]
+    for metric, loo in result.loo.items():
+        rows.append((metric.upper(), "" if loo.accuracy is None else f"{loo.accuracy:.1%}"))
+    chance = result.loo[result.metric].baseline_accuracy
+    rows.append(("chance (majority label)", "" if chance is None else f"{chance:.1%}"))
+    lines += [_align(rows, left=1), ""]
+    recall = result.loo[result.metric].per_class
+    if recall:
+        rows = [("label", "recall")] + [(label, f"{value:.1%}") for label, value in recall.items()]
+        lines += [_align(rows, left=1), ""]
+    if result.queries:
+        rows = [("query", "predicted", "margin", "best matches")]
+        for query in result.queries:
+            matches = ", ".join(f"{n.name} ({n.score:.3f})" for n in query.neighbours)
+            margin = "" if finite_or_none(query.margin) is None else f"{query.margin:.3f}"
+            rows.append((query.name, str(query.predicted), margin, matches))
+        lines += [_align(rows, left=4), ""]
+    groups = [group for group in result.clusters if len(group) > 1]
+    lines.append(f"near-duplicate groups (SSIM >= {result.threshold}): {len(groups)}")
+    lines += ["  " + ", ".join(names[index] for index in group) for group in groups]
+    return "\n".join(lines) + "\n"

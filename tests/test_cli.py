@@ -294,3 +294,84 @@ def test_diff_of_an_unreadable_file_exits_with_one(spot_files, broken):
 def test_diff_needs_exactly_two_images(spot_files):
     completed = run_cli("diff", spot_files[0])
     assert completed.returncode == 2
+
+
+@pytest.fixture(scope="module")
+def shape_folders(tmp_path_factory):
+    from .test_classify import shape
+
+    root = tmp_path_factory.mktemp("shapes")
+    for index, kind in enumerate(("circle", "square")):
+        (root / kind).mkdir()
+        for number in range(3):
+            pixels = shape(kind, seed=10 * index + number)
+            (root / kind / f"img{index}{number}.png").write_bytes(encode(pixels, "PNG"))
+    return root
+
+
+def test_classify_json_follows_the_contract(shape_folders):
+    completed = run_cli(
+        "classify",
+        shape_folders / "circle",
+        shape_folders / "square",
+        "--labels",
+        "folders",
+        "--size",
+        "64",
+        "--format",
+        "json",
+    )
+    assert completed.returncode == 0, completed.stderr
+    output = strict_json(completed.stdout)
+    assert list(output) == ["settings", "images", "errors", "loo", "predictions", "clusters"]
+    assert output["settings"]["k"] == 1 and output["settings"]["labels"] == "folders"
+    assert [image["label"] for image in output["images"]] == ["circle"] * 3 + ["square"] * 3
+    assert output["loo"]["accuracy"] == 1.0
+    assert output["loo"]["confusion"] == {
+        "labels": ["circle", "square"],
+        "matrix": [[3, 0], [0, 3]],
+    }
+    assert output["loo"]["per_class"] == {"circle": 1.0, "square": 1.0}
+    assert output["loo"]["baseline_accuracy"] == 0.5
+    first = output["predictions"][0]
+    assert set(first) == {"name", "label", "predicted", "neighbours", "margin"}
+    assert set(first["neighbours"][0]) == {"name", "label", "score"}
+    files = sorted((shape_folders / "circle").iterdir()) + sorted(
+        (shape_folders / "square").iterdir()
+    )
+    expected = imgsim.compare(files, size=(64, 64))
+    j = expected.names.index(first["neighbours"][0]["name"])
+    assert first["neighbours"][0]["score"] == expected.ssim[0, j]  # same numbers as compare
+    assert sorted(name for group in output["clusters"] for name in group) == sorted(expected.names)
+
+
+def test_classify_takes_labels_from_a_csv_and_names_unknown_ones(shape_folders, tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("name,label\nimg00.png,round\nimg10.png,boxy\nghost.png,x\n")
+    completed = run_cli(
+        "classify",
+        shape_folders / "circle",
+        shape_folders / "square",
+        "--labels",
+        labels,
+        "--format",
+        "json",
+        "--size",
+        "64",
+    )
+    output = strict_json(completed.stdout)
+    assert output["settings"]["labels"] == "csv"
+    by_name = {image["name"]: image["label"] for image in output["images"]}
+    assert by_name["img00.png"] == "round" and by_name["img10.png"] == "boxy"
+    assert by_name["img01.png"] == "img"  # not in the CSV: the leading word of its name
+    assert "no image is named ghost.png" in completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--k", "0"], "at least 1"), (["--labels", "missing.csv"], "--labels")],
+)
+def test_classify_usage_errors_exit_with_two(shape_folders, args, message):
+    completed = run_cli("classify", shape_folders / "circle", *args)
+    assert completed.returncode == 2
+    assert message in completed.stderr and "Traceback" not in completed.stderr
