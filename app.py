@@ -8,7 +8,15 @@ from __future__ import annotations
 import streamlit as st
 
 from imgsim import samples
-from views import compare_view, compute, inspector_view, navigation, sidebar, sweep_view
+from views import (
+    classify_view,
+    compare_view,
+    compute,
+    inspector_view,
+    navigation,
+    sidebar,
+    sweep_view,
+)
 
 SAMPLE_NOTES = {
     samples.EQUAL_MSE: (
@@ -29,6 +37,12 @@ SAMPLE_NOTES = {
         "The astronaut photo and a copy with four objects changed: one removed, one "
         "recoloured, one added and one pasted in. Open the **Pair inspector** to see "
         "where the SSIM map finds them."
+    ),
+    samples.FACES: (
+        "50 faces and 50 other 25×25 patches from scikit-image's LFW subset, labelled "
+        "by their file names. Open **Classify** to see how well the nearest SSIM "
+        "neighbour tells them apart, next to MSE; then set the size to 25×25, the "
+        "patches' own size: upsampling them to 512×512 costs SSIM much of its accuracy."
     ),
 }
 
@@ -61,5 +75,7 @@ if view == navigation.COMPARE:
     compare_view.show(files, settings)
 elif view == navigation.SWEEP:
     sweep_view.show(files, settings)
-else:
+elif view == navigation.INSPECTOR:
     inspector_view.show(files, settings)
+else:
+    classify_view.show(files, settings)

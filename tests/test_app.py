@@ -206,3 +206,30 @@ def test_inspector_pairs_can_be_chosen(app):
     metrics = {metric.label: metric.value for metric in app.metric}
     expected = imgsim.compare(samples.load_sample(samples.EQUAL_MSE))
     assert metrics["SSIM"] == f"{expected.ssim[0, 5]:.4f}"
+
+
+def test_classify_view_measures_the_labelled_sample(app):
+    app.sidebar.selectbox[0].select(samples.FACES).run()
+    app.sidebar.number_input[0].set_value(25).run()
+    app.sidebar.number_input[1].set_value(25).run()
+    app.button_group(key="view").set_value("Classify").run()
+    assert not app.exception
+    accuracy = next(
+        frame.value for frame in app.dataframe if "predicting with" in frame.value.columns
+    )
+    by_metric = dict(zip(accuracy["predicting with"], accuracy["accuracy"], strict=True))
+    assert by_metric["SSIM"] == 1.0
+    assert by_metric["chance (most common label)"] == 0.5
+    assert by_metric["MSE"] < 1.0
+
+
+def test_classify_view_reads_labels_from_a_csv(app, three_files):
+    upload(app, three_files)
+    app.button_group(key="view").set_value("Classify").run()
+    app.file_uploader(key="labels_csv").set_value(
+        ("labels.csv", b"name,label\ncat.png,pet\ncoffee.jpg,drink\nnowhere.png,x\n", "text/csv")
+    ).run()
+    assert not app.exception
+    editor = app.dataframe[0].value
+    assert list(editor["label"]) == ["pet", "drink", "astronaut"]
+    assert "nowhere.png" in app.warning[0].value

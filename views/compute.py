@@ -7,12 +7,16 @@ the cached call, which Streamlit cannot replay.
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 
 import streamlit as st
+from PIL import Image
 
 import imgsim
 from imgsim import samples
+from imgsim.comparison import thumbnail
 from imgsim.differences import PairInspection, inspect_pair
 from imgsim.progress import Progress, format_duration
 from imgsim.sweep import Sweep, sweep
@@ -77,3 +81,16 @@ def inspect_files(
 @st.cache_data(max_entries=4, show_spinner="Preparing the sample images…")
 def sample_files(name: str) -> Files:
     return tuple(samples.load_sample(name))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def thumbnail_uris(files: Files, settings: imgsim.Settings, side: int = 64) -> list[str]:
+    """Small PNG data URIs of what was compared, for image columns in tables."""
+    result = compare_files(files, settings)
+    uris = []
+    for image in result.thumbnails:
+        small = thumbnail(image, side)
+        buffer = io.BytesIO()
+        Image.fromarray(small).save(buffer, "PNG")
+        uris.append(f"data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}")
+    return uris

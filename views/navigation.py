@@ -7,7 +7,8 @@ import streamlit as st
 COMPARE = "Compare"
 SWEEP = "Resize sweep"
 INSPECTOR = "Pair inspector"
-VIEWS = (COMPARE, SWEEP, INSPECTOR)
+CLASSIFY = "Classify"
+VIEWS = (COMPARE, SWEEP, INSPECTOR, CLASSIFY)
 
 VIEW_KEY = "view"
 PAIR_KEYS = ("inspect_a", "inspect_b")

@@ -11,6 +11,7 @@ import streamlit as st
 
 import imgsim
 from imgsim import report
+from imgsim.classify import dendrogram_order
 from views import navigation
 
 THUMBNAILS_PER_ROW = 6
@@ -118,9 +119,14 @@ def show_table(result: imgsim.Comparison) -> None:
     )
 
 
-def heatmap_figure(result: imgsim.Comparison, metric: str) -> go.Figure:
-    names = result.names
-    values = {"SSIM": result.ssim, "MSE": result.mse, "PSNR": result.psnr}[metric]
+def heatmap_figure(
+    result: imgsim.Comparison, metric: str, order: list[int] | None = None
+) -> go.Figure:
+    """The N x N matrix of a metric, in input order or in ``order``."""
+    order = list(range(len(result.names))) if order is None else order
+    names = [result.names[index] for index in order]
+    matrix = {"SSIM": result.ssim, "MSE": result.mse, "PSNR": result.psnr}[metric]
+    values = matrix[np.ix_(order, order)]
     style = HEATMAP_METRICS[metric]
     finite = np.where(np.isfinite(values), values, np.nan)
     text = [
@@ -182,8 +188,15 @@ def show_heatmap(result: imgsim.Comparison) -> None:
         if points:
             navigation.open_inspector(points[0]["y"], points[0]["x"])
 
+    clustered = st.toggle(
+        "Order by similarity",
+        key="heatmap_clustered",
+        help="Reorder rows and columns by average-linkage clustering on 1 − SSIM, "
+        "so that similar images sit together (the dendrogram's order).",
+    )
+    order = dendrogram_order(result) if clustered else None
     st.plotly_chart(
-        heatmap_figure(result, metric or "SSIM"),
+        heatmap_figure(result, metric or "SSIM", order),
         key=HEATMAP_KEY,
         on_select=cell_clicked,
         selection_mode="points",

@@ -1,0 +1,246 @@
+"""The Classify view: labels, nearest-neighbour accuracy, queries and clusters."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.figure_factory as ff
+import plotly.graph_objects as go
+import streamlit as st
+
+import imgsim
+from imgsim.classify import (
+    DEFAULT_THRESHOLD,
+    METRICS,
+    Classification,
+    average_linkage,
+    classify,
+    clusters,
+    default_labels,
+    labels_from_csv,
+    nearest_neighbours,
+)
+from views import compute, results
+
+MAX_QUERIES_SHOWN = 12
+
+
+def labels_ui(names: list[str]) -> list[str | None]:
+    """Labels from file names, a CSV, and the user's edits; None where empty."""
+    upload = st.file_uploader(
+        "Labels CSV (optional): rows of name,label",
+        type=["csv"],
+        key="labels_csv",
+        help="Images it does not name keep the label from their file name.",
+    )
+    given: dict[str, str] = {}
+    if upload is not None:
+        try:
+            given = labels_from_csv(upload.getvalue().decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as error:
+            st.error(f"{upload.name}: {error}. Labels from the file names are used instead.")
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            st.warning(f"{upload.name} names images that are not here: {', '.join(unknown)}.")
+    table = pd.DataFrame({"image": names, "label": default_labels(names, given)})
+    edited = st.data_editor(
+        table,
+        hide_index=True,
+        disabled=["image"],
+        key=f"labels-{hash((tuple(names), tuple(sorted(given.items()))))}",
+        column_config={
+            "label": st.column_config.TextColumn(
+                "label", help="Leave empty to make the image a query"
+            )
+        },
+        height=min(320, 35 * (len(names) + 1) + 3),
+    )
+    return [
+        label.strip() if isinstance(label, str) and label.strip() else None
+        for label in edited["label"]
+    ]
+
+
+def show(files: compute.Files, settings: imgsim.Settings) -> None:
+    st.caption(
+        "Each image gets a label (the leading word of its file name: dog-1.png is a "
+        "dog; names starting with a digit, query or unknown are queries). Every "
+        "labelled image is predicted from the others by its nearest neighbours, which "
+        "measures how far similarity alone goes as a classifier."
+    )
+    result = compute.compare_files(files, settings)
+    results.show_errors(result)
+    if len(result.images) < 2:
+        st.warning("At least two readable images are needed.")
+        st.stop()
+    labels_column, controls_column = st.columns([3, 2])
+    with labels_column:
+        labels = labels_ui(result.names)
+    with controls_column:
+        metric = st.selectbox(
+            "Closeness",
+            METRICS,
+            format_func=lambda name: {"ssim": "SSIM", "mse": "MSE (lower is closer)"}.get(
+                name, "PSNR"
+            ),
+        )
+        k = st.number_input(
+            "Neighbours that vote (k)",
+            min_value=1,
+            max_value=max(1, len(result.images) - 1),
+            value=1,
+            help="Ties go to the label whose voting neighbours score higher on average.",
+        )
+    classification = classify(result, labels, int(k), metric)
+    thumbnails = compute.thumbnail_uris(files, settings)
+    show_accuracy(classification)
+    show_queries(classification, thumbnails)
+    show_neighbours(classification, thumbnails)
+    show_clusters(classification, thumbnails)
+
+
+def show_accuracy(result: Classification) -> None:
+    st.subheader("Leave-one-out accuracy")
+    chosen = result.loo[result.metric]
+    if not chosen.evaluated or len(chosen.labels) < 2:
+        st.info("Label images of at least two classes to measure accuracy.")
+        return
+    rows = [
+        {"predicting with": name.upper(), "accuracy": loo.accuracy}
+        for name, loo in result.loo.items()
+    ]
+    rows.append(
+        {"predicting with": "chance (most common label)", "accuracy": chosen.baseline_accuracy}
+    )
+    table_column, recall_column, matrix_column = st.columns([2, 2, 3])
+    table_column.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={"accuracy": st.column_config.NumberColumn(format="percent")},
+    )
+    table_column.caption(f"{chosen.evaluated} labelled images, k = {result.k}.")
+    recall_column.dataframe(
+        pd.DataFrame({"label": list(chosen.per_class), "recall": list(chosen.per_class.values())}),
+        hide_index=True,
+        column_config={"recall": st.column_config.NumberColumn(format="percent")},
+    )
+    figure = go.Figure(
+        go.Heatmap(
+            z=chosen.confusion,
+            x=list(chosen.labels),
+            y=list(chosen.labels),
+            text=chosen.confusion,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=f"Confusion matrix ({result.metric.upper()})",
+        height=320,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis={"title": "predicted"},
+        yaxis={"title": "true", "autorange": "reversed"},
+    )
+    matrix_column.plotly_chart(figure, key="confusion")
+
+
+def show_queries(result: Classification, thumbnails: list[str]) -> None:
+    queries = result.queries
+    if not queries:
+        return
+    st.subheader("Queries")
+    st.caption("Unlabelled images, their predicted label, and their three best matches.")
+    for query in queries[:MAX_QUERIES_SHOWN]:
+        columns = st.columns([1, 2, 1, 1, 1])
+        columns[0].image(thumbnails[query.index], caption=query.name)
+        margin = "" if query.margin is None else f" (margin {query.margin:.3f})"
+        columns[1].markdown(f"**{query.predicted or 'no labelled images'}**{margin}")
+        for column, neighbour in zip(columns[2:], query.neighbours, strict=False):
+            column.image(
+                thumbnails[neighbour.index],
+                caption=f"{neighbour.name} · {neighbour.label} · {neighbour.score:.3f}",
+            )
+    if len(queries) > MAX_QUERIES_SHOWN:
+        st.caption(f"…and {len(queries) - MAX_QUERIES_SHOWN} more (see the CLI's JSON).")
+
+
+def show_neighbours(result: Classification, thumbnails: list[str]) -> None:
+    st.subheader("Nearest neighbour of each image")
+    names = result.comparison.names
+    rows = []
+    for prediction, nearest in zip(
+        result.predictions, nearest_neighbours(result.comparison, result.metric), strict=True
+    ):
+        rows.append(
+            {
+                "image": thumbnails[prediction.index],
+                "name": prediction.name,
+                "label": prediction.label,
+                "predicted": prediction.predicted,
+                "nearest": thumbnails[nearest.index] if nearest else None,
+                "nearest name": nearest.name if nearest else None,
+                result.metric.upper(): nearest.score if nearest else None,
+            }
+        )
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        row_height=48,
+        column_config={
+            "image": st.column_config.ImageColumn("image"),
+            "nearest": st.column_config.ImageColumn("nearest"),
+            result.metric.upper(): st.column_config.NumberColumn(format="%.4f"),
+        },
+    )
+    st.caption(f"{len(names)} images. 'predicted' leaves each labelled image out of its own vote.")
+
+
+def show_clusters(result: Classification, thumbnails: list[str]) -> None:
+    st.subheader("Clusters")
+    comparison = result.comparison
+    names = comparison.names
+    if len(names) >= 3:
+        figure = ff.create_dendrogram(
+            comparison.ssim,
+            labels=names,
+            distfun=lambda _: None,
+            linkagefun=lambda _: average_linkage(comparison),
+        )
+        figure.update_layout(
+            title="Average linkage on 1 − SSIM",
+            height=360,
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            yaxis={"title": "1 − SSIM"},
+        )
+        st.plotly_chart(figure, key="dendrogram")
+    threshold = st.slider(
+        "Near-duplicates: SSIM of at least",
+        0.5,
+        1.0,
+        DEFAULT_THRESHOLD,
+        0.01,
+        help="Images whose SSIM to each other all reach this form a group.",
+    )
+    groups = [group for group in clusters(comparison, threshold) if len(group) > 1]
+    if not groups:
+        st.caption("No two images are that similar.")
+    for number, group in enumerate(groups, start=1):
+        st.markdown(f"**Group {number}** · {len(group)} images")
+        columns = st.columns(min(8, len(group)))
+        for position, index in enumerate(group):
+            columns[position % len(columns)].image(thumbnails[index], caption=names[index])
+    membership = pd.DataFrame(
+        [
+            {"name": names[index], "group": number}
+            for number, group in enumerate(clusters(comparison, threshold), start=1)
+            for index in group
+        ]
+    )
+    st.download_button(
+        "Download groups CSV",
+        membership.to_csv(index=False),
+        file_name="imgsim-groups.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
