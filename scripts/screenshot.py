@@ -2,7 +2,7 @@
 
     python scripts/screenshot.py docs
 
-writes compare.png, sweep.png and inspector.png into the folder.
+writes compare.png, sweep.png, inspector.png and classify.png into the folder.
 """
 
 from __future__ import annotations
@@ -55,6 +55,15 @@ def main(folder: str, width: int = 1400, height: int = 1900) -> None:
         page.get_by_text("Local SSIM map").wait_for()
         settle(page)
         page.screenshot(path=out / "inspector.png")
+        choose_sample(page, "Faces and other patches (labelled)")
+        for label in ("Width", "Height"):
+            field = page.get_by_label(label)
+            field.fill("25")
+            field.press("Enter")
+        switch_view(page, "Classify")
+        page.get_by_text("Leave-one-out accuracy").wait_for()
+        settle(page)
+        page.screenshot(path=out / "classify.png")
         browser.close()
 
 

@@ -34,3 +34,18 @@ def test_readme_keeps_exactly_two_setup_commands():
         "pip install -r requirements.txt && streamlit run app.py",
         "pip install -r requirements-dev.txt && python -m pytest",
     ]
+
+
+def test_readme_reports_the_accuracies_the_code_measures():
+    import imgsim
+    from imgsim import classify, samples
+
+    rows = re.findall(r"^\| (\d+) × \d+[^|]*\| (\d+)% \| (\d+)% \| (\d+)% \|$", README, re.M)
+    assert len(rows) == 2
+    files = samples.load_sample(samples.FACES)
+    for side, ssim, mse, chance in rows:
+        result = imgsim.compare(files, size=(int(side), int(side)))
+        measured = classify.classify(result, classify.default_labels(result.names), k=1)
+        assert round(100 * measured.loo["ssim"].accuracy) == int(ssim)
+        assert round(100 * measured.loo["mse"].accuracy) == int(mse)
+        assert round(100 * measured.loo["ssim"].baseline_accuracy) == int(chance)
