@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # 10000 x 10000, the size the original tutorial resized to. Pillow's own guard
 # (about 89 MP) would warn below this and refuse at twice its value.
 DEFAULT_MAX_PIXELS = 100_000_000
+MAX_PIXELS_VARIABLE = "IMGSIM_MAX_PIXELS"  # where the page and the CLI read the limit
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 FORMATS_TEXT = "PNG, JPEG, WebP, BMP, TIFF or GIF"
@@ -121,11 +123,14 @@ def decode(
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as error:
-        raise ImageReadError(name, _too_many_pixels_text(None, max_pixels)) from error
+        # Pillow refuses first (above twice its own limit) and names only the count.
+        count = re.search(r"\((\d+) pixels\)", str(error))
+        found = f"{int(count.group(1)):,} pixels" if count else "too many pixels"
+        raise ImageReadError(name, _too_many_pixels_text(found, max_pixels)) from error
     except UnidentifiedImageError as error:
-        raise ImageReadError(name, f"not a readable image (expected {FORMATS_TEXT})") from error
+        raise ImageReadError(name, _unreadable_reason(data)) from error
     except Exception as error:
-        raise ImageReadError(name, f"cannot be opened ({_describe(error)})") from error
+        raise ImageReadError(name, _unreadable_reason(data, _describe(error))) from error
     with image:
         width, height = image.size
         if width * height > max_pixels:
@@ -274,15 +279,52 @@ def _to_uint8(pixels: np.ndarray, name: str, log: list[str]) -> np.ndarray:
     raise ImageReadError(name, f"pixels of type {pixels.dtype} are not supported")
 
 
+_SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF8": "GIF",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+    b"BM": "BMP",
+}
+
+
+def _unreadable_reason(data: bytes, detail: str | None = None) -> str:
+    """Why Pillow could not open these bytes, as precisely as their start tells."""
+    head = data[:1024]
+    if head.startswith(b"%PDF"):
+        return "a PDF document, not an image; export its pages as PNG"
+    if b"<svg" in head.lower():
+        return "an SVG (vector) image, which imgsim does not rasterise; export it as PNG"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif", b"msf1"):
+        return "a HEIC/HEIF/AVIF image, which Pillow cannot read; convert it to JPEG or PNG"
+    damaged = "damaged or an unsupported variant" + (f": {detail}" if detail else "")
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return f"a WebP file that cannot be read ({damaged})"
+    for signature, kind in _SIGNATURES.items():
+        if head.startswith(signature):
+            return f"a {kind} file that cannot be read ({damaged})"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(char.isprintable() or char in "\r\n\t" for char in text):
+        return f"a text file, not an image (expected {FORMATS_TEXT})"
+    return f"not a readable image (expected {FORMATS_TEXT})"
+
+
 def _frame_note(image: Image.Image) -> list[str]:
     frames = getattr(image, "n_frames", 1)
     return [f"first of {frames} frames used"] if frames > 1 else []
 
 
-def _too_many_pixels_text(size: tuple[int, int] | None, max_pixels: int) -> str:
-    found = f"{size[0]} × {size[1]} = {size[0] * size[1]:,} pixels" if size else "too many pixels"
+def _too_many_pixels_text(size: tuple[int, int] | str, max_pixels: int) -> str:
+    found = (
+        size if isinstance(size, str) else f"{size[0]} × {size[1]} = {size[0] * size[1]:,} pixels"
+    )
     return (
-        f"image is too large ({found}; the limit is {max_pixels:,} pixels), refused before decoding"
+        f"image is too large ({found}; the limit is {max_pixels:,} pixels, set by "
+        f"{MAX_PIXELS_VARIABLE}), refused before decoding"
     )
 
 

@@ -94,7 +94,7 @@ def test_a_bad_file_is_named_while_the_pairs_still_appear(app, three_files):
     assert not app.exception
     assert len(app.error) == 1
     assert "**broken.png**" in app.error[0].value
-    assert "not a readable image" in app.error[0].value
+    assert "a PNG file that cannot be read" in app.error[0].value
     assert heatmap_values(app).shape == (3, 3)
     assert len(app.dataframe[0].value) == 3
 

@@ -78,7 +78,7 @@ def test_a_bad_file_is_reported_and_the_others_still_compared(three_images):
     result = imgsim.compare(inputs, size=(32, 32))
     assert result.names == ["cat.png", "coffee.png", "astronaut.png"]
     assert [error.name for error in result.errors] == ["broken.png", "empty.jpg"]
-    assert "not a readable image" in result.errors[0].error
+    assert "a text file, not an image" in result.errors[0].error
     assert str(result.errors[1]) == "empty.jpg: the file is empty"
     assert result.ssim.shape == (3, 3)
 

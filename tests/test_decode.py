@@ -170,8 +170,12 @@ def test_one_bit_image_becomes_black_and_white():
     ("data", "reason"),
     [
         (b"", "empty"),
-        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "not a readable image"),
-        (b"hello, I am text pretending to be a JPEG", "not a readable image"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "a PNG file that cannot be read"),
+        (b"hello, I am text pretending to be a JPEG", "a text file, not an image"),
+        (bytes(range(256)) * 4, "not a readable image"),
+        (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "an SVG"),
+        (b"%PDF-1.7\n...", "a PDF document"),
+        (b"\x00\x00\x00\x18ftypheic" + bytes(64), "HEIC"),
     ],
 )
 def test_unreadable_bytes_raise_a_value_error_naming_the_file(data, reason):
