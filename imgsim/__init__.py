@@ -15,6 +15,7 @@ from imgsim.comparison import (
     load_image,
 )
 from imgsim.decoding import DecodedImage, ImageReadError, decode, from_array
+from imgsim.limits import LimitError, Limits
 from imgsim.metrics import mse, psnr, ssim, ssim_map
 from imgsim.preparation import prepare
 from imgsim.progress import Progress
@@ -29,6 +30,8 @@ __all__ = [
     "ImageInfo",
     "ImageReadError",
     "ImageSource",
+    "LimitError",
+    "Limits",
     "Pair",
     "Progress",
     "Settings",

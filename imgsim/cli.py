@@ -31,6 +31,7 @@ from imgsim.classify import (
 from imgsim.comparison import compare, unique_names
 from imgsim.decoding import is_image_filename
 from imgsim.differences import DEFAULT_MIN_AREA, inspect_pair, map_image, side_by_side
+from imgsim.limits import LimitError, Limits
 from imgsim.progress import Progress, format_duration
 from imgsim.settings import (
     ALPHA_MODES,
@@ -65,15 +66,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = settings_from_args(args)
+        args.limits = Limits.from_environment()
     except ValueError as error:
         parser.error(str(error))
-    return args.run(args, settings, parser)
+    try:
+        return args.run(args, settings, parser)
+    except LimitError as error:
+        print(f"imgsim: {error}", file=sys.stderr)
+        return 2
 
 
 def run_compare(args: argparse.Namespace, settings: Settings, _: argparse.ArgumentParser) -> int:
     files = expand_paths(args.paths, sys.stderr)
     with terminal_progress() as bar:
-        result = compare(files, settings, progress=bar)
+        result = compare(files, settings, progress=bar, limits=args.limits)
     if not _enough_images(result, len(files)):
         return 1
     _write(args, COMPARE_FORMATS[args.format](result))
@@ -89,7 +95,9 @@ def run_sweep(args: argparse.Namespace, settings: Settings, parser: argparse.Arg
     files = expand_paths(args.paths, sys.stderr)
     try:
         with terminal_progress() as bar:
-            result = sweep(files, sizes, settings, progress=bar)
+            result = sweep(files, sizes, settings, progress=bar, limits=args.limits)
+    except LimitError:
+        raise
     except ValueError as error:
         parser.error(str(error))
     if not _enough_images(result, len(files)):
@@ -102,8 +110,15 @@ def run_diff(args: argparse.Namespace, settings: Settings, parser: argparse.Argu
     first, second = args.paths
     try:
         result = inspect_pair(
-            Path(first), Path(second), settings, threshold=args.threshold, min_area=args.min_area
+            Path(first),
+            Path(second),
+            settings,
+            threshold=args.threshold,
+            min_area=args.min_area,
+            limits=args.limits,
         )
+    except LimitError:
+        raise
     except ValueError as error:
         print(f"imgsim: {error}", file=sys.stderr)
         return 1
@@ -124,7 +139,7 @@ def run_classify(
     except (OSError, ValueError) as error:
         parser.error(f"--labels: {error}")
     with terminal_progress() as bar:
-        result = compare(files, settings, progress=bar)
+        result = compare(files, settings, progress=bar, limits=args.limits)
     if not _enough_images(result, len(files)):
         return 1
     unmatched = sorted(set(given or {}) - set(result.names) - {e.name for e in result.errors})

@@ -23,6 +23,7 @@ from imgsim.decoding import (
     from_array,
 )
 from imgsim.engine import engine_seconds, preparation_seconds, score_all_pairs
+from imgsim.limits import Limits
 from imgsim.preparation import prepare
 from imgsim.progress import ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
@@ -123,7 +124,9 @@ class Comparison:
         ]
 
 
-def load_image(source: ImageSource, index: int = 0) -> DecodedImage | ImageError:
+def load_image(
+    source: ImageSource, index: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> DecodedImage | ImageError:
     """Decode one input, returning the reason instead of raising when it fails.
 
     Parameters
@@ -132,6 +135,8 @@ def load_image(source: ImageSource, index: int = 0) -> DecodedImage | ImageError
         Unnamed bytes and arrays are called ``image-<index + 1>``.
     index : int
         Position of the input, for default names.
+    max_pixels : int
+        Larger images are refused from their header.
     """
     if isinstance(source, (DecodedImage, ImageError)):
         return source
@@ -143,8 +148,8 @@ def load_image(source: ImageSource, index: int = 0) -> DecodedImage | ImageError
         name, content = f"image-{index + 1}", source
     try:
         if isinstance(content, np.ndarray):
-            return from_array(content, name, max_pixels=DEFAULT_MAX_PIXELS)
-        return decode(content, name, max_pixels=DEFAULT_MAX_PIXELS)
+            return from_array(content, name, max_pixels=max_pixels)
+        return decode(content, name, max_pixels=max_pixels)
     except ImageReadError as error:
         return ImageError(error.name, error.reason)
 
@@ -154,6 +159,7 @@ def compare(
     settings: Settings | None = None,
     *,
     progress: ProgressCallback | None = None,
+    limits: Limits | None = None,
     **changes: Any,
 ) -> Comparison:
     """Compare every pair of images with MSE, SSIM and PSNR.
@@ -168,6 +174,8 @@ def compare(
         Defaults to ``Settings()``.
     progress : callable, optional
         Receives a `Progress` after each step.
+    limits : Limits, optional
+        Refuse requests over these limits (`LimitError`) and larger images.
     **changes
         Setting fields to override, e.g. ``size=(128, 128), grayscale=False``.
 
@@ -178,9 +186,14 @@ def compare(
     Raises
     ------
     ValueError
-        For invalid settings (such as a size smaller than the SSIM window).
+        For invalid settings (such as a size smaller than the SSIM window), or
+        a `LimitError` for a request over ``limits``.
     """
     settings = replace(settings or Settings(), **changes)
+    max_pixels = DEFAULT_MAX_PIXELS
+    if limits is not None:
+        limits.check(len(inputs), settings)
+        max_pixels = limits.max_pixels
     values = settings.width * settings.height * (1 if settings.grayscale else 3)
     image_work = preparation_seconds(values)
     # Work is counted in estimated seconds, so the bar moves evenly in time.
@@ -193,7 +206,7 @@ def compare(
     prepared: list[np.ndarray] = []
     for index, source in enumerate(inputs):
         # One image at a time: its decoded pixels are dropped once prepared.
-        item = load_image(source, index)
+        item = load_image(source, index, max_pixels)
         names.append(item.name)
         if isinstance(item, ImageError):
             failed.append((index, item))

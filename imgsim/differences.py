@@ -14,7 +14,9 @@ import cv2
 import numpy as np
 
 from imgsim.comparison import ImageError, ImageSource, load_image
+from imgsim.decoding import DEFAULT_MAX_PIXELS
 from imgsim.engine import psnr_from_mse, ssim_map
+from imgsim.limits import Limits
 from imgsim.metrics import mse
 from imgsim.preparation import prepare
 from imgsim.settings import Settings
@@ -132,6 +134,7 @@ def inspect_pair(
     *,
     threshold: float | None = None,
     min_area: float = DEFAULT_MIN_AREA,
+    limits: Limits | None = None,
 ) -> PairInspection:
     """Compare one pair and find where it differs.
 
@@ -140,6 +143,8 @@ def inspect_pair(
     a, b : as the inputs of `compare`
     settings : Settings, optional
     threshold, min_area : see `find_regions`
+    limits : Limits, optional
+        Refuse images over its pixel limit and work over its work limit.
 
     Raises
     ------
@@ -147,7 +152,11 @@ def inspect_pair(
         When an input cannot be read (naming it), or for invalid settings.
     """
     settings = settings or Settings()
-    loaded = [load_image(source, index) for index, source in enumerate((a, b))]
+    max_pixels = DEFAULT_MAX_PIXELS
+    if limits is not None:
+        limits.check(2, settings)
+        max_pixels = limits.max_pixels
+    loaded = [load_image(source, index, max_pixels) for index, source in enumerate((a, b))]
     for item in loaded:
         if isinstance(item, ImageError):
             raise ValueError(str(item))

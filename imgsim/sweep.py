@@ -14,7 +14,9 @@ import numpy as np
 from scipy.stats import kendalltau
 
 from imgsim.comparison import Comparison, ImageError, ImageInfo, ImageSource, compare, load_image
+from imgsim.decoding import DEFAULT_MAX_PIXELS
 from imgsim.engine import estimate_seconds
+from imgsim.limits import Limits
 from imgsim.progress import Progress, ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
 
@@ -163,6 +165,7 @@ def sweep(
     settings: Settings | None = None,
     *,
     progress: ProgressCallback | None = None,
+    limits: Limits | None = None,
 ) -> Sweep:
     """Compare every pair at each size, under otherwise equal settings.
 
@@ -176,6 +179,8 @@ def sweep(
         Everything but the size; defaults to ``Settings()``.
     progress : callable, optional
         Receives a `Progress` as the sizes are compared.
+    limits : Limits, optional
+        Refuse a sweep whose sizes add up to more work (`LimitError`).
 
     Raises
     ------
@@ -193,7 +198,11 @@ def sweep(
                 f"choose sizes up to {MAX_SIDE}"
             )
         per_size.append(replace(settings, size=(width, height)))
-    loaded = [load_image(source, index) for index, source in enumerate(inputs)]
+    max_pixels = DEFAULT_MAX_PIXELS
+    if limits is not None:
+        limits.check(len(inputs), *per_size)
+        max_pixels = limits.max_pixels
+    loaded = [load_image(source, index, max_pixels) for index, source in enumerate(inputs)]
     usable = sum(not isinstance(item, ImageError) for item in loaded)
     costs = [estimate_seconds(usable, each) for each in per_size]
     tracker = ProgressTracker(sum(costs), progress)
