@@ -48,6 +48,12 @@ SAMPLE_NOTES = {
 
 st.set_page_config(page_title="imgsim: image similarity", page_icon="🖼️", layout="wide")
 
+try:
+    compute.page_limits()
+except ValueError as error:
+    st.error(f"The server's limits are misconfigured: {error}.")
+    st.stop()
+
 choices = sidebar.settings_ui()
 st.title("imgsim")
 st.markdown("**How similar are these images, and why?** MSE, PSNR and SSIM for every pair.")

@@ -19,7 +19,7 @@ from imgsim.classify import (
     labels_from_csv,
     nearest_neighbours,
 )
-from views import compute, results
+from views import compare_view, compute, results
 
 MAX_QUERIES_SHOWN = 12
 
@@ -67,7 +67,7 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
         "labelled image is predicted from the others by its nearest neighbours, which "
         "measures how far similarity alone goes as a classifier."
     )
-    result = compute.compare_files(files, settings)
+    result = compare_view.compared(files, settings)
     results.show_errors(result)
     if len(result.images) < 2:
         st.warning("At least two readable images are needed.")

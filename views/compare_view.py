@@ -26,9 +26,18 @@ def show_time_estimate(image_count: int, settings: imgsim.Settings) -> None:
     )
 
 
+def compared(files: compute.Files, settings: imgsim.Settings) -> imgsim.Comparison:
+    """The comparison, or an explanation and a stop when it is over the limits."""
+    try:
+        return compute.compare_files(files, settings)
+    except imgsim.LimitError as error:
+        st.error(f"Too much for one request: {error}.")
+        st.stop()
+
+
 def show(files: compute.Files, settings: imgsim.Settings) -> None:
     show_time_estimate(len(files), settings)
-    result = compute.compare_files(files, settings)
+    result = compared(files, settings)
     results.show_errors(result)
     if len(result.images) < 2:
         st.warning(

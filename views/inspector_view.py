@@ -27,7 +27,9 @@ def readable_files(files: compute.Files) -> dict[str, tuple[str, bytes]]:
     return {
         shown: file
         for shown, file in zip(names, files, strict=True)
-        if isinstance(compute.decode_file(*file), imgsim.DecodedImage)
+        if isinstance(
+            compute.decode_file(*file, compute.page_limits().max_pixels), imgsim.DecodedImage
+        )
     }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from imgsim import samples
-from imgsim.decoding import IMAGE_EXTENSIONS
+from imgsim.decoding import FORMATS_TEXT
 from imgsim.settings import (
     ALPHA_MODES,
     DEFAULT_SIZE,
@@ -59,11 +59,12 @@ def settings_ui() -> SidebarChoices:
     """Draw the sidebar and return the user's choices."""
     with st.sidebar:
         st.header("Images")
+        # No type filter: a file with a wrong or missing extension is still read by
+        # its content, and anything unreadable gets a message naming it.
         uploaded = st.file_uploader(
             "Upload images to compare",
-            type=[extension.lstrip(".") for extension in IMAGE_EXTENSIONS],
             accept_multiple_files=True,
-            help="PNG, JPEG, WebP, BMP, TIFF or GIF (first frame). Every pair is compared.",
+            help=f"{FORMATS_TEXT} (first frame of an animation). Every pair is compared.",
         )
         sample = st.selectbox(
             "Sample set (shown while nothing is uploaded)",

@@ -67,6 +67,9 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
         st.info(f"{len(sizes)} sizes: expected to take about {format_duration(expected)}.")
     try:
         result = compute.sweep_files(files, tuple(sizes), settings)
+    except imgsim.LimitError as error:
+        st.error(f"Too much for one request: {error}.")
+        st.stop()
     except ValueError as error:
         st.error(f"Sizes: {error}.")
         st.stop()
