@@ -41,8 +41,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(timeout: float = 60) -> Iterator[str]:
-    """Run ``streamlit run app.py`` on a free local port; yield its URL."""
+def streamlit_process(*options: str, timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``streamlit run app.py`` on a free local port; yield its URL and process.
+
+    ``options`` are extra ``--section.option=value`` flags.
+    """
     port = free_port()
     command = [
         sys.executable,
@@ -54,6 +57,7 @@ def streamlit_server(timeout: float = 60) -> Iterator[str]:
         f"--server.port={port}",
         "--server.address=127.0.0.1",
         "--browser.gatherUsageStats=false",
+        *options,
     ]
     log_path = ARTIFACTS / f"streamlit-{port}.log"
     ARTIFACTS.mkdir(exist_ok=True)
@@ -62,10 +66,25 @@ def streamlit_server(timeout: float = 60) -> Iterator[str]:
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_healthy(url, server, timeout)
-            yield url
+            yield url, server
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+@contextmanager
+def streamlit_server(timeout: float = 60) -> Iterator[str]:
+    """Run ``streamlit run app.py`` on a free local port; yield its URL."""
+    with streamlit_process(timeout=timeout) as (url, _):
+        yield url
+
+
+def resident_memory(process: subprocess.Popen) -> int:
+    """The process's resident memory, in bytes."""
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {process.pid}")
 
 
 def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float) -> None:
