@@ -23,7 +23,7 @@ from imgsim.decoding import (
     from_array,
 )
 from imgsim.engine import engine_seconds, preparation_seconds, score_all_pairs
-from imgsim.limits import Limits
+from imgsim.limits import Limits, admit
 from imgsim.preparation import prepare
 from imgsim.progress import ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
@@ -190,10 +190,7 @@ def compare(
         a `LimitError` for a request over ``limits``.
     """
     settings = replace(settings or Settings(), **changes)
-    max_pixels = DEFAULT_MAX_PIXELS
-    if limits is not None:
-        limits.check(len(inputs), settings)
-        max_pixels = limits.max_pixels
+    max_pixels = admit(limits, len(inputs), settings)
     values = settings.width * settings.height * (1 if settings.grayscale else 3)
     image_work = preparation_seconds(values)
     # Work is counted in estimated seconds, so the bar moves evenly in time.

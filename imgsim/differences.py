@@ -14,9 +14,8 @@ import cv2
 import numpy as np
 
 from imgsim.comparison import ImageError, ImageSource, load_image
-from imgsim.decoding import DEFAULT_MAX_PIXELS
 from imgsim.engine import psnr_from_mse, ssim_map
-from imgsim.limits import Limits
+from imgsim.limits import Limits, admit
 from imgsim.metrics import mse
 from imgsim.preparation import prepare
 from imgsim.settings import Settings
@@ -152,10 +151,7 @@ def inspect_pair(
         When an input cannot be read (naming it), or for invalid settings.
     """
     settings = settings or Settings()
-    max_pixels = DEFAULT_MAX_PIXELS
-    if limits is not None:
-        limits.check(2, settings)
-        max_pixels = limits.max_pixels
+    max_pixels = admit(limits, 2, settings)
     loaded = [load_image(source, index, max_pixels) for index, source in enumerate((a, b))]
     for item in loaded:
         if isinstance(item, ImageError):

@@ -93,3 +93,11 @@ class Limits:
                 f"use a smaller size or fewer images, or raise the limit with the "
                 f"environment variable {ENVIRONMENT['max_work']}"
             )
+
+
+def admit(limits: Limits | None, image_count: int, *settings: Settings) -> int:
+    """Check a request against ``limits`` (none: no check); the pixel limit to decode with."""
+    if limits is None:
+        return DEFAULT_MAX_PIXELS
+    limits.check(image_count, *settings)
+    return limits.max_pixels

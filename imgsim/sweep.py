@@ -14,9 +14,8 @@ import numpy as np
 from scipy.stats import kendalltau
 
 from imgsim.comparison import Comparison, ImageError, ImageInfo, ImageSource, compare, load_image
-from imgsim.decoding import DEFAULT_MAX_PIXELS
 from imgsim.engine import estimate_seconds
-from imgsim.limits import Limits
+from imgsim.limits import Limits, admit
 from imgsim.progress import Progress, ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
 
@@ -198,10 +197,7 @@ def sweep(
                 f"choose sizes up to {MAX_SIDE}"
             )
         per_size.append(replace(settings, size=(width, height)))
-    max_pixels = DEFAULT_MAX_PIXELS
-    if limits is not None:
-        limits.check(len(inputs), *per_size)
-        max_pixels = limits.max_pixels
+    max_pixels = admit(limits, len(inputs), *per_size)
     loaded = [load_image(source, index, max_pixels) for index, source in enumerate(inputs)]
     usable = sum(not isinstance(item, ImageError) for item in loaded)
     costs = [estimate_seconds(usable, each) for each in per_size]
