@@ -13,7 +13,13 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    choose_sample,
+    streamlit_server,
+    switch_view,
+)
 
 TIMEOUT_MS = 120_000
 
@@ -23,16 +29,6 @@ def settle(page: Page) -> None:
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=TIMEOUT_MS)
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=TIMEOUT_MS)
     page.wait_for_timeout(1500)
-
-
-def switch_view(page: Page, view: str) -> None:
-    page.locator("[data-testid='stButtonGroup'] button", has_text=view).first.click()
-
-
-def choose_sample(page: Page, name: str) -> None:
-    sidebar = page.locator("section[data-testid='stSidebar']")
-    sidebar.locator("[data-testid='stSelectbox'] input").first.click()
-    page.get_by_role("option", name=name).click()
 
 
 def main(folder: str, width: int = 1400, height: int = 1900) -> None:

@@ -99,3 +99,22 @@ def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float) -> No
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
+
+
+SAMPLE_LABEL = "Sample set (shown while nothing is uploaded)"
+
+
+def wait_until_idle(page) -> None:
+    """The app has finished its run: the running indicator is gone."""
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached")
+
+
+def choose_sample(page, name: str) -> None:
+    """Pick a sample set in the sidebar, by the selectbox's label (not its position)."""
+    wait_until_idle(page)
+    page.get_by_role("combobox", name=SAMPLE_LABEL).click()
+    page.get_by_role("option", name=name).click()
+
+
+def switch_view(page, view: str) -> None:
+    page.locator("[data-testid='stButtonGroup'] button", has_text=view).first.click()

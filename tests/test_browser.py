@@ -11,7 +11,15 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 import imgsim
 
-from .browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
+from .browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    choose_sample,
+    require_chromium,
+    streamlit_server,
+    wait_until_idle,
+)
 from .conftest import encode
 
 TIMEOUT_MS = 90_000
@@ -53,11 +61,6 @@ def heatmap_texts(page: Page) -> list[str]:
     )
 
 
-def wait_until_idle(page: Page) -> None:
-    """The app has finished its run: the running indicator is gone."""
-    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached")
-
-
 def upload(page: Page, files: list[tuple[str, bytes]]) -> None:
     page.locator("section[data-testid='stSidebar'] input[type='file']").set_input_files(
         [
@@ -92,12 +95,6 @@ def test_uploaded_images_appear_in_the_heatmap(page, chelsea, coffee, astronaut)
     expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "uploaded.png", full_page=True)
-
-
-def choose_sample(page: Page, name: str) -> None:
-    sidebar = page.locator("section[data-testid='stSidebar']")
-    sidebar.locator("[data-testid='stSelectbox'] input").first.click()
-    page.get_by_role("option", name=name).click()
 
 
 def test_clicking_a_heatmap_cell_opens_the_inspector_with_its_boxes(page):
