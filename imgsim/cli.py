@@ -318,7 +318,7 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
         "--alpha", choices=ALPHA_MODES, default=default.alpha, help="transparent pixels"
     )
     parser.add_argument(
-        "--ssim", choices=SSIM_CONVENTIONS, default=default.ssim, help="SSIM convention"
+        "--ssim", choices=SSIM_CONVENTIONS, default=default.ssim_convention, help="SSIM convention"
     )
 
 
@@ -330,7 +330,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         fit=args.fit,
         interp=args.interp,
         alpha=args.alpha,
-        ssim=args.ssim,
+        ssim_convention=args.ssim,
     )
 
 

@@ -23,7 +23,7 @@ from imgsim.decoding import (
     from_array,
 )
 from imgsim.engine import engine_seconds, preparation_seconds, score_all_pairs
-from imgsim.limits import Limits, admit
+from imgsim.limits import Limits, checked_max_pixels
 from imgsim.preparation import prepare
 from imgsim.progress import ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
@@ -190,7 +190,7 @@ def compare(
         a `LimitError` for a request over ``limits``.
     """
     settings = replace(settings or Settings(), **changes)
-    max_pixels = admit(limits, len(inputs), settings)
+    max_pixels = checked_max_pixels(limits, len(inputs), settings)
     values = settings.width * settings.height * (1 if settings.grayscale else 3)
     image_work = preparation_seconds(values)
     # Work is counted in estimated seconds, so the bar moves evenly in time.
@@ -222,7 +222,7 @@ def compare(
     def on_pairs(fraction: float) -> None:
         tracker.update(base + fraction * work, f"comparing {pair_count} pairs")
 
-    scores = score_all_pairs(prepared, settings.ssim, on_pairs)
+    scores = score_all_pairs(prepared, settings.ssim_convention, on_pairs)
     if pair_count:
         tracker.update(tracker.total, f"compared {pair_count} pairs")
     return Comparison(

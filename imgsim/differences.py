@@ -15,7 +15,7 @@ import numpy as np
 
 from imgsim.comparison import ImageError, ImageSource, load_image
 from imgsim.engine import psnr_from_mse, ssim_map
-from imgsim.limits import Limits, admit
+from imgsim.limits import Limits, checked_max_pixels
 from imgsim.metrics import mse
 from imgsim.preparation import prepare
 from imgsim.settings import Settings
@@ -151,13 +151,13 @@ def inspect_pair(
         When an input cannot be read (naming it), or for invalid settings.
     """
     settings = settings or Settings()
-    max_pixels = admit(limits, 2, settings)
+    max_pixels = checked_max_pixels(limits, 2, settings)
     loaded = [load_image(source, index, max_pixels) for index, source in enumerate((a, b))]
     for item in loaded:
         if isinstance(item, ImageError):
             raise ValueError(str(item))
     first, second = (prepare(item, settings) for item in loaded)
-    local = ssim_map(first, second, settings.ssim)
+    local = ssim_map(first, second, settings.ssim_convention)
     if local.ndim == 3:
         local = local.mean(axis=2)
     pad = settings.window // 2

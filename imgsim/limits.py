@@ -95,7 +95,7 @@ class Limits:
             )
 
 
-def admit(limits: Limits | None, image_count: int, *settings: Settings) -> int:
+def checked_max_pixels(limits: Limits | None, image_count: int, *settings: Settings) -> int:
     """Check a request against ``limits`` (none: no check); the pixel limit to decode with."""
     if limits is None:
         return DEFAULT_MAX_PIXELS

@@ -69,7 +69,7 @@ def to_table(result: Comparison) -> str:
     header = (
         f"{len(result.images)} images at {settings.width}x{settings.height}, "
         f"{'grayscale' if settings.grayscale else 'colour'}, fit {settings.fit}, "
-        f"{settings.interp} interpolation, SSIM {settings.ssim}"
+        f"{settings.interp} interpolation, SSIM {settings.ssim_convention}"
     )
     return "\n".join([header, "", _align(rows, left=2)]) + "\n"
 
@@ -92,7 +92,7 @@ def sweep_to_dict(result: Sweep, reference: int = -1) -> dict[str, Any]:
                 "ssim": result.ssim[:, i, j].tolist(),
                 "mse": result.mse[:, i, j].tolist(),
             }
-            for i, j in result.pairs()
+            for i, j in result.pair_indices()
         ],
         "kendall_tau": result.kendall_tau(reference),
     }
@@ -103,7 +103,7 @@ def sweep_to_csv(result: Sweep) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("a", "b", "width", "height", "ssim", "mse"))
-    for i, j in result.pairs():
+    for i, j in result.pair_indices():
         for index, (width, height) in enumerate(result.sizes):
             row = (result.ssim[index, i, j], result.mse[index, i, j])
             writer.writerow([result.names[i], result.names[j], width, height, *map(repr, row)])
@@ -115,7 +115,7 @@ def sweep_to_table(result: Sweep) -> str:
     labels = [f"{w}" if w == h else f"{w}x{h}" for w, h in result.sizes]
     rows = [("image A", "image B", *labels)] + [
         (result.names[i], result.names[j], *(f"{v:.4f}" for v in result.ssim[:, i, j]))
-        for i, j in result.pairs()
+        for i, j in result.pair_indices()
     ]
     taus = ["" if tau is None else f"{tau:.2f}" for tau in result.kendall_tau()]
     rows.append(("Kendall's tau", f"vs {labels[-1]}", *taus))

@@ -47,7 +47,7 @@ class Settings:
         What transparent pixels become: composited on white or black, or
         ``"ignore"`` to drop alpha and keep the stored colours (like
         ``cv2.imread``).
-    ssim : {"skimage", "gaussian"}
+    ssim_convention : {"skimage", "gaussian"}
         SSIM convention: scikit-image's defaults (7x7 uniform window, sample
         covariance) or Wang et al. 2004 (11x11 Gaussian window with
         sigma 1.5, population covariance).
@@ -58,24 +58,24 @@ class Settings:
     fit: Fit = "stretch"
     interp: Interp = "linear"
     alpha: AlphaMode = "white"
-    ssim: SsimConvention = "skimage"
+    ssim_convention: SsimConvention = "skimage"
 
     def __post_init__(self) -> None:
         _check_choice("fit", self.fit, FITS)
         _check_choice("interp", self.interp, INTERPS)
         _check_choice("alpha", self.alpha, ALPHA_MODES)
-        _check_choice("ssim", self.ssim, SSIM_CONVENTIONS)
+        _check_choice("ssim_convention", self.ssim_convention, SSIM_CONVENTIONS)
         try:
             width, height = (int(v) for v in self.size)
         except (TypeError, ValueError):
             raise ValueError(
                 f"size must be a pair of integers (width, height), got {self.size!r}"
             ) from None
-        window = SSIM_WINDOW[self.ssim]
+        window = SSIM_WINDOW[self.ssim_convention]
         if width < window or height < window:
             raise ValueError(
                 f"size {width}x{height} is smaller than the {window}x{window} SSIM "
-                f"window of the {self.ssim!r} convention; use at least "
+                f"window of the {self.ssim_convention!r} convention; use at least "
                 f"{window}x{window}"
             )
         object.__setattr__(self, "size", (width, height))
@@ -92,7 +92,7 @@ class Settings:
     @property
     def window(self) -> int:
         """Side of the SSIM window, in pixels."""
-        return SSIM_WINDOW[self.ssim]
+        return SSIM_WINDOW[self.ssim_convention]
 
     @property
     def background(self) -> tuple[int, int, int]:
@@ -103,6 +103,8 @@ class Settings:
         """Every setting as plain JSON-ready values (the CLI's ``"settings"``)."""
         values = asdict(self)
         values.pop("size")
+        # The JSON contract names the convention "ssim", as the CLI option does.
+        values["ssim"] = values.pop("ssim_convention")
         return {"width": self.width, "height": self.height, **values}
 
 

@@ -15,7 +15,7 @@ from scipy.stats import kendalltau
 
 from imgsim.comparison import Comparison, ImageError, ImageInfo, ImageSource, compare, load_image
 from imgsim.engine import estimate_seconds
-from imgsim.limits import Limits, admit
+from imgsim.limits import Limits, checked_max_pixels
 from imgsim.progress import Progress, ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
 
@@ -92,7 +92,8 @@ class Sweep:
     def names(self) -> list[str]:
         return [image.name for image in self.images]
 
-    def pairs(self) -> list[tuple[int, int]]:
+    def pair_indices(self) -> list[tuple[int, int]]:
+        """Index pairs ``(i, j)``, ``i < j``, in input order."""
         count = len(self.images)
         return [(i, j) for i in range(count) for j in range(i + 1, count)]
 
@@ -112,7 +113,7 @@ class Sweep:
 
     def upsampled_from(self, pairs: Sequence[tuple[int, int]] | None = None) -> float:
         """The width from which every image of these pairs (default: all) is upsampled."""
-        indices = {k for pair in (pairs or self.pairs()) for k in pair}
+        indices = {k for pair in (pairs or self.pair_indices()) for k in pair}
         return max(self.native_width(k) for k in indices) if indices else math.inf
 
     def kendall_tau(self, reference: int = -1) -> list[float | None]:
@@ -120,7 +121,7 @@ class Sweep:
 
         None where it is undefined (fewer than two pairs, or all scores tied).
         """
-        pairs = self.pairs()
+        pairs = self.pair_indices()
         if len(pairs) < 2:
             return [None] * len(self.sizes)
         rows, cols = zip(*pairs, strict=True)
@@ -197,7 +198,7 @@ def sweep(
                 f"choose sizes up to {MAX_SIDE}"
             )
         per_size.append(replace(settings, size=(width, height)))
-    max_pixels = admit(limits, len(inputs), *per_size)
+    max_pixels = checked_max_pixels(limits, len(inputs), *per_size)
     loaded = [load_image(source, index, max_pixels) for index, source in enumerate(inputs)]
     usable = sum(not isinstance(item, ImageError) for item in loaded)
     costs = [estimate_seconds(usable, each) for each in per_size]

@@ -95,7 +95,7 @@ def test_json_scores_equal_the_python_api(folder):
     completed = run_cli("compare", folder, "--format", "json", "--color", "--ssim", "gaussian")
     output = strict_json(completed.stdout)
     files = sorted(path for path in folder.iterdir() if is_image_filename(path.name))
-    result = imgsim.compare(files, grayscale=False, ssim="gaussian")
+    result = imgsim.compare(files, grayscale=False, ssim_convention="gaussian")
     for pair, expected in zip(output["pairs"], result.pairs(), strict=True):
         assert pair["ssim"] == expected.ssim
         assert pair["mse"] == expected.mse

@@ -91,7 +91,7 @@ def test_fewer_than_two_readable_images_give_no_pairs():
 
 
 def test_keyword_settings_override_a_settings_object(three_images):
-    base = Settings(size=(40, 40), ssim="gaussian")
+    base = Settings(size=(40, 40), ssim_convention="gaussian")
     result = imgsim.compare(three_images, base, grayscale=False)
     assert result.settings == dataclasses.replace(base, grayscale=False)
     assert result.thumbnails[0].shape == (40, 40, 3)
@@ -99,7 +99,7 @@ def test_keyword_settings_override_a_settings_object(three_images):
 
 def test_invalid_settings_raise_before_any_work(three_images):
     with pytest.raises(ValueError, match="smaller than the 11x11 SSIM window"):
-        imgsim.compare(three_images, size=(10, 10), ssim="gaussian")
+        imgsim.compare(three_images, size=(10, 10), ssim_convention="gaussian")
 
 
 def test_thumbnails_show_what_was_compared_shrunk_to_fit(three_images):

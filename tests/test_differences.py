@@ -52,7 +52,7 @@ def test_identical_images_show_no_difference(astronaut):
 @pytest.mark.parametrize("grayscale", [True, False])
 @pytest.mark.parametrize("convention", ["skimage", "gaussian"])
 def test_map_mean_is_the_pairs_ssim(chelsea, coffee, grayscale, convention):
-    settings = imgsim.Settings(size=(160, 120), grayscale=grayscale, ssim=convention)
+    settings = imgsim.Settings(size=(160, 120), grayscale=grayscale, ssim_convention=convention)
     result = inspect_pair(chelsea, coffee, settings)
     expected = imgsim.compare([chelsea, coffee], settings)
     pad = settings.window // 2

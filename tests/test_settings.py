@@ -35,9 +35,9 @@ def test_defaults_are_the_documented_ones():
         ({"fit": "zoom"}, "fit must be one of stretch, pad, crop; got 'zoom'"),
         ({"interp": "bicubic"}, "interp must be one of"),
         ({"alpha": "grey"}, "alpha must be one of"),
-        ({"ssim": "fast"}, "ssim must be one of"),
+        ({"ssim_convention": "fast"}, "ssim_convention must be one of"),
         ({"size": (6, 100)}, "size 6x100 is smaller than the 7x7 SSIM window"),
-        ({"size": (12, 10), "ssim": "gaussian"}, "use at least 11x11"),
+        ({"size": (12, 10), "ssim_convention": "gaussian"}, "use at least 11x11"),
         ({"size": "big"}, "size must be a pair of integers"),
     ],
 )
@@ -48,5 +48,5 @@ def test_invalid_values_say_what_was_expected(changes, message):
 
 @pytest.mark.parametrize(("ssim", "window"), [("skimage", 7), ("gaussian", 11)])
 def test_window_follows_the_convention(ssim, window):
-    assert Settings(ssim=ssim).window == window
-    assert Settings(size=(window, window), ssim=ssim).size == (window, window)
+    assert Settings(ssim_convention=ssim).window == window
+    assert Settings(size=(window, window), ssim_convention=ssim).size == (window, window)

@@ -111,7 +111,7 @@ def settings_ui() -> SidebarChoices:
             fit=fit,
             interp=interp,
             alpha=alpha,
-            ssim=ssim,
+            ssim_convention=ssim,
         )
     except ValueError as error:
         return SidebarChoices(uploads, sample, None, str(error))

@@ -101,7 +101,7 @@ def pair_label(result: Sweep, pair: tuple[int, int]) -> str:
 
 def pairs_ui(result: Sweep, reference: int) -> list[tuple[int, int]]:
     """All pairs when few; else the most and least similar three, and a selector."""
-    pairs = result.pairs()
+    pairs = result.pair_indices()
     if len(pairs) <= MAX_LINES:
         return pairs
     ranked = sorted(pairs, key=lambda pair: result.ssim[reference][pair], reverse=True)
