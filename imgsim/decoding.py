@@ -161,8 +161,10 @@ def from_array(
     ----------
     array : ndarray, shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)
         Gray, RGB or RGBA, in RGB order (convert OpenCV's BGR first).
-        ``uint8`` is used as is; ``uint16`` is scaled to 8 bits; floats are
-        taken as [0, 1] (or [0, 255] when larger); ``bool`` as black/white.
+        Read by its dtype, never by its values (as ``skimage.util.img_as_ubyte``):
+        ``uint8`` as is; ``uint16`` scaled over its full range; ``bool`` as
+        black (0) and white (255); floats as [0, 1]. Other integer dtypes, and
+        floats outside [0, 1], are refused with the conversion to make.
     name : str
         Name used in messages and results.
 
@@ -209,7 +211,15 @@ def _from_pil(image: Image.Image, name: str, log: list[str]) -> DecodedImage:
     elif mode == "1":
         log.append("1-bit black and white")
         image = image.convert("L")
-    elif mode.startswith(("I", "F")):
+    elif mode == "I":
+        # Pillow's 32-bit mode is how it stores 16-bit samples of PNG and TIFF files.
+        pixels = np.asarray(image)
+        if pixels.min() < 0 or pixels.max() > 65535:
+            raise ImageReadError(
+                name, "32-bit integer pixels are not supported; save the image with 8 or 16 bits"
+            )
+        return _split_channels(_to_uint8(pixels.astype(np.uint16), name, log), name, log)
+    elif mode.startswith(("I;16", "F")):
         # 16-bit and float data go through numpy so they are scaled, not clipped.
         return _split_channels(_to_uint8(np.asarray(image), name, log), name, log)
     else:
@@ -239,44 +249,46 @@ def _split_channels(pixels: np.ndarray, name: str, log: list[str]) -> DecodedIma
 
 
 def _to_uint8(pixels: np.ndarray, name: str, log: list[str]) -> np.ndarray:
-    kind = pixels.dtype.kind
-    if pixels.dtype == np.uint8:
+    """8-bit values, decided by the dtype alone, as ``skimage.util.img_as_ubyte`` does.
+
+    Values never choose the scale: the same picture must score the same whether
+    or not one of its pixels happens to cross a threshold.
+    """
+    dtype = pixels.dtype
+    if dtype == np.uint8:
         return pixels
-    if kind == "b":
+    if dtype.kind == "b":
         log.append("black-and-white values scaled to 8-bit")
         return pixels.astype(np.uint8) * 255
-    if kind in "iu":
-        low, high = int(pixels.min()), int(pixels.max())
-        if low >= 0 and high <= 255 and pixels.dtype.itemsize > 2:
-            # Pillow's 32-bit "I" mode often carries plain 8-bit values.
-            return pixels.astype(np.uint8)
-        if low >= 0 and high <= 65535:
-            log.append("16-bit scaled to 8-bit")
-            wide = pixels.astype(np.uint32)
-            return ((wide * 255 + 32767) // 65535).astype(np.uint8)
-        raise ImageReadError(
-            name,
-            f"integer values from {low} to {high} do not fit 16 bits; "
-            "expected 0 to 255 or 0 to 65535",
-        )
-    if kind == "f":
+    if dtype.kind == "u" and dtype.itemsize == 2:
+        log.append("16-bit scaled to 8-bit")
+        wide = pixels.astype(np.uint32)
+        return ((wide * 255 + 32767) // 65535).astype(np.uint8)
+    if dtype.kind == "f":
         if not np.isfinite(pixels).all():
             raise ImageReadError(name, "float image contains NaN or infinite values")
         low, high = float(pixels.min()), float(pixels.max())
-        if low >= 0.0 and high <= 1.0:
-            log.append("float values in [0, 1] scaled to 8-bit")
-            scaled = pixels.astype(np.float64) * 255.0
-        elif low >= 0.0 and high <= 255.0:
-            log.append("float values in [0, 255] rounded to 8-bit")
-            scaled = pixels.astype(np.float64)
-        else:
+        if low < 0.0 or high > 1.0:
             raise ImageReadError(
                 name,
-                f"float values from {low:g} to {high:g} are outside [0, 1] and "
-                "[0, 255]; rescale them to one of those ranges",
+                f"float values from {low:g} to {high:g} are outside [0, 1], the range "
+                "floats are read in (as scikit-image does); divide 0-255 values by 255, "
+                "or convert the array to uint8 yourself",
             )
-        return np.rint(scaled).astype(np.uint8)
-    raise ImageReadError(name, f"pixels of type {pixels.dtype} are not supported")
+        log.append("float values in [0, 1] scaled to 8-bit")
+        return np.rint(pixels.astype(np.float64) * 255.0).astype(np.uint8)
+    if dtype.kind in "iu":
+        raise ImageReadError(
+            name,
+            f"pixels of type {dtype} have no standard range; expected uint8, uint16, "
+            "bool or floats in [0, 1]: convert with array.astype(np.uint8) for values "
+            "0-255, or array.astype(np.uint16) for 16-bit values",
+        )
+    raise ImageReadError(
+        name,
+        f"pixels of type {dtype} are not supported; expected uint8, uint16, bool or "
+        "floats in [0, 1]",
+    )
 
 
 _SIGNATURES = {

@@ -232,9 +232,8 @@ def test_pixel_limit_is_adjustable():
         (np.array([[0, 128, 255]], dtype=np.uint8), [0, 128, 255]),
         (np.array([[0, 32896, 65535]], dtype=np.uint16), [0, 128, 255]),
         (np.array([[0.0, 0.5, 1.0]], dtype=np.float32), [0, 128, 255]),
-        (np.array([[0.0, 100.4, 255.0]]), [0, 100, 255]),
+        (np.array([[0.0, 0.5, 1.0]]), [0, 128, 255]),
         (np.array([[False, True, True]]), [0, 255, 255]),
-        (np.array([[0, 7, 255]], dtype=np.int64), [0, 7, 255]),
     ],
 )
 def test_arrays_of_each_dtype_become_eight_bit(array, expected):
@@ -257,7 +256,11 @@ def test_rgba_array_is_split_into_colour_and_alpha():
         (np.zeros((0, 4), np.uint8), "no pixels"),
         (np.array([[0.0, 2.0, 300.0]]), "outside"),
         (np.array([[0.0, np.nan]]), "NaN"),
-        (np.array([[-1, 5]]), "do not fit"),
+        (np.array([[-1, 5]]), "int64 have no standard range"),
+        (np.array([[0, 7, 255]], dtype=np.int64), "int64 have no standard range"),
+        (np.array([[0, 7, 255]], dtype=np.int32), "int32 have no standard range"),
+        (np.array([[0, 7, 255]], dtype=np.uint32), r"uint32 .*astype\(np.uint8\)"),
+        (np.array([[0.0, 100.4, 255.0]]), r"outside \[0, 1\].*divide 0-255 values by 255"),
     ],
 )
 def test_arrays_that_are_not_images_are_refused(array, reason):
@@ -277,3 +280,30 @@ def test_arrays_that_are_not_images_are_refused(array, reason):
 )
 def test_image_extensions_are_recognised_in_any_case(filename, expected):
     assert is_image_filename(filename) is expected
+
+
+def test_floats_are_scaled_by_their_dtype_whatever_their_values():
+    """One pixel above 1 must not turn a [0, 1] image into a [0, 255] one."""
+    values = np.random.default_rng(8).uniform(0, 0.99, (64, 64))
+    decoded = from_array(values, "unit")
+    np.testing.assert_array_equal(decoded.rgb[:, :, 0], np.rint(values * 255))
+    brighter = values.copy()
+    brighter[0, 0] = 1.01
+    with pytest.raises(ImageReadError, match=r"^brighter: float values from .* outside \[0, 1\]"):
+        from_array(brighter, "brighter")
+
+
+def test_uint16_is_scaled_over_its_full_range_and_wider_integers_are_refused():
+    """The same values as uint16 and as int32 must not give two different images."""
+    values = np.random.default_rng(9).integers(0, 256, (32, 32))
+    sixteen = from_array(values.astype(np.uint16), "sixteen")
+    np.testing.assert_array_equal(sixteen.rgb[:, :, 0], np.rint(values * 255 / 65535))
+    with pytest.raises(ImageReadError, match="int32"):
+        from_array(values.astype(np.int32), "wide")
+
+
+def test_a_float_image_scores_as_its_eight_bit_twin(chelsea):
+    """SSIM of a float image against its uint8 original is scikit-image's (1.0 here)."""
+    gray = chelsea[:, :, 1]
+    result = imgsim.compare([("float", gray / 255.0), ("eight", gray)], size=(128, 128))
+    assert result.ssim[0, 1] == pytest.approx(1.0, abs=1e-12)
