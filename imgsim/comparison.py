@@ -6,6 +6,7 @@ decode -> prepare -> all-pairs metrics -> `Comparison`.
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -15,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from imgsim import cost
 from imgsim.decoding import (
     DEFAULT_MAX_PIXELS,
     DecodedImage,
@@ -22,7 +24,7 @@ from imgsim.decoding import (
     decode,
     from_array,
 )
-from imgsim.engine import engine_seconds, preparation_seconds, score_all_pairs
+from imgsim.engine import score_all_pairs
 from imgsim.limits import Limits, checked_max_pixels
 from imgsim.preparation import prepare
 from imgsim.progress import ProgressCallback, ProgressTracker
@@ -191,38 +193,46 @@ def compare(
     """
     settings = replace(settings or Settings(), **changes)
     max_pixels = checked_max_pixels(limits, len(inputs), settings)
-    values = settings.width * settings.height * (1 if settings.grayscale else 3)
-    image_work = preparation_seconds(values)
-    # Work is counted in estimated seconds, so the bar moves evenly in time.
+    model = cost.MODEL
+    image_works = [
+        model.preparation_seconds(settings, decode=not isinstance(source, DecodedImage))
+        for source in inputs
+    ]
+    # Work is counted in expected seconds on this machine, so the bar and the
+    # time left move evenly in time.
     tracker = ProgressTracker(
-        len(inputs) * image_work + engine_seconds(len(inputs), values), progress
+        sum(image_works) + model.engine_seconds(len(inputs), settings), progress
     )
     names: list[str] = []
     compared: list[tuple[int, ImageInfo]] = []
     failed: list[tuple[int, ImageError]] = []
     prepared: list[np.ndarray] = []
+    started = time.perf_counter()
     for index, source in enumerate(inputs):
         # One image at a time: its decoded pixels are dropped once prepared.
         item = load_image(source, index, max_pixels)
         names.append(item.name)
         if isinstance(item, ImageError):
             failed.append((index, item))
-            tracker.advance(image_work, f"could not read {item.name}")
+            tracker.advance(image_works[index], f"could not read {item.name}")
             continue
         compared.append((index, ImageInfo(item.name, item.width, item.height, item.log)))
         prepared.append(prepare(item, settings))
         del item
-        tracker.advance(image_work, f"prepared {names[-1]}")
+        tracker.advance(image_works[index], f"prepared {names[-1]}")
+    model.record("prepare", sum(image_works), time.perf_counter() - started)
     names = unique_names(names)
     base = tracker.done
-    work = engine_seconds(len(prepared), values)
+    work = model.engine_seconds(len(prepared), settings)
     tracker.total = base + work
     pair_count = len(prepared) * (len(prepared) - 1) // 2
 
     def on_pairs(fraction: float) -> None:
         tracker.update(base + fraction * work, f"comparing {pair_count} pairs")
 
+    started = time.perf_counter()
     scores = score_all_pairs(prepared, settings.ssim_convention, on_pairs)
+    model.record("engine", work, time.perf_counter() - started)
     if pair_count:
         tracker.update(tracker.total, f"compared {pair_count} pairs")
     return Comparison(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from imgsim.settings import SSIM_CONVENTIONS, SSIM_WINDOW, Settings, SsimConvention
+from imgsim.settings import SSIM_CONVENTIONS, SSIM_WINDOW, SsimConvention
 from imgsim.windows import BORDER, DATA_RANGE, WINDOWS, StripStats, Window, Workspace
 
 # Working memory of one strip task (two run at once on two cores): the images'
@@ -377,29 +377,3 @@ def psnr_from_mse(mse_value: float) -> float:
     if mse_value == 0:
         return math.inf
     return 10.0 * math.log10(DATA_RANGE**2 / mse_value)
-
-
-# Measured by bench/run.py on the 2-core development machine: seconds per
-# value (pixel x channel) for one pair, for one image's statistics and for
-# preparing one image (resize, grayscale), and for decoding a typical photo.
-SECONDS_PER_PAIR_VALUE = 2.0e-9
-SECONDS_PER_IMAGE_VALUE = 3.2e-9
-SECONDS_PER_PREPARED_VALUE = 3.8e-9
-SECONDS_PER_DECODE = 0.01
-
-
-def engine_seconds(image_count: int, values: int) -> float:
-    """Rough time of `score_all_pairs` for images of ``values`` values each."""
-    pairs = image_count * (image_count - 1) / 2
-    return values * (pairs * SECONDS_PER_PAIR_VALUE + image_count * SECONDS_PER_IMAGE_VALUE)
-
-
-def preparation_seconds(values: int) -> float:
-    """Rough time to decode and prepare one image to ``values`` values."""
-    return values * SECONDS_PER_PREPARED_VALUE + SECONDS_PER_DECODE
-
-
-def estimate_seconds(image_count: int, settings: Settings) -> float:
-    """Rough time to compare ``image_count`` images under ``settings``."""
-    values = settings.width * settings.height * (1 if settings.grayscale else 3)
-    return image_count * preparation_seconds(values) + engine_seconds(image_count, values)

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from imgsim.cost import work
 from imgsim.decoding import DEFAULT_MAX_PIXELS, MAX_PIXELS_VARIABLE
 from imgsim.settings import Settings
 
@@ -17,11 +18,14 @@ ENVIRONMENT = {
     "max_pixels": MAX_PIXELS_VARIABLE,
     "max_images": "IMGSIM_MAX_IMAGES",
     "max_work": "IMGSIM_MAX_WORK",
+    "max_side": "IMGSIM_MAX_SIDE",
 }
 DEFAULT_MAX_IMAGES = 200
-# Compared values (pixels x channels) times pairs: 6 images at 10000 x 10000 are
-# 1.5e9, 200 images at 512 x 512 are 5.2e9 (about 10 s here).
+# `imgsim.cost.work`: 6 images at 10000 x 10000 are 3.3e9, 200 images at
+# 512 x 512 are 5.4e9 (about 10 s here).
 DEFAULT_MAX_WORK = 10_000_000_000
+# The original tutorial's 10000 x 10000; one colour resize is then 300 MB.
+DEFAULT_MAX_SIDE = 10000
 
 
 class LimitError(ValueError):
@@ -39,16 +43,19 @@ class Limits:
     max_images : int
         Images in one comparison.
     max_work : int
-        Compared values (width x height x channels) times pairs, per request.
+        `imgsim.cost.work` of one request (all sizes of a sweep together).
+    max_side : int
+        Target width and height, checked before anything is allocated.
     """
 
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_images: int = DEFAULT_MAX_IMAGES
     max_work: int = DEFAULT_MAX_WORK
+    max_side: int = DEFAULT_MAX_SIDE
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Limits:
-        """Defaults, overridden by IMGSIM_MAX_PIXELS, IMGSIM_MAX_IMAGES, IMGSIM_MAX_WORK.
+        """Defaults, overridden by IMGSIM_MAX_PIXELS, _IMAGES, _WORK and _SIDE.
 
         Raises
         ------
@@ -70,34 +77,47 @@ class Limits:
             values[field] = value
         return cls(**values)
 
+    def check_size(self, *settings: Settings) -> None:
+        """Raise `LimitError` for a target size over ``max_side``."""
+        for each in settings:
+            if max(each.size) > self.max_side:
+                raise LimitError(
+                    f"size {each.width}x{each.height} is larger than {self.max_side} on a "
+                    f"side, the limit; choose a smaller size, or raise the limit with the "
+                    f"environment variable {ENVIRONMENT['max_side']}"
+                )
+
     def check(self, image_count: int, *settings: Settings) -> None:
         """Raise `LimitError` when comparing ``image_count`` images is too much.
 
         Several ``settings`` (the sizes of a sweep) add up their work.
         """
+        self.check_size(*settings)
         if image_count > self.max_images:
             raise LimitError(
                 f"{image_count} images are more than the limit of {self.max_images} per "
                 f"comparison; compare fewer, or raise the limit with the environment "
                 f"variable {ENVIRONMENT['max_images']}"
             )
-        pairs = image_count * (image_count - 1) // 2
-        work = sum(
-            each.width * each.height * (1 if each.grayscale else 3) * pairs for each in settings
-        )
-        if work > self.max_work:
+        total = work(image_count, *settings)
+        if total > self.max_work:
             largest = max(settings, key=lambda each: each.width * each.height)
             raise LimitError(
                 f"comparing {image_count} images at {largest.width}x{largest.height} is "
-                f"{work:,} value-pairs of work, more than the limit of {self.max_work:,}; "
+                f"{total:,} values of work, more than the limit of {self.max_work:,}; "
                 f"use a smaller size or fewer images, or raise the limit with the "
                 f"environment variable {ENVIRONMENT['max_work']}"
             )
 
 
 def checked_max_pixels(limits: Limits | None, image_count: int, *settings: Settings) -> int:
-    """Check a request against ``limits`` (none: no check); the pixel limit to decode with."""
+    """Check a request against ``limits``; return the pixel limit to decode with.
+
+    Without ``limits`` only the default size bound is checked (no request may
+    allocate images larger than it), and the default pixel limit is returned.
+    """
     if limits is None:
+        Limits().check_size(*settings)
         return DEFAULT_MAX_PIXELS
     limits.check(image_count, *settings)
     return limits.max_pixels

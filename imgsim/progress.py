@@ -14,7 +14,8 @@ class Progress:
     Attributes
     ----------
     done, total : float
-        Work done so far and in all, in arbitrary units.
+        Work done so far and in all, in seconds that the time model
+        (`imgsim.cost`) expects on this machine.
     message : str
         What is being done now, e.g. "comparing 3 of 15 pairs".
     elapsed : float
@@ -33,10 +34,18 @@ class Progress:
 
     @property
     def remaining(self) -> float | None:
-        """Estimated seconds left, or None before anything is done."""
+        """Estimated seconds left, or None before anything is done.
+
+        The model's seconds left, scaled by how fast the run has gone so far
+        against the model; that speed is trusted in proportion to the share
+        done, so one slow first step cannot make the estimate jump, and a run
+        that is steadily slower than the model is caught up with by the end.
+        """
         if self.done <= 0 or self.elapsed <= 0:
             return None
-        return self.elapsed * max(0.0, self.total - self.done) / self.done
+        observed = self.elapsed / self.done
+        speed = (1 - self.fraction) + self.fraction * observed
+        return max(0.0, self.total - self.done) * speed
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -13,14 +13,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.stats import kendalltau
 
+from imgsim import cost
 from imgsim.comparison import Comparison, ImageError, ImageInfo, ImageSource, compare, load_image
-from imgsim.engine import estimate_seconds
 from imgsim.limits import Limits, checked_max_pixels
 from imgsim.progress import Progress, ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
 
 DEFAULT_SIDES = (32, 64, 128, 256, 512, 1024, 2048)
-MAX_SIDE = 10000
 STABLE_TAU = 0.9  # Kendall's tau from which the pair order counts as the same
 
 
@@ -174,7 +173,8 @@ def sweep(
     inputs : sequence
         As for `compare`; decoded once.
     sizes : sequence of (width, height)
-        Each at least the SSIM window and at most 10000 on a side.
+        Each at least the SSIM window and at most the size bound
+        (``Limits.max_side``, 10000 by default) on a side.
     settings : Settings, optional
         Everything but the size; defaults to ``Settings()``.
     progress : callable, optional
@@ -190,26 +190,26 @@ def sweep(
     settings = settings or Settings()
     if not sizes:
         raise ValueError("sizes must list at least one size, such as 64,128,256")
-    per_size = []
-    for width, height in sizes:
-        if max(width, height) > MAX_SIDE:
-            raise ValueError(
-                f"size {width}x{height} is larger than {MAX_SIDE} on a side; "
-                f"choose sizes up to {MAX_SIDE}"
-            )
-        per_size.append(replace(settings, size=(width, height)))
+    per_size = [replace(settings, size=(width, height)) for width, height in sizes]
     max_pixels = checked_max_pixels(limits, len(inputs), *per_size)
-    loaded = [load_image(source, index, max_pixels) for index, source in enumerate(inputs)]
+    model = cost.MODEL
+    decoding = [model.decode_seconds()] * len(inputs)
+    costs = [model.estimate_seconds(len(inputs), each, decoded=True) for each in per_size]
+    tracker = ProgressTracker(sum(decoding) + sum(costs), progress)
+    loaded = []
+    for index, source in enumerate(inputs):
+        loaded.append(load_image(source, index, max_pixels))
+        tracker.advance(decoding[index], f"read {loaded[-1].name}")
     usable = sum(not isinstance(item, ImageError) for item in loaded)
-    costs = [estimate_seconds(usable, each) for each in per_size]
-    tracker = ProgressTracker(sum(costs), progress)
+    costs = [model.estimate_seconds(usable, each, decoded=True) for each in per_size]
+    tracker.total = tracker.done + sum(costs)
     results: list[Comparison] = []
-    for each, cost in zip(per_size, costs, strict=True):
+    for each, share in zip(per_size, costs, strict=True):
         base = tracker.done
         label = _size_label(each.size)
 
-        def report(step: Progress, base: float = base, cost: float = cost, label: str = label):
-            tracker.update(base + step.fraction * cost, f"{label}: {step.message}")
+        def report(step: Progress, base: float = base, share: float = share, label: str = label):
+            tracker.update(base + step.fraction * share, f"{label}: {step.message}")
 
         results.append(compare(loaded, each, progress=report))
     first = results[0]

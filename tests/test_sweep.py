@@ -8,7 +8,8 @@ import pytest
 import imgsim
 from imgsim import samples
 from imgsim.comparison import ImageInfo
-from imgsim.sweep import MAX_SIDE, Sweep, parse_sizes, sweep, sweep_sizes
+from imgsim.limits import DEFAULT_MAX_SIDE as MAX_SIDE
+from imgsim.sweep import Sweep, parse_sizes, sweep, sweep_sizes
 
 from .conftest import noise_image
 

@@ -5,24 +5,36 @@ from __future__ import annotations
 import streamlit as st
 
 import imgsim
-from imgsim.engine import estimate_seconds
+from imgsim import cost
 from imgsim.progress import format_duration
 from views import compute, results
 
-LARGE_WORK_PIXELS = 4_000_000
+# From this many expected seconds the page says how long it expects: a wait of
+# a second or two needs no warning, one of several seconds does.
+LONG_SECONDS = 2.0
 
 
-def show_time_estimate(image_count: int, settings: imgsim.Settings) -> None:
-    """Above a few megapixels, say how long the comparison is expected to take."""
-    if settings.width * settings.height < LARGE_WORK_PIXELS:
+def show_time_estimate(image_count: int, *settings: imgsim.Settings) -> None:
+    """Say how long comparing takes on this machine, when that is long enough to matter.
+
+    Several ``settings`` are the sizes of a sweep.
+    """
+    compute.calibrated_time_model()
+    expected = cost.estimate_seconds(image_count, *settings)
+    if expected < LONG_SECONDS:
         return
     pairs = image_count * (image_count - 1) // 2
-    expected = format_duration(estimate_seconds(image_count, settings))
+    if len(settings) == 1:
+        (one,) = settings
+        what = (
+            f"{image_count} images at {one.width}×{one.height} "
+            f"({one.width * one.height / 1e6:.1f} MP each): {pairs} pairs"
+        )
+    else:
+        what = f"{image_count} images at {len(settings)} sizes: {pairs} pairs at each size"
     st.info(
-        f"{image_count} images at {settings.width}×{settings.height} "
-        f"({settings.width * settings.height / 1e6:.0f} MP each): {pairs} pairs, "
-        f"expected to take about {expected}. Upsampling smooths images and raises "
-        "SSIM, so compare scores only at one size."
+        f"{what}, expected to take about {format_duration(expected)} on this server. "
+        "Upsampling smooths images and raises SSIM, so compare scores only at one size."
     )
 
 

@@ -11,22 +11,58 @@ per session: Streamlit drops them when the session ends.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 import streamlit as st
 from PIL import Image
 
 import imgsim
-from imgsim import samples
+from imgsim import cost, samples
 from imgsim.comparison import thumbnail
 from imgsim.differences import PairInspection, inspect_pair
 from imgsim.progress import Progress, format_duration
 from imgsim.sweep import Sweep, sweep
 
-Files = tuple[tuple[str, bytes], ...]
+
+class Upload(tuple):
+    """A file as ``(name, bytes)``, carrying the SHA-256 of its bytes.
+
+    Caches are keyed on the digest (`HASH_FUNCS`), so a file's bytes are hashed
+    once, not by every cached call on every rerun (about 2 s per 100 MB here).
+    """
+
+    def __new__(cls, name: str, data: bytes, digest: str | None = None) -> Upload:
+        upload = super().__new__(cls, (name, data))
+        upload.digest = digest or hashlib.sha256(data).hexdigest()
+        return upload
+
+    def __getnewargs__(self) -> tuple[str, bytes, str]:
+        # Keeps the digest through st.cache_data's pickling of the samples.
+        return (self[0], self[1], self.digest)
+
+
+Files = tuple[Upload, ...]
+HASH_FUNCS = {Upload: lambda upload: (upload[0], upload.digest)}
 READING_SHARE = 0.1  # of the bar, for decoding the files
+DIGESTS_KEY = "upload_digests"
+
+
+def uploads_of(uploaded: Iterable) -> Files:
+    """Uploaded files as `Upload`s, each hashed once per session (by its file id)."""
+    known = st.session_state.get(DIGESTS_KEY, {})
+    current = {}
+    files = []
+    for file in uploaded:
+        data = file.getvalue()
+        digest = known.get(file.file_id) or hashlib.sha256(data).hexdigest()
+        current[file.file_id] = digest
+        files.append(Upload(file.name, data, digest))
+    # Only the current uploads' digests are kept: the dict stays bounded.
+    st.session_state[DIGESTS_KEY] = current
+    return tuple(files)
 
 
 @st.cache_resource
@@ -35,18 +71,31 @@ def page_limits() -> imgsim.Limits:
     return imgsim.Limits.from_environment()
 
 
-@st.cache_data(max_entries=64, max_size="1GiB", scope="session", show_spinner=False)
-def decode_file(name: str, data: bytes, max_pixels: int) -> imgsim.DecodedImage | imgsim.ImageError:
-    """Decode one uploaded file, keyed on its bytes."""
-    return imgsim.load_image((name, data), max_pixels=max_pixels)
+@st.cache_resource
+def calibrated_time_model() -> cost.TimeModel:
+    """The time model, calibrated once per server (a probe of about 0.2 s)."""
+    cost.MODEL.calibrate()
+    return cost.MODEL
+
+
+# Warmed on the first run of the page, so no request waits for the probe later.
+calibrated_time_model()
+
+
+@st.cache_data(
+    max_entries=64, max_size="1GiB", scope="session", show_spinner=False, hash_funcs=HASH_FUNCS
+)
+def decode_file(file: Upload, max_pixels: int) -> imgsim.DecodedImage | imgsim.ImageError:
+    """Decode one uploaded file, keyed on its digest."""
+    return imgsim.load_image(tuple(file), max_pixels=max_pixels)
 
 
 def _read(files: Files, bar) -> list[imgsim.DecodedImage | imgsim.ImageError]:
     decoded = []
-    for index, (name, data) in enumerate(files):
+    for index, file in enumerate(files):
         share = READING_SHARE * index / len(files)
-        bar.progress(share, text=f"Reading {name} ({index + 1} of {len(files)})")
-        decoded.append(decode_file(name, data, page_limits().max_pixels))
+        bar.progress(share, text=f"Reading {file[0]} ({index + 1} of {len(files)})")
+        decoded.append(decode_file(file, page_limits().max_pixels))
     return decoded
 
 
@@ -60,9 +109,11 @@ def _reporter(bar) -> Callable[[Progress], None]:
     return report
 
 
-@st.cache_data(max_entries=16, max_size="256MiB", scope="session", show_spinner=False)
+@st.cache_data(
+    max_entries=16, max_size="256MiB", scope="session", show_spinner=False, hash_funcs=HASH_FUNCS
+)
 def compare_files(files: Files, settings: imgsim.Settings) -> imgsim.Comparison:
-    """Compare files under settings, keyed on their bytes and the settings.
+    """Compare files under settings, keyed on their digests and the settings.
 
     Raises `imgsim.LimitError` for a request over the page's limits.
     """
@@ -75,11 +126,13 @@ def compare_files(files: Files, settings: imgsim.Settings) -> imgsim.Comparison:
     return result
 
 
-@st.cache_data(max_entries=8, max_size="128MiB", scope="session", show_spinner=False)
+@st.cache_data(
+    max_entries=8, max_size="128MiB", scope="session", show_spinner=False, hash_funcs=HASH_FUNCS
+)
 def sweep_files(
     files: Files, sizes: tuple[tuple[int, int], ...], settings: imgsim.Settings
 ) -> Sweep:
-    """Compare files at each size, keyed on their bytes, the sizes and the settings."""
+    """Compare files at each size, keyed on their digests, the sizes and the settings."""
     per_size = [replace(settings, size=size) for size in sizes]
     page_limits().check(len(files), *per_size)
     bar = st.progress(0.0, text="Reading images…")
@@ -91,16 +144,18 @@ def sweep_files(
 
 
 @st.cache_data(
-    max_entries=8, max_size="512MiB", scope="session", show_spinner="Inspecting the pair…"
+    max_entries=8,
+    max_size="512MiB",
+    scope="session",
+    show_spinner="Inspecting the pair…",
+    hash_funcs=HASH_FUNCS,
 )
-def inspect_files(
-    first: tuple[str, bytes], second: tuple[str, bytes], settings: imgsim.Settings
-) -> PairInspection:
+def inspect_files(first: Upload, second: Upload, settings: imgsim.Settings) -> PairInspection:
     """The SSIM map and regions of one pair, keyed on both files and the settings."""
     limits = page_limits()
     return inspect_pair(
-        decode_file(*first, limits.max_pixels),
-        decode_file(*second, limits.max_pixels),
+        decode_file(first, limits.max_pixels),
+        decode_file(second, limits.max_pixels),
         settings,
         limits=limits,
     )
@@ -108,10 +163,12 @@ def inspect_files(
 
 @st.cache_data(max_entries=4, show_spinner="Preparing the sample images…")
 def sample_files(name: str) -> Files:
-    return tuple(samples.load_sample(name))
+    return tuple(Upload(name, data) for name, data in samples.load_sample(name))
 
 
-@st.cache_data(max_entries=8, max_size="64MiB", scope="session", show_spinner=False)
+@st.cache_data(
+    max_entries=8, max_size="64MiB", scope="session", show_spinner=False, hash_funcs=HASH_FUNCS
+)
 def thumbnail_uris(files: Files, settings: imgsim.Settings, side: int = 64) -> list[str]:
     """Small PNG data URIs of what was compared, for image columns in tables."""
     result = compare_files(files, settings)

@@ -28,7 +28,7 @@ def readable_files(files: compute.Files) -> dict[str, tuple[str, bytes]]:
         shown: file
         for shown, file in zip(names, files, strict=True)
         if isinstance(
-            compute.decode_file(*file, compute.page_limits().max_pixels), imgsim.DecodedImage
+            compute.decode_file(file, compute.page_limits().max_pixels), imgsim.DecodedImage
         )
     }
 

@@ -16,8 +16,7 @@ from imgsim.settings import (
     SSIM_CONVENTIONS,
     Settings,
 )
-
-MAX_SIDE = 10000
+from views import compute
 
 FIT_LABELS = {
     "stretch": "Stretch (ignore aspect)",
@@ -73,11 +72,12 @@ def settings_ui() -> SidebarChoices:
         )
         st.header("Preparation")
         width_column, height_column = st.columns(2)
+        max_side = compute.page_limits().max_side
         width = width_column.number_input(
-            "Width", min_value=1, max_value=MAX_SIDE, value=DEFAULT_SIZE[0], step=64
+            "Width", min_value=1, max_value=max_side, value=DEFAULT_SIZE[0], step=64
         )
         height = height_column.number_input(
-            "Height", min_value=1, max_value=MAX_SIDE, value=DEFAULT_SIZE[1], step=64
+            "Height", min_value=1, max_value=max_side, value=DEFAULT_SIZE[1], step=64
         )
         grayscale = st.toggle(
             "Grayscale",
@@ -103,7 +103,7 @@ def settings_ui() -> SidebarChoices:
             help="scikit-image's defaults, or the Gaussian-weighted SSIM of the "
             "original paper. They give different numbers for the same images.",
         )
-    uploads = tuple((file.name, file.getvalue()) for file in uploaded or ())
+    uploads = compute.uploads_of(uploaded or ())
     try:
         settings = Settings(
             size=(int(width), int(height)),

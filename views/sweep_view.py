@@ -12,13 +12,10 @@ import streamlit as st
 
 import imgsim
 from imgsim import report
-from imgsim.engine import estimate_seconds
-from imgsim.progress import format_duration
-from imgsim.sweep import DEFAULT_SIDES, MAX_SIDE, STABLE_TAU, Sweep, parse_sizes, sweep_sizes
-from views import compute
+from imgsim.sweep import DEFAULT_SIDES, STABLE_TAU, Sweep, parse_sizes, sweep_sizes
+from views import compare_view, compute
 
 MAX_LINES = 6  # with more pairs, the top and bottom three are shown by default
-LONG_SWEEP_SECONDS = 3
 PALETTE = plotly.colors.qualitative.D3
 
 
@@ -28,7 +25,8 @@ def sizes_ui(settings: imgsim.Settings) -> list[tuple[int, int]] | None:
     text = text_column.text_input(
         "Sizes",
         ", ".join(map(str, DEFAULT_SIDES)),
-        help=f"Square sides, comma-separated, up to {MAX_SIDE}; or WxH sizes.",
+        help=f"Square sides, comma-separated, up to {compute.page_limits().max_side}; "
+        "or WxH sizes.",
     )
     keep_aspect = aspect_column.toggle(
         "Keep the current aspect",
@@ -62,9 +60,7 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     sizes = sizes_ui(settings)
     if sizes is None:
         st.stop()
-    expected = sum(estimate_seconds(len(files), replace(settings, size=size)) for size in sizes)
-    if expected >= LONG_SWEEP_SECONDS:
-        st.info(f"{len(sizes)} sizes: expected to take about {format_duration(expected)}.")
+    compare_view.show_time_estimate(len(files), *(replace(settings, size=size) for size in sizes))
     try:
         result = compute.sweep_files(files, tuple(sizes), settings)
     except imgsim.LimitError as error:

@@ -1,0 +1,282 @@
+"""What a request costs: the one work formula, and the time model.
+
+Work (`work`) is what the limits count: values allocated and compared, the
+same for the API, the CLI and the page. Time (`TimeModel`) is what progress
+bars and the page's estimates say; its rates are measured on the machine it
+runs on, by a short probe of the real engine and preparation, and refined from
+the runs actually done.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from imgsim.settings import Settings
+
+COLOUR_CHANNELS = 3
+
+
+def compared_values(settings: Settings) -> int:
+    """Values (pixels x channels) of one prepared image: what the engine compares."""
+    return settings.width * settings.height * (1 if settings.grayscale else COLOUR_CHANNELS)
+
+
+def prepared_values(settings: Settings) -> int:
+    """Values allocated to prepare one image: the colour resize, made before any grayscale."""
+    return settings.width * settings.height * COLOUR_CHANNELS
+
+
+def pair_count(image_count: int) -> int:
+    return image_count * (image_count - 1) // 2
+
+
+def work(image_count: int, *settings: Settings) -> int:
+    """The work of comparing ``image_count`` images at each of ``settings`` (summed).
+
+    Per size: compared values x pairs, plus prepared (colour) values x images,
+    so a grayscale comparison of huge images counts the colour resize it
+    really allocates.
+    """
+    pairs = pair_count(image_count)
+    return sum(
+        compared_values(each) * pairs + prepared_values(each) * image_count for each in settings
+    )
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Seconds per unit of each stage.
+
+    Attributes
+    ----------
+    engine_call : float
+        Fixed cost of one `score_all_pairs` call (threads, planning).
+    pair_value : float
+        Per compared value of one pair.
+    image_value : float
+        Per compared value of one image (its local statistics).
+    prepared_value : float
+        Per prepared value of one image (resize, grayscale).
+    decode : float
+        Per decoded image (a typical photo).
+    """
+
+    engine_call: float
+    pair_value: float
+    image_value: float
+    prepared_value: float
+    decode: float
+
+
+# Measured by bench/run.py on the 2-core development machine: a floor for the
+# fitted rates (noise must not make them vanish) and a model for tests.
+FALLBACK_RATES = Rates(
+    engine_call=0.002,
+    pair_value=2.0e-9,
+    image_value=3.2e-9,
+    prepared_value=1.3e-9,
+    decode=0.01,
+)
+
+# What the probe runs: (images, side) of the engine, chosen so that one
+# coefficient dominates each; the whole probe takes about 0.2 s here.
+ENGINE_PROBES = ((2, 256), (2, 1024), (6, 512), (12, 256))
+PREPARE_PROBE_SIDE = 1024
+DECODE_PROBE_SIDE = 1000  # a 1 MP JPEG, a small photo
+PROBE_REPEATS = 2  # the fastest of these is kept: load only ever slows a run
+
+
+@dataclass(frozen=True)
+class EngineSample:
+    """One timed `score_all_pairs` call."""
+
+    images: int
+    values: int
+    seconds: float
+
+
+def fit_engine_rates(samples: Sequence[EngineSample]) -> tuple[float, float, float]:
+    """Least-squares ``(engine_call, pair_value, image_value)`` from timed calls.
+
+    Each sample is ``seconds = call + values * (pairs * pair + images * image)``.
+    Coefficients are kept positive: noise must never make an estimate shrink
+    with more work.
+    """
+    if len(samples) < 3:
+        raise ValueError(f"fitting three rates needs at least 3 samples; got {len(samples)}")
+    rows = np.array([[1.0, s.values * pair_count(s.images), s.values * s.images] for s in samples])
+    seconds = np.array([s.seconds for s in samples])
+    # Scale columns so the solver sees numbers of one magnitude.
+    scale = rows.max(axis=0)
+    solution, *_ = np.linalg.lstsq(rows / scale, seconds, rcond=None)
+    call, pair, image = solution / scale
+    floor = FALLBACK_RATES
+    return (
+        max(float(call), 0.0),
+        max(float(pair), floor.pair_value / 20),
+        max(float(image), floor.image_value / 20),
+    )
+
+
+def measure_rates(timer: Callable[[], float] = time.perf_counter) -> Rates:
+    """Time the real engine, preparation and decoding on small generated images."""
+    # Imported here: the engine and decoding import nothing from this module,
+    # and a bare `import imgsim.cost` stays light.
+    import cv2
+
+    from imgsim.decoding import decode, from_array
+    from imgsim.engine import score_all_pairs
+    from imgsim.preparation import prepare
+
+    rng = np.random.default_rng(0)
+
+    def fastest(run: Callable[[], object]) -> float:
+        best = float("inf")
+        for _ in range(PROBE_REPEATS):
+            start = timer()
+            run()
+            best = min(best, timer() - start)
+        return best
+
+    samples = []
+    for count, side in ENGINE_PROBES:
+        # Smooth images, as photos are, rather than pure noise.
+        base = cv2.GaussianBlur(rng.integers(0, 256, (side, side), dtype=np.uint8), (0, 0), 2)
+        images = [np.roll(base, shift, axis=1) for shift in range(count)]
+        seconds = fastest(lambda images=images: score_all_pairs(images, "skimage"))
+        samples.append(EngineSample(count, side * side, seconds))
+    call, pair, image = fit_engine_rates(samples)
+    source = from_array(rng.integers(0, 256, (768, 1000, 3), dtype=np.uint8), "probe")
+    settings = Settings(size=(PREPARE_PROBE_SIDE, PREPARE_PROBE_SIDE))
+    prepare_seconds = fastest(lambda: prepare(source, settings))
+    photo = cv2.GaussianBlur(
+        rng.integers(0, 256, (DECODE_PROBE_SIDE, DECODE_PROBE_SIDE, 3), dtype=np.uint8), (0, 0), 1
+    )
+    jpeg = cv2.imencode(".jpg", photo)[1].tobytes()
+    decode_seconds = fastest(lambda: decode(jpeg, "probe.jpg"))
+    return Rates(
+        engine_call=call,
+        pair_value=pair,
+        image_value=image,
+        prepared_value=prepare_seconds / prepared_values(settings),
+        decode=decode_seconds,
+    )
+
+
+STAGES = ("prepare", "engine")
+MIN_RECORDED_SECONDS = 0.05  # shorter runs are mostly noise
+RATIO_BOUNDS = (0.25, 4.0)
+RATIO_WEIGHT = 0.3  # of each new run in the running ratio
+
+
+class TimeModel:
+    """Expected seconds of each stage, calibrated on this machine.
+
+    Parameters
+    ----------
+    probe : callable returning Rates
+        Run once, lazily, by the first estimate (or `calibrate`).
+    weight : float
+        Share of each recorded run in the running ratio of measured to
+        predicted seconds, per stage.
+    bounds : (float, float)
+        The ratio never leaves these bounds: one odd run (a busy machine, a
+        cold cache) cannot make estimates absurd.
+    """
+
+    def __init__(
+        self,
+        probe: Callable[[], Rates] = measure_rates,
+        weight: float = RATIO_WEIGHT,
+        bounds: tuple[float, float] = RATIO_BOUNDS,
+    ) -> None:
+        if not 0.0 < weight <= 1.0:
+            raise ValueError(f"weight must be in (0, 1]; got {weight}")
+        if not 0.0 < bounds[0] <= 1.0 <= bounds[1]:
+            raise ValueError(f"bounds must be (low <= 1 <= high), both positive; got {bounds}")
+        self._probe = probe
+        self._weight = weight
+        self._bounds = bounds
+        self._rates: Rates | None = None
+        self._ratios = dict.fromkeys(STAGES, 1.0)
+        self._lock = threading.Lock()
+
+    def calibrate(self) -> Rates:
+        """The measured rates, probing once per model (later calls return at once)."""
+        with self._lock:
+            if self._rates is None:
+                self._rates = self._probe()
+            return self._rates
+
+    @property
+    def calibrated(self) -> bool:
+        return self._rates is not None
+
+    def ratio(self, stage: str) -> float:
+        """Running ratio of measured to predicted seconds for ``stage``."""
+        return self._ratios[stage]
+
+    def decode_seconds(self) -> float:
+        """Expected seconds to decode one image (a typical photo)."""
+        return self.calibrate().decode * self._ratios["prepare"]
+
+    def preparation_seconds(self, settings: Settings, decode: bool = True) -> float:
+        """Expected seconds to prepare one image, and to decode it first unless told not to."""
+        seconds = prepared_values(settings) * self.calibrate().prepared_value
+        seconds *= self._ratios["prepare"]
+        return seconds + (self.decode_seconds() if decode else 0.0)
+
+    def engine_seconds(self, image_count: int, settings: Settings) -> float:
+        """Expected seconds of `score_all_pairs` on ``image_count`` prepared images."""
+        if image_count < 2:
+            return 0.0
+        rates = self.calibrate()
+        values = compared_values(settings)
+        seconds = rates.engine_call + values * (
+            pair_count(image_count) * rates.pair_value + image_count * rates.image_value
+        )
+        return seconds * self._ratios["engine"]
+
+    def estimate_seconds(
+        self, image_count: int, *settings: Settings, decoded: bool = False
+    ) -> float:
+        """Expected seconds to compare ``image_count`` images at each of ``settings``.
+
+        ``decoded`` images are not decoded again (the page and a sweep decode once).
+        """
+        return sum(
+            image_count * self.preparation_seconds(each, decode=not decoded)
+            + self.engine_seconds(image_count, each)
+            for each in settings
+        )
+
+    def record(self, stage: str, predicted: float, measured: float) -> None:
+        """Learn from one run of ``stage``: predicted (by this model) and measured seconds.
+
+        Runs too short to measure are ignored.
+        """
+        if stage not in self._ratios:
+            raise ValueError(f"stage must be one of {', '.join(STAGES)}; got {stage!r}")
+        if predicted < MIN_RECORDED_SECONDS or measured < MIN_RECORDED_SECONDS:
+            return
+        low, high = self._bounds
+        with self._lock:
+            current = self._ratios[stage]
+            # The prediction already carried the current ratio; this run's ratio is
+            # what it would have needed.
+            observed = current * measured / predicted
+            updated = (1 - self._weight) * current + self._weight * observed
+            self._ratios[stage] = min(high, max(low, updated))
+
+
+MODEL = TimeModel()
+
+
+def estimate_seconds(image_count: int, *settings: Settings, decoded: bool = False) -> float:
+    """Expected seconds to compare ``image_count`` images at each size, on this machine."""
+    return MODEL.estimate_seconds(image_count, *settings, decoded=decoded)

@@ -1,0 +1,151 @@
+"""The cost model: one work formula, and a time model calibrated without the clock."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from imgsim import Settings, cost
+from imgsim.cost import EngineSample, Rates, TimeModel, fit_engine_rates
+from imgsim.progress import Progress
+
+RATES = Rates(
+    engine_call=0.01, pair_value=2e-9, image_value=3e-9, prepared_value=1e-9, decode=0.05
+)
+
+
+def model(rates: Rates = RATES, **options) -> TimeModel:
+    return TimeModel(probe=lambda: rates, **options)
+
+
+def test_fit_recovers_the_rates_that_made_the_timings():
+    def seconds(images: int, side: int) -> float:
+        values = side * side
+        pairs = images * (images - 1) // 2
+        return RATES.engine_call + values * (pairs * RATES.pair_value + images * RATES.image_value)
+
+    samples = [EngineSample(n, s * s, seconds(n, s)) for n, s in cost.ENGINE_PROBES]
+    call, pair, image = fit_engine_rates(samples)
+    assert call == pytest.approx(RATES.engine_call, rel=1e-6)
+    assert pair == pytest.approx(RATES.pair_value, rel=1e-6)
+    assert image == pytest.approx(RATES.image_value, rel=1e-6)
+
+
+def test_fitted_rates_stay_positive_whatever_the_noise():
+    # Timings that fall with more work (a busy machine during the first call).
+    samples = [EngineSample(2, 10_000, 0.5), EngineSample(8, 10_000, 0.1), EngineSample(4, 1, 0.3)]
+    call, pair, image = fit_engine_rates(samples)
+    assert call >= 0 and pair > 0 and image > 0
+
+
+def test_fitting_needs_three_samples():
+    with pytest.raises(ValueError, match="at least 3 samples; got 2"):
+        fit_engine_rates([EngineSample(2, 1, 0.1)] * 2)
+
+
+def test_the_probe_runs_once_even_when_asked_from_many_threads():
+    calls = []
+    barrier = threading.Barrier(4)
+
+    def probe() -> Rates:
+        calls.append(1)
+        return RATES
+
+    shared = TimeModel(probe=probe)
+
+    def ask() -> None:
+        barrier.wait()
+        shared.estimate_seconds(3, Settings())
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and shared.calibrated
+
+
+def test_the_model_is_not_probed_until_an_estimate_is_needed():
+    lazy = TimeModel(probe=lambda: pytest.fail("probed too early"))
+    assert not lazy.calibrated
+
+
+def test_estimates_follow_the_rates():
+    settings = Settings(size=(1000, 1000))
+    expected_engine = 0.01 + 1e6 * (3 * 2e-9 + 3 * 3e-9)
+    expected_prepare = 0.05 + 3e6 * 1e-9
+    estimate = model().estimate_seconds(3, settings)
+    assert estimate == pytest.approx(3 * expected_prepare + expected_engine)
+    # Already decoded images are not decoded again; one image has no pairs.
+    assert model().estimate_seconds(3, settings, decoded=True) == pytest.approx(
+        3 * (expected_prepare - 0.05) + expected_engine
+    )
+    assert model().engine_seconds(1, settings) == 0.0
+    # A sweep adds up its sizes.
+    small = Settings(size=(64, 64))
+    assert model().estimate_seconds(3, settings, small) == pytest.approx(
+        model().estimate_seconds(3, settings) + model().estimate_seconds(3, small)
+    )
+
+
+def test_runs_refine_each_stage_towards_what_was_measured():
+    learning = model(weight=0.5)
+    learning.record("engine", predicted=1.0, measured=2.0)
+    assert learning.ratio("engine") == pytest.approx(1.5)
+    assert learning.ratio("prepare") == 1.0
+    for _ in range(30):
+        predicted = learning.ratio("engine") * 1.0
+        learning.record("engine", predicted=predicted, measured=2.0)
+    assert learning.ratio("engine") == pytest.approx(2.0, rel=1e-3)
+
+
+def test_one_odd_run_cannot_make_estimates_absurd():
+    bounded = model(weight=1.0, bounds=(0.25, 4.0))
+    bounded.record("prepare", predicted=0.1, measured=100.0)
+    assert bounded.ratio("prepare") == 4.0
+    bounded.record("prepare", predicted=400.0, measured=0.1)
+    assert bounded.ratio("prepare") == 0.25
+
+
+def test_runs_too_short_to_measure_teach_nothing():
+    quiet = model(weight=1.0)
+    quiet.record("engine", predicted=0.001, measured=0.04)
+    assert quiet.ratio("engine") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"weight": 0}, "weight must be in"), ({"bounds": (2.0, 4.0)}, "bounds must be")],
+)
+def test_invalid_model_options_are_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        model(**options)
+
+
+def test_recording_an_unknown_stage_is_refused():
+    with pytest.raises(ValueError, match="stage must be one of prepare, engine; got 'decode'"):
+        model().record("decode", 1.0, 1.0)
+
+
+def test_the_time_left_starts_from_the_model_and_ends_with_the_observed_speed():
+    # 1 of 10 expected seconds done in 3 s: early on the model is mostly trusted.
+    early = Progress(done=1.0, total=10.0, message="", elapsed=3.0)
+    assert early.remaining == pytest.approx(9.0 * (0.9 + 0.1 * 3.0))
+    # Near the end a run that is steadily twice as slow is believed.
+    late = Progress(done=9.0, total=10.0, message="", elapsed=18.0)
+    assert late.remaining == pytest.approx(1.0 * (0.1 + 0.9 * 2.0))
+    assert Progress(done=0.0, total=10.0, message="", elapsed=1.0).remaining is None
+
+
+def test_the_time_left_falls_steadily_when_the_model_is_right():
+    total = 20.0
+    shown = [Progress(done, total, "", elapsed=done).remaining for done in range(1, 20)]
+    assert shown == sorted(shown, reverse=True)
+    assert shown == pytest.approx([total - done for done in range(1, 20)])
+
+
+def test_the_real_probe_gives_positive_rates():
+    rates = cost.measure_rates()
+    assert rates.engine_call >= 0
+    assert min(rates.pair_value, rates.image_value, rates.prepared_value, rates.decode) > 0
