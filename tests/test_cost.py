@@ -10,9 +10,7 @@ from imgsim import Settings, cost
 from imgsim.cost import EngineSample, Rates, TimeModel, fit_engine_rates
 from imgsim.progress import Progress
 
-RATES = Rates(
-    engine_call=0.01, pair_value=2e-9, image_value=3e-9, prepared_value=1e-9, decode=0.05
-)
+RATES = Rates(engine_call=0.01, pair_value=2e-9, image_value=3e-9, prepared_value=1e-9, decode=0.05)
 
 
 def model(rates: Rates = RATES, **options) -> TimeModel:
