@@ -84,11 +84,11 @@ FALLBACK_RATES = Rates(
 )
 
 # What the probe runs: (images, side) of the engine, chosen so that one
-# coefficient dominates each; the whole probe takes about 0.2 s here.
+# coefficient dominates each; the whole probe takes about 0.3 s here.
 ENGINE_PROBES = ((2, 256), (2, 1024), (6, 512), (12, 256))
 PREPARE_PROBE_SIDE = 1024
 DECODE_PROBE_SIDE = 1000  # a 1 MP JPEG, a small photo
-PROBE_REPEATS = 2  # the fastest of these is kept: load only ever slows a run
+PROBE_REPEATS = 3  # the fastest of these is kept: load only ever slows a run
 
 
 @dataclass(frozen=True)
@@ -247,10 +247,12 @@ class TimeModel:
     ) -> float:
         """Expected seconds to compare ``image_count`` images at each of ``settings``.
 
-        ``decoded`` images are not decoded again (the page and a sweep decode once).
+        Images are decoded once (not at all when ``decoded``), then prepared and
+        compared at each size: a sweep's sizes add up.
         """
-        return sum(
-            image_count * self.preparation_seconds(each, decode=not decoded)
+        decoding = 0.0 if decoded else image_count * self.decode_seconds()
+        return decoding + sum(
+            image_count * self.preparation_seconds(each, decode=False)
             + self.engine_seconds(image_count, each)
             for each in settings
         )

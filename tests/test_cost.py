@@ -80,10 +80,10 @@ def test_estimates_follow_the_rates():
         3 * (expected_prepare - 0.05) + expected_engine
     )
     assert model().engine_seconds(1, settings) == 0.0
-    # A sweep adds up its sizes.
+    # A sweep adds up its sizes, and decodes once.
     small = Settings(size=(64, 64))
     assert model().estimate_seconds(3, settings, small) == pytest.approx(
-        model().estimate_seconds(3, settings) + model().estimate_seconds(3, small)
+        model().estimate_seconds(3, settings) + model().estimate_seconds(3, small, decoded=True)
     )
 
 

@@ -73,7 +73,7 @@ def page_limits() -> imgsim.Limits:
 
 @st.cache_resource
 def calibrated_time_model() -> cost.TimeModel:
-    """The time model, calibrated once per server (a probe of about 0.2 s)."""
+    """The time model, calibrated once per server (a probe of about 0.3 s)."""
     cost.MODEL.calibrate()
     return cost.MODEL
 
