@@ -78,13 +78,13 @@ def finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def sweep_to_dict(result: Sweep, reference: int = -1) -> dict[str, Any]:
-    """The sweep's JSON contract; ``kendall_tau`` is against ``sizes[reference]``."""
+def sweep_to_dict(result: Sweep) -> dict[str, Any]:
+    """The sweep's JSON contract; ``kendall_tau`` is against the largest size."""
     return {
         "settings": result.settings.to_dict(),
         "images": _images(result.images),
         "errors": _errors(result.errors),
-        "sizes": [{"width": width, "height": height} for width, height in result.sizes],
+        "sizes": [_size(size) for size in result.sizes],
         "pairs": [
             {
                 "a": result.names[i],
@@ -94,8 +94,15 @@ def sweep_to_dict(result: Sweep, reference: int = -1) -> dict[str, Any]:
             }
             for i, j in result.pair_indices()
         ],
-        "kendall_tau": result.kendall_tau(reference),
+        "kendall_tau": result.kendall_tau(),
+        "reference": dict(
+            zip(("width", "height"), result.sizes[result.reference_index], strict=True)
+        ),
     }
+
+
+def _size(size: tuple[int, int]) -> dict[str, int]:
+    return {"width": size[0], "height": size[1]}
 
 
 def sweep_to_csv(result: Sweep) -> str:
@@ -118,8 +125,8 @@ def sweep_to_table(result: Sweep) -> str:
         for i, j in result.pair_indices()
     ]
     taus = ["" if tau is None else f"{tau:.2f}" for tau in result.kendall_tau()]
-    rows.append(("Kendall's tau", f"vs {labels[-1]}", *taus))
-    return _align(rows, left=2) + "\n" + result.verdict(len(result.sizes) - 1) + "\n"
+    rows.append(("Kendall's tau", f"vs {labels[result.reference_index]}", *taus))
+    return _align(rows, left=2) + "\n" + result.verdict() + "\n"
 
 
 def inspection_to_dict(result: PairInspection) -> dict[str, Any]:

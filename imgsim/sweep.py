@@ -115,8 +115,18 @@ class Sweep:
         indices = {k for pair in (pairs or self.pair_indices()) for k in pair}
         return max(self.native_width(k) for k in indices) if indices else math.inf
 
-    def kendall_tau(self, reference: int = -1) -> list[float | None]:
-        """Kendall's tau between the pair order at each size and at ``reference``.
+    @property
+    def reference_index(self) -> int:
+        """The size every other is judged against: the largest (the last of equals).
+
+        One definition for the CLI, the JSON and the page: the largest size keeps
+        the most detail, so it is the order closest to the images' own.
+        """
+        areas = [width * height for width, height in self.sizes]
+        return max(range(len(areas)), key=lambda index: (areas[index], index))
+
+    def kendall_tau(self) -> list[float | None]:
+        """Kendall's tau between the pair order at each size and at the reference size.
 
         None where it is undefined (fewer than two pairs, or all scores tied).
         """
@@ -124,21 +134,22 @@ class Sweep:
         if len(pairs) < 2:
             return [None] * len(self.sizes)
         rows, cols = zip(*pairs, strict=True)
-        anchor = self.ssim[reference][rows, cols]
+        anchor = self.ssim[self.reference_index][rows, cols]
         taus = []
         for index in range(len(self.sizes)):
             tau = kendalltau(self.ssim[index][rows, cols], anchor).statistic
             taus.append(None if math.isnan(tau) else float(tau))
         return taus
 
-    def verdict(self, reference: int) -> str:
-        """One sentence on where the pair order agrees with the reference size's."""
-        taus = self.kendall_tau(reference)
+    def verdict(self) -> str:
+        """One sentence on the sizes where the pair order agrees with the reference size's."""
+        reference = self.reference_index
+        taus = self.kendall_tau()
         label = _size_label(self.sizes[reference])
         if taus[reference] is None:
             return "Pair order is undefined: compare at least three images with distinct scores."
         stable = [tau is not None and tau >= STABLE_TAU for tau in taus]
-        low = high = reference % len(taus)
+        low = high = reference
         while low > 0 and stable[low - 1]:
             low -= 1
         while high < len(taus) - 1 and stable[high + 1]:
@@ -148,7 +159,10 @@ class Sweep:
             if low != high
             else f"only at {label}"
         )
-        sentence = f"Pair order is stable (Kendall's τ ≥ {STABLE_TAU} against {label}) {span}"
+        sentence = (
+            f"Pair order is stable (Kendall's τ ≥ {STABLE_TAU} against the largest size, "
+            f"{label}) {span}"
+        )
         outside = [index for index, tau in enumerate(taus) if not stable[index] and tau is not None]
         if outside:
             worst = min(outside, key=lambda index: taus[index])

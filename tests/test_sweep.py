@@ -66,16 +66,35 @@ def test_kendall_tau_is_one_for_an_unchanged_order():
     scores = pairs_matrix([[0.2, 0.5, 0.8], [0.3, 0.6, 0.9], [0.5, 0.7, 0.95]])
     result = sweep_of([(50, 50)] * 3, [(32, 32), (64, 64), (128, 128)], scores)
     assert result.kendall_tau() == [1.0, 1.0, 1.0]
-    assert result.verdict(2) == (
-        "Pair order is stable (Kendall's τ ≥ 0.9 against 128) from 32 to 128."
+    assert result.verdict() == (
+        "Pair order is stable (Kendall's τ ≥ 0.9 against the largest size, 128) from 32 to 128."
     )
 
 
 def test_kendall_tau_is_minus_one_for_a_reversed_order():
     scores = pairs_matrix([[0.8, 0.5, 0.2], [0.2, 0.5, 0.8]])
     result = sweep_of([(50, 50)] * 3, [(32, 32), (64, 64)], scores)
-    assert result.kendall_tau(reference=1) == [-1.0, 1.0]
-    assert result.verdict(1).endswith("only at 64; it changes most at 32 (τ = -1.00).")
+    assert result.kendall_tau() == [-1.0, 1.0]
+    assert result.verdict().endswith("only at 64; it changes most at 32 (τ = -1.00).")
+
+
+@pytest.mark.parametrize(
+    ("sizes", "reference"),
+    [
+        ([(32, 32), (64, 64), (128, 128)], 2),
+        ([(128, 128), (32, 32), (64, 64)], 0),  # in any order: the largest
+        ([(64, 48), (128, 96), (96, 72)], 1),
+    ],
+)
+def test_the_verdict_is_always_against_the_largest_size(sizes, reference):
+    """One definition: the CLI and the page judge the same sweep the same way."""
+    scores = pairs_matrix([[0.2, 0.5, 0.8], [0.8, 0.5, 0.2], [0.5, 0.2, 0.8]])
+    result = sweep_of([(50, 50)] * 3, sizes, scores)
+    assert result.reference_index == reference
+    assert result.kendall_tau()[reference] == 1.0
+    width, height = sizes[reference]
+    label = str(width) if width == height else f"{width}×{height}"
+    assert f"against the largest size, {label})" in result.verdict()
 
 
 def test_kendall_tau_is_undefined_with_a_single_pair():

@@ -75,15 +75,15 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     if len(result.images) < 2:
         st.warning("At least two readable images are needed for a sweep.")
         st.stop()
-    reference = result.sizes.index(settings.size) if settings.size in result.sizes else -1
-    st.success(result.verdict(reference))
+    reference = result.reference_index
+    st.success(result.verdict())
     shown = pairs_ui(result, reference)
     st.plotly_chart(score_figure(result, shown, "SSIM", settings), key="sweep_ssim")
     st.plotly_chart(score_figure(result, shown, "MSE", settings), key="sweep_mse")
     st.plotly_chart(tau_figure(result, reference), key="sweep_tau")
     st.download_button(
         "Download sweep JSON",
-        report.to_json_text(report.sweep_to_dict(result, reference)),
+        report.to_json_text(report.sweep_to_dict(result)),
         file_name="imgsim-sweep.json",
         mime="application/json",
         icon=":material/download:",
@@ -168,7 +168,7 @@ def score_figure(
 
 
 def tau_figure(result: Sweep, reference: int) -> go.Figure:
-    taus = result.kendall_tau(reference)
+    taus = result.kendall_tau()
     widths = [width for width, _ in result.sizes]
     figure = go.Figure(
         go.Scatter(
