@@ -277,6 +277,32 @@ class Classification:
     def queries(self) -> list[Prediction]:
         return [prediction for prediction in self.predictions if prediction.label is None]
 
+    @property
+    def notes(self) -> list[str]:
+        """What makes these results meaningless or misleading, one sentence each."""
+        labelled = [label for label in self.labels if label is not None]
+        classes = sorted(set(labelled))
+        notes = []
+        if not labelled:
+            notes.append(
+                "no image has a label, so there is no accuracy to measure; label images "
+                "by name (dog-1.png), by folder, or with a name,label CSV"
+            )
+        elif len(classes) == 1:
+            notes.append(
+                f"every labelled image has the label {classes[0]!r}, so accuracy is 100% "
+                "by construction; label at least two classes"
+            )
+        others = len(labelled) - 1
+        if labelled and self.k >= others:
+            notes.append(
+                f"k = {self.k} is not below the {others} other labelled image(s) each one is "
+                "predicted from, so every vote is the majority of all the others "
+                "(on balanced classes, 0% by leaving one out); use a smaller k, or label "
+                "more images"
+            )
+        return notes
+
 
 def classify(
     result: Comparison,

@@ -1,25 +1,33 @@
-"""Command line: ``python -m imgsim {compare,sweep,diff} [options] ...``.
+"""Command line: ``imgsim {compare,sweep,diff,classify} [options] ...``.
 
-A thin shell over `imgsim.compare`, `imgsim.sweep.sweep` and
-`imgsim.differences.inspect_pair`: parse options into `Settings`, expand
-folders, print a table, CSV or JSON. Exit status: 0 on success (bad files are
-reported, one line each on stderr, and the rest still compared), 1 when too
-few images could be read, 2 for a usage error.
+A thin shell over `imgsim.compare`, `imgsim.sweep.sweep`,
+`imgsim.differences.inspect_pair` and `imgsim.classify.classify`: parse options
+into `Settings`, expand folders, print a table, CSV or JSON. Exit status: 0 on
+success (bad files are reported, one line each on stderr, and the rest still
+compared), 1 when too few images could be read, 2 for a usage error or a
+request over the limits. Everything the command line can get wrong (options,
+output paths, formats) is checked before any work, and a usage error shows the
+command's own usage; no traceback ever reaches the terminal for them.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import re
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from PIL import Image
 
-from imgsim import report
+from imgsim import __version__, report
 from imgsim.classify import (
     DEFAULT_THRESHOLD,
     METRICS,
@@ -28,10 +36,10 @@ from imgsim.classify import (
     label_from_folder,
     labels_from_csv,
 )
-from imgsim.comparison import compare, unique_names
+from imgsim.comparison import ImageError, compare, load_image, unique_names
 from imgsim.decoding import is_image_filename
 from imgsim.differences import DEFAULT_MIN_AREA, inspect_pair, map_image, side_by_side
-from imgsim.limits import LimitError, Limits
+from imgsim.limits import LimitError, Limits, checked_max_pixels
 from imgsim.progress import Progress, format_duration
 from imgsim.settings import (
     ALPHA_MODES,
@@ -43,131 +51,183 @@ from imgsim.settings import (
 )
 from imgsim.sweep import DEFAULT_SIDES, parse_sizes, sweep, sweep_sizes
 
-COMPARE_FORMATS = {"table": report.to_table, "csv": report.to_csv, "json": report.to_json}
+COMPARE_FORMATS = {
+    "table": lambda result, record: report.to_table(result),
+    "csv": report.to_csv,
+    "json": report.to_json,
+}
 SWEEP_FORMATS = {
-    "table": report.sweep_to_table,
+    "table": lambda result, record: report.sweep_to_table(result),
     "csv": report.sweep_to_csv,
-    "json": lambda result: report.to_json_text(report.sweep_to_dict(result)),
+    "json": lambda result, record: report.to_json_text(
+        report.with_provenance(report.sweep_to_dict(result), record)
+    ),
 }
 CLASSIFY_FORMATS = {
-    "table": lambda result, source: report.classification_to_table(result),
-    "json": lambda result, source: report.to_json_text(
-        report.classification_to_dict(result, source)
+    "table": lambda result, source, record: report.classification_to_table(result),
+    "json": lambda result, source, record: report.to_json_text(
+        report.with_provenance(report.classification_to_dict(result, source), record)
     ),
 }
 DIFF_FORMATS = {
-    "table": report.inspection_to_table,
-    "json": lambda result: report.to_json_text(report.inspection_to_dict(result)),
+    "table": lambda result, record: report.inspection_to_table(result),
+    "json": lambda result, record: report.to_json_text(
+        report.with_provenance(report.inspection_to_dict(result), record)
+    ),
 }
+# Output formats implied by -o's extension (any other extension: --format, else table).
+EXTENSION_FORMATS = {".json": "json", ".csv": "csv"}
+
+
+class UsageError(Exception):
+    """A command line that cannot be run as given: exit 2 with the command's usage."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = settings_from_args(args)
-        args.limits = Limits.from_environment()
-    except ValueError as error:
-        parser.error(str(error))
-    try:
-        return args.run(args, settings, parser)
+        settings = _settings(args)
+        args.limits = _limits()
+        args.format = output_format(args)
+        return args.run(args, settings)
+    except UsageError as error:
+        args.command_parser.error(str(error))
     except LimitError as error:
         print(f"imgsim: {error}", file=sys.stderr)
         return 2
 
 
-def run_compare(args: argparse.Namespace, settings: Settings, _: argparse.ArgumentParser) -> int:
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return settings_from_args(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _limits() -> Limits:
+    try:
+        return Limits.from_environment()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format to write: --format, else -o's extension, else a table.
+
+    Raises
+    ------
+    UsageError
+        When --format contradicts -o's extension, or the extension names a
+        format this command cannot write.
+    """
+    suffix = Path(args.output).suffix.lower() if args.output else ""
+    implied = EXTENSION_FORMATS.get(suffix)
+    if args.format is not None:
+        if implied is not None and implied != args.format:
+            raise UsageError(
+                f"--format {args.format} contradicts -o {args.output}, whose extension means "
+                f"{implied}; drop --format or change the file's extension"
+            )
+        return args.format
+    if implied is not None and implied not in args.formats:
+        raise UsageError(
+            f"-o {args.output}: {args.command} cannot write {implied.upper()}; "
+            f"use --format {'|'.join(args.formats)} with another extension"
+        )
+    return implied or "table"
+
+
+def input_provenance(files: Sequence[Path]) -> dict[str, Any]:
+    """Versions and each input's SHA-256, named as in the output (None: unreadable)."""
+    names = unique_names([path.name for path in files])
+    digests = []
+    for name, path in zip(names, files, strict=True):
+        try:
+            digests.append((name, report.sha256_of(path)))
+        except OSError:
+            digests.append((name, None))  # its error line already says why
+    return report.provenance(digests)
+
+
+def run_compare(args: argparse.Namespace, settings: Settings) -> int:
     files = expand_paths(args.paths, sys.stderr)
     with terminal_progress() as bar:
         result = compare(files, settings, progress=bar, limits=args.limits)
     if not _enough_images(result, len(files)):
         return 1
-    _write(args, COMPARE_FORMATS[args.format](result))
+    record = input_provenance(files) if args.format != "table" else None
+    _write(args, COMPARE_FORMATS[args.format](result, record))
     return 0
 
 
-def run_sweep(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
+def run_sweep(args: argparse.Namespace, settings: Settings) -> int:
     sides = args.sizes or [(side, side) for side in DEFAULT_SIDES]
     if args.keep_aspect:
         sizes = sweep_sizes([width for width, _ in sides], aspect_of=settings.size)
     else:
         sizes = sides
-    files = expand_paths(args.paths, sys.stderr)
     try:
-        with terminal_progress() as bar:
-            result = sweep(files, sizes, settings, progress=bar, limits=args.limits)
-    except LimitError:
-        raise
+        for size in sizes:
+            replace(settings, size=size)  # each size is valid for these settings
     except ValueError as error:
-        parser.error(str(error))
+        raise UsageError(f"--sizes: {error}") from None
+    files = expand_paths(args.paths, sys.stderr)
+    with terminal_progress() as bar:
+        result = sweep(files, sizes, settings, progress=bar, limits=args.limits)
     if not _enough_images(result, len(files)):
         return 1
-    _write(args, SWEEP_FORMATS[args.format](result))
+    record = input_provenance(files) if args.format != "table" else None
+    _write(args, SWEEP_FORMATS[args.format](result, record))
     return 0
 
 
-def run_diff(args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser) -> int:
-    first, second = args.paths
-    try:
-        result = inspect_pair(
-            Path(first),
-            Path(second),
-            settings,
-            threshold=args.threshold,
-            min_area=args.min_area,
-            limits=args.limits,
-        )
-    except LimitError:
-        raise
-    except ValueError as error:
+def run_diff(args: argparse.Namespace, settings: Settings) -> int:
+    files = [Path(path) for path in args.paths]
+    max_pixels = checked_max_pixels(args.limits, 2, settings)
+    loaded = [load_image(path, index, max_pixels) for index, path in enumerate(files)]
+    unreadable = [item for item in loaded if isinstance(item, ImageError)]
+    for error in unreadable:
         print(f"imgsim: {error}", file=sys.stderr)
+    if unreadable:
         return 1
+    result = inspect_pair(
+        *loaded, settings, threshold=args.threshold, min_area=args.min_area, limits=args.limits
+    )
     if args.map:
         Image.fromarray(map_image(result.ssim_map)).save(args.map)
     if args.boxes:
         Image.fromarray(side_by_side(result)).save(args.boxes)
-    _write(args, DIFF_FORMATS[args.format](result))
+    record = input_provenance(files) if args.format != "table" else None
+    _write(args, DIFF_FORMATS[args.format](result, record))
     return 0
 
 
-def run_classify(
-    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
-) -> int:
+def run_classify(args: argparse.Namespace, settings: Settings) -> int:
     files = expand_paths(args.paths, sys.stderr)
-    try:
-        given = _given_labels(args.labels, files)
-    except (OSError, ValueError) as error:
-        parser.error(f"--labels: {error}")
+    source = args.labels
     with terminal_progress() as bar:
         result = compare(files, settings, progress=bar, limits=args.limits)
     if not _enough_images(result, len(files)):
         return 1
+    given = source.given
     unmatched = sorted(set(given or {}) - set(result.names) - {e.name for e in result.errors})
     if unmatched:
         print(
             f"imgsim: --labels: no image is named {', '.join(unmatched)}; those labels are unused",
             file=sys.stderr,
         )
-    labels = default_labels(result.names, given) if given is not None else None
-    if labels is None:  # folders
+    if source.kind == "folders":
         by_name = dict(zip(unique_names([path.name for path in files]), files, strict=True))
         labels = [label_from_folder(str(by_name[name])) for name in result.names]
-    try:
-        classification = classify(result, labels, args.k, args.metric, args.threshold)
-    except ValueError as error:
-        parser.error(str(error))
-    source = args.labels if args.labels in ("names", "folders") else "csv"
-    _write(args, CLASSIFY_FORMATS[args.format](classification, source))
+    else:
+        labels = default_labels(result.names, given)
+    classification = classify(result, labels, args.k, args.metric, args.threshold)
+    for note in classification.notes:
+        print(f"imgsim: note: {note}", file=sys.stderr)
+    record = input_provenance(files) if args.format != "table" else None
+    _write(args, CLASSIFY_FORMATS[args.format](classification, source.kind, record))
     return 0
-
-
-def _given_labels(option: str, files: Sequence[Path]) -> dict[str, str] | None:
-    """Labels by image name: {} for file names, None for folders, or a CSV's."""
-    if option == "names":
-        return {}
-    if option == "folders":
-        return None
-    return labels_from_csv(Path(option).read_text(encoding="utf-8"))
 
 
 def _enough_images(result, files: int) -> bool:
@@ -191,21 +251,62 @@ def _write(args: argparse.Namespace, output: str) -> None:
         sys.stdout.write(output)
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default (when it has a meaningful one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "%(default)" in text
+            or not action.option_strings
+            or action.default in (None, False, argparse.SUPPRESS)
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def program_name() -> str:
+    """``python -m imgsim`` when run as a module, else the console script's name."""
+    invoked = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if invoked in ("", "__main__.py", "-c"):
+        return "python -m imgsim"
+    return invoked
+
+
+def version_text() -> str:
+    versions = report.library_versions()
+    libraries = ", ".join(f"{name} {value}" for name, value in versions.items() if name != "imgsim")
+    return f"imgsim {__version__} ({libraries})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m imgsim",
+        prog=program_name(),
         description="How similar are these images? MSE, PSNR and SSIM for every pair.",
+        # Keeps --version on one line.
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, run: Callable, formats: dict, **texts: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, **texts)
-        sub.set_defaults(run=run)
+        sub = commands.add_parser(name, formatter_class=DefaultsHelpFormatter, **texts)
+        _allow_negative_values(sub)
+        sub.set_defaults(run=run, command_parser=sub, formats=tuple(formats))
         add_settings_options(sub)
         sub.add_argument(
-            "--format", choices=tuple(formats), default="table", help="output format (table)"
+            "--format",
+            choices=tuple(formats),
+            default=None,
+            help="output format (default: from -o's extension, .json or .csv, else table)",
         )
-        sub.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
+        sub.add_argument(
+            "-o",
+            "--output",
+            metavar="FILE",
+            type=output_file,
+            help="write to FILE (default: standard output)",
+        )
         return sub
 
     folders = "A folder stands for its images, sorted by name, not recursive."
@@ -231,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_sizes_option,
         metavar="N,N,...",
         help="square sides (or WxH sizes), comma-separated "
-        f"(default {','.join(map(str, DEFAULT_SIDES))})",
+        f"(default: {','.join(map(str, DEFAULT_SIDES))})",
     )
     sweep_parser.add_argument(
         "--keep-aspect",
@@ -252,21 +353,20 @@ def build_parser() -> argparse.ArgumentParser:
     classify_parser.add_argument(
         "--labels",
         default="names",
+        type=label_source,
         metavar="names|folders|FILE.csv",
         help="where labels come from: the leading word of each file name (dog-1.png "
-        "is a dog), the folder holding each file, or a name,label CSV (names)",
+        "is a dog), the folder holding each file, or a name,label CSV",
     )
+    classify_parser.add_argument("--k", type=positive_int, default=1, help="neighbours that vote")
     classify_parser.add_argument(
-        "--k", type=positive_int, default=1, help="neighbours that vote (1)"
-    )
-    classify_parser.add_argument(
-        "--metric", choices=METRICS, default="ssim", help="closeness (ssim; lower MSE is closer)"
+        "--metric", choices=METRICS, default="ssim", help="closeness (lower MSE is closer)"
     )
     classify_parser.add_argument(
         "--threshold",
-        type=float,
+        type=unit_interval,
         default=DEFAULT_THRESHOLD,
-        help=f"SSIM from which images are near-duplicates ({DEFAULT_THRESHOLD})",
+        help="SSIM from which images are near-duplicates",
     )
 
     diff_parser = command(
@@ -287,14 +387,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff_parser.add_argument(
         "--min-area",
-        type=float,
+        type=share,
         default=DEFAULT_MIN_AREA,
         metavar="SHARE",
-        help=f"drop regions smaller than this share of the image ({DEFAULT_MIN_AREA})",
+        help="drop regions smaller than this share of the image, in [0, 1)",
     )
-    diff_parser.add_argument("--map", metavar="PNG", help="write the SSIM map as a colour PNG")
     diff_parser.add_argument(
-        "--boxes", metavar="PNG", help="write both images side by side with the boxes"
+        "--map", metavar="PNG", type=image_file, help="write the SSIM map as a colour PNG"
+    )
+    diff_parser.add_argument(
+        "--boxes",
+        metavar="PNG",
+        type=image_file,
+        help="write both images side by side with the boxes",
     )
     return parser
 
@@ -305,9 +410,9 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--size",
         type=parse_size,
-        default=DEFAULT_SIZE,
+        default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}",
         metavar="WxH",
-        help=f"resize every image to W x H pixels ({default.width}x{default.height}); N means NxN",
+        help="resize every image to W x H pixels; N means NxN",
     )
     parser.add_argument(
         "--color", action="store_true", help="compare in colour (default: grayscale)"
@@ -318,7 +423,10 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
         "--alpha", choices=ALPHA_MODES, default=default.alpha, help="transparent pixels"
     )
     parser.add_argument(
-        "--ssim", choices=SSIM_CONVENTIONS, default=default.ssim_convention, help="SSIM convention"
+        "--ssim",
+        choices=SSIM_CONVENTIONS,
+        default=default.ssim_convention,
+        help="SSIM convention",
     )
 
 
@@ -366,13 +474,97 @@ def parse_threshold(text: str) -> float | None:
 def parse_size(text: str) -> tuple[int, int]:
     parts = text.lower().split("x")
     try:
-        if len(parts) == 1:
-            return int(parts[0]), int(parts[0])
-        if len(parts) == 2:
-            return int(parts[0]), int(parts[1])
+        sides = [int(part) for part in parts] if len(parts) in (1, 2) else []
     except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"expected WxH such as 256x256, got {text!r}")
+        sides = []
+    if not sides:
+        raise argparse.ArgumentTypeError(f"expected WxH such as 256x256, got {text!r}")
+    if min(sides) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive sides such as 256x256, got {text!r}")
+    return sides[0], sides[-1]
+
+
+def share(text: str) -> float:
+    """A share of the image, in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share in [0, 1) such as 0.001, got {text!r}")
+    return value
+
+
+def unit_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -2.0
+    if not -1.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected an SSIM in [-1, 1] such as 0.9, got {text!r}")
+    return value
+
+
+def output_file(text: str) -> str:
+    """A file that can be written: not a folder, in a folder that exists."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name inside it")
+    folder = path.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text}: the folder {folder} cannot be written to")
+    return text
+
+
+def image_file(text: str) -> str:
+    """An `output_file` whose extension names an image format Pillow can write."""
+    output_file(text)
+    suffix = Path(text).suffix.lower()
+    kind = Image.registered_extensions().get(suffix)
+    if kind is None or kind not in Image.SAVE:
+        raise argparse.ArgumentTypeError(
+            f"{text}: {suffix or 'no extension'} is not an image format; use .png"
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """Where classify's labels come from: file ``names``, ``folders`` or a ``csv``."""
+
+    kind: str
+    given: dict[str, str] | None = None  # the CSV's labels by image name
+
+
+def label_source(text: str) -> LabelSource:
+    if text in ("names", "folders"):
+        return LabelSource(text)
+    try:
+        content = Path(text).read_text(encoding="utf-8")
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise argparse.ArgumentTypeError(
+            f"cannot read {text} ({reason}); expected names, folders or a name,label CSV"
+        ) from None
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(f"{text} is not UTF-8 text; expected a CSV") from None
+    try:
+        return LabelSource("csv", labels_from_csv(content))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text}: {error}") from None
+
+
+def _allow_negative_values(parser: argparse.ArgumentParser) -> None:
+    """Let values such as ``-5x5`` reach their option's checks.
+
+    argparse takes anything starting with ``-`` that is not a plain negative
+    number for an option, and then says "expected one argument"; these
+    commands have no option that starts with a digit, so a ``-`` followed by a
+    digit is always a value.
+    """
+    parser._negative_number_matcher = re.compile(r"^-\d")
 
 
 def expand_paths(paths: Sequence[str], notes: TextIO) -> list[Path]:
@@ -408,16 +600,29 @@ def expand_paths(paths: Sequence[str], notes: TextIO) -> list[Path]:
 
 
 class TerminalProgress:
-    """A one-line progress bar with the time left, redrawn at most 10 times a second."""
+    """A one-line progress bar with the time left, redrawn at most 10 times a second.
 
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
+    Each line is cut to the terminal's width (a wrapped line cannot be
+    overwritten by ``\\r``) and padded over the previous one, so no stale text
+    is ever left behind.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        width: int = 30,
+        columns: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._stream = stream
         self._width = width
-        self._last = 0.0
-        self._drawn = False
+        self._columns = columns
+        self._clock = clock
+        self._last = -math.inf
+        self._shown = 0  # characters of the line on screen
 
     def __call__(self, progress: Progress) -> None:
-        now = time.monotonic()
+        now = self._clock()
         if now - self._last < 0.1 and progress.fraction < 1:
             return
         self._last = now
@@ -425,17 +630,20 @@ class TerminalProgress:
         left = progress.remaining
         eta = f", {format_duration(left)} left" if left is not None and left >= 1 else ""
         line = (
-            f"\r[{'#' * filled}{'.' * (self._width - filled)}] "
+            f"[{'#' * filled}{'.' * (self._width - filled)}] "
             f"{progress.fraction:4.0%} {progress.message}{eta}"
         )
-        self._stream.write(line.ljust(79)[:100])
+        columns = self._columns or shutil.get_terminal_size().columns
+        line = line[: max(1, columns - 1)]
+        self._stream.write("\r" + line.ljust(self._shown))
         self._stream.flush()
-        self._drawn = True
+        self._shown = len(line)
 
     def finish(self) -> None:
-        if self._drawn:
-            self._stream.write("\r" + " " * 100 + "\r")
+        if self._shown:
+            self._stream.write("\r" + " " * self._shown + "\r")
             self._stream.flush()
+            self._shown = 0
 
 
 @contextmanager

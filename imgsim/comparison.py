@@ -193,7 +193,7 @@ def compare(
     """
     settings = replace(settings or Settings(), **changes)
     max_pixels = checked_max_pixels(limits, len(inputs), settings)
-    model = cost.MODEL
+    model = cost.model_for(progress)
     image_works = [
         model.preparation_seconds(settings, decode=not isinstance(source, DecodedImage))
         for source in inputs

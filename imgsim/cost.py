@@ -277,6 +277,13 @@ class TimeModel:
 
 
 MODEL = TimeModel()
+# For work nobody watches (no progress callback): no probe, nothing to learn.
+UNWATCHED = TimeModel(probe=lambda: FALLBACK_RATES)
+
+
+def model_for(progress: object | None) -> TimeModel:
+    """The calibrated model when someone watches the progress, else `UNWATCHED`."""
+    return MODEL if progress is not None else UNWATCHED
 
 
 def estimate_seconds(image_count: int, *settings: Settings, decoded: bool = False) -> float:

@@ -2,19 +2,25 @@
 
 The JSON schemas are contracts that scripts rely on (see the README):
 compare ``{"settings", "images", "errors", "pairs": [{"a", "b", "mse", "ssim",
-"psnr"}]}``, sweep ``{"settings", "images", "errors", "sizes", "pairs": [{"a",
+"psnr"}], "provenance"}``, sweep ``{"settings", "images", "errors", "sizes", "pairs": [{"a",
 "b", "ssim": [...], "mse": [...]}], "kendall_tau"}``, diff ``{"settings", "a",
 "b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction"}``,
 classify ``{"settings", "images", "errors", "loo", "predictions", "clusters"}``.
-Infinite PSNR (identical images) is null; no NaN or Infinity ever appears.
+Every CLI document ends with ``"provenance"`` (`provenance`): versions and the
+SHA-256 of each input. Infinite PSNR (identical images) is null; no NaN or
+Infinity ever appears.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 from imgsim.classify import Classification
@@ -23,6 +29,74 @@ from imgsim.differences import PairInspection
 from imgsim.sweep import Sweep
 
 CSV_COLUMNS = ("a", "b", "ssim", "mse", "psnr")
+# Appended after the contract's columns, so readers by column name are unaffected.
+CSV_PROVENANCE_COLUMNS = ("a_sha256", "b_sha256", "versions")
+# The distributions whose versions decide the numbers.
+LIBRARIES = {
+    "numpy": "numpy",
+    "opencv": "opencv-python-headless",
+    "scikit-image": "scikit-image",
+    "pillow": "pillow",
+}
+
+
+def sha256_of(source: str | Path | bytes) -> str:
+    """SHA-256 of a file's bytes (a path, read in chunks) or of bytes, in hex."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return hashlib.sha256(source).hexdigest()
+    with open(source, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    """imgsim's version and those of the libraries that decide the numbers."""
+    from imgsim import __version__
+
+    versions = {"imgsim": __version__}
+    for name, distribution in LIBRARIES.items():
+        try:
+            versions[name] = version(distribution)
+        except PackageNotFoundError:
+            # Installed under another distribution name (opencv-python, say).
+            versions[name] = _module_version(name)
+    return versions
+
+
+def _module_version(name: str) -> str:
+    import cv2
+    import numpy
+    import PIL
+    import skimage
+
+    modules = {"numpy": numpy, "opencv": cv2, "scikit-image": skimage, "pillow": PIL}
+    return str(modules[name].__version__)
+
+
+def provenance(inputs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """What a result needs to be reproduced and audited: versions and input digests.
+
+    Parameters
+    ----------
+    inputs : sequence of (name, sha256)
+        Every input in input order, named as in ``images`` and ``errors``
+        (files that could not be read included, with the digest of their bytes;
+        a file that could not be opened has ``None``).
+
+    Returns
+    -------
+    dict
+        ``{"versions": {"imgsim", "numpy", "opencv", "scikit-image", "pillow"},
+        "inputs": [{"name", "sha256"}]}``, ready for any JSON output.
+    """
+    return {
+        "versions": library_versions(),
+        "inputs": [{"name": name, "sha256": digest} for name, digest in inputs],
+    }
+
+
+def with_provenance(document: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
+    """The document with a ``"provenance"`` key last, when there is one."""
+    return document if record is None else {**document, "provenance": record}
 
 
 def to_dict(result: Comparison) -> dict[str, Any]:
@@ -44,18 +118,32 @@ def to_dict(result: Comparison) -> dict[str, Any]:
     }
 
 
-def to_json(result: Comparison) -> str:
-    return to_json_text(to_dict(result))
+def to_json(result: Comparison, record: dict[str, Any] | None = None) -> str:
+    """The JSON contract, with ``record`` (see `provenance`) as ``"provenance"``."""
+    return to_json_text(with_provenance(to_dict(result), record))
 
 
-def to_csv(result: Comparison) -> str:
-    """One row per pair: a, b, ssim, mse, psnr (``inf`` for identical images)."""
+def to_csv(result: Comparison, record: dict[str, Any] | None = None) -> str:
+    """One row per pair: a, b, ssim, mse, psnr (``inf`` for identical images).
+
+    With ``record`` (see `provenance`), each row also has both inputs' SHA-256
+    and the versions, in columns after the contract's.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS + (CSV_PROVENANCE_COLUMNS if record else ()))
     for pair in result.pairs():
-        writer.writerow([pair.a, pair.b, repr(pair.ssim), repr(pair.mse), repr(pair.psnr)])
+        row = [pair.a, pair.b, repr(pair.ssim), repr(pair.mse), repr(pair.psnr)]
+        writer.writerow(row + _provenance_cells(record, pair.a, pair.b))
     return buffer.getvalue()
+
+
+def _provenance_cells(record: dict[str, Any] | None, a: str, b: str) -> list[str]:
+    if record is None:
+        return []
+    digests = {entry["name"]: entry["sha256"] for entry in record["inputs"]}
+    versions = "; ".join(f"{name} {value}" for name, value in record["versions"].items())
+    return [digests.get(a) or "", digests.get(b) or "", versions]
 
 
 def to_table(result: Comparison) -> str:
@@ -105,15 +193,19 @@ def _size(size: tuple[int, int]) -> dict[str, int]:
     return {"width": size[0], "height": size[1]}
 
 
-def sweep_to_csv(result: Sweep) -> str:
-    """One row per pair and size: a, b, width, height, ssim, mse."""
+def sweep_to_csv(result: Sweep, record: dict[str, Any] | None = None) -> str:
+    """One row per pair and size: a, b, width, height, ssim, mse (and provenance, as `to_csv`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("a", "b", "width", "height", "ssim", "mse"))
+    columns = ("a", "b", "width", "height", "ssim", "mse")
+    writer.writerow(columns + (CSV_PROVENANCE_COLUMNS if record else ()))
     for i, j in result.pair_indices():
+        a, b = result.names[i], result.names[j]
         for index, (width, height) in enumerate(result.sizes):
             row = (result.ssim[index, i, j], result.mse[index, i, j])
-            writer.writerow([result.names[i], result.names[j], width, height, *map(repr, row)])
+            writer.writerow(
+                [a, b, width, height, *map(repr, row), *_provenance_cells(record, a, b)]
+            )
     return buffer.getvalue()
 
 

@@ -206,7 +206,7 @@ def sweep(
         raise ValueError("sizes must list at least one size, such as 64,128,256")
     per_size = [replace(settings, size=(width, height)) for width, height in sizes]
     max_pixels = checked_max_pixels(limits, len(inputs), *per_size)
-    model = cost.MODEL
+    model = cost.model_for(progress)
     decoding = [model.decode_seconds()] * len(inputs)
     costs = [model.estimate_seconds(len(inputs), each, decoded=True) for each in per_size]
     tracker = ProgressTracker(sum(decoding) + sum(costs), progress)
@@ -225,7 +225,7 @@ def sweep(
         def report(step: Progress, base: float = base, share: float = share, label: str = label):
             tracker.update(base + step.fraction * share, f"{label}: {step.message}")
 
-        results.append(compare(loaded, each, progress=report))
+        results.append(compare(loaded, each, progress=report if progress else None))
     first = results[0]
     return Sweep(
         settings=settings,

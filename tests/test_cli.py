@@ -16,6 +16,7 @@ import imgsim
 import imgsim.samples
 from imgsim.cli import build_parser, settings_from_args
 from imgsim.decoding import is_image_filename
+from imgsim.differences import DEFAULT_MIN_AREA
 
 from .conftest import encode
 
@@ -64,7 +65,7 @@ def test_json_follows_the_contract(folder):
     completed = run_cli("compare", folder, "--format", "json", "--size", "64x48")
     assert completed.returncode == 0, completed.stderr
     output = strict_json(completed.stdout)
-    assert list(output) == ["settings", "images", "errors", "pairs"]
+    assert list(output) == ["settings", "images", "errors", "pairs", "provenance"]
     assert output["settings"] == {
         "width": 64,
         "height": 48,
@@ -146,6 +147,18 @@ def test_fewer_than_two_readable_images_exit_with_one(folder, broken):
     [
         (["compare", "x.png", "--size", "big"], "expected WxH"),
         (["compare", "x.png", "--size", "5x5"], "smaller than the 7x7 SSIM window"),
+        (["compare", "x.png", "--size", "-5x5"], "expected positive sides"),
+        (["compare", "x.png", "--size", "0"], "expected positive sides"),
+        (["diff", "a.png", "b.png", "--min-area", "2"], "expected a share in [0, 1)"),
+        (["diff", "a.png", "b.png", "--threshold", "1.5"], "expected otsu or a number"),
+        (["classify", "x.png", "--threshold", "2"], "expected an SSIM in [-1, 1]"),
+        (["classify", "x.png", "--labels", "missing.csv"], "cannot read missing.csv"),
+        (["compare", "x.png", "-o", "missing_dir/out.txt"], "folder missing_dir does not exist"),
+        (["compare", "x.png", "-o", "tests"], "tests is a folder"),
+        (["diff", "a.png", "b.png", "--map", "missing_dir/x.png"], "does not exist"),
+        (["diff", "a.png", "b.png", "--boxes", "x.txt"], ".txt is not an image format"),
+        (["compare", "x.png", "-o", "out.csv", "--format", "json"], "contradicts -o out.csv"),
+        (["classify", "x.png", "-o", "out.csv"], "classify cannot write CSV"),
         (["compare", "x.png", "--fit", "zoom"], "invalid choice"),
         (["compare"], "required"),
         ([], "required"),
@@ -156,12 +169,105 @@ def test_usage_errors_exit_with_two(args, message):
     assert completed.returncode == 2
     assert message in completed.stderr
     assert "Traceback" not in completed.stderr
+    if args:  # the command's own usage, not the top-level one
+        assert completed.stderr.startswith(f"usage: python -m imgsim {args[0]} ")
+        assert (
+            completed.stderr.strip()
+            .splitlines()[-1]
+            .startswith(f"python -m imgsim {args[0]}: error: ")
+        )
+
+
+def test_output_paths_are_checked_before_any_work(tmp_path, folder):
+    # A valid run into a missing folder: refused at once, nothing compared or written.
+    completed = run_cli("compare", folder, "--size", "16", "-o", tmp_path / "no" / "out.json")
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert "does not exist" in completed.stderr and "Traceback" not in completed.stderr
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "kind"),
+    [
+        ("out.json", [], "json"),
+        ("out.csv", [], "csv"),
+        ("out.txt", [], "table"),
+        ("out.txt", ["--format", "json"], "json"),
+        ("out.json", ["--format", "json"], "json"),
+    ],
+)
+def test_the_output_format_follows_the_extension_unless_told(folder, tmp_path, name, extra, kind):
+    target = tmp_path / name
+    completed = run_cli("compare", folder, "--size", "16", "-o", target, *extra)
+    assert completed.returncode == 0, completed.stderr
+    text = target.read_text()
+    if kind == "json":
+        assert len(strict_json(text)["pairs"]) == 6
+    elif kind == "csv":
+        assert text.startswith("a,b,ssim,mse,psnr,")
+    else:
+        assert text.startswith("4 images at 16x16")
+
+
+def test_version_names_imgsim_and_the_libraries_that_decide_the_numbers():
+    completed = run_cli("--version")
+    assert completed.returncode == 0
+    line = completed.stdout.strip()
+    assert line.startswith(f"imgsim {imgsim.__version__} (numpy ")
+    for library in ("opencv", "scikit-image", "pillow"):
+        assert f"{library} " in line
+
+
+def test_the_console_script_calls_itself_imgsim(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["/usr/local/bin/imgsim"])
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["compare", "--help"])
+    assert capsys.readouterr().out.startswith("usage: imgsim compare ")
+
+
+@pytest.mark.parametrize("command", ["compare", "sweep", "diff", "classify"])
+def test_every_commands_help_shows_the_defaults(command):
+    text = " ".join(run_cli(command, "--help").stdout.split())
+    for default in ("(default: 512x512)", "(default: stretch)", "(default: skimage)"):
+        assert default in text
+    extra = {
+        "sweep": "(default: 32,64,128,256,512,1024,2048)",
+        "diff": f"(default: {DEFAULT_MIN_AREA})",
+        "classify": "(default: 0.9)",
+    }
+    if command in extra:
+        assert extra[command] in text
+
+
+def test_json_and_csv_carry_provenance(folder, broken):
+    import hashlib
+
+    from imgsim import report
+
+    paths = [folder / "a-cat.png", broken, folder / "b-coffee.jpg"]
+    output = strict_json(run_cli("compare", *paths, "--size", "16", "--format", "json").stdout)
+    record = output["provenance"]
+    assert record["versions"] == report.library_versions()
+    assert record["versions"]["imgsim"] == imgsim.__version__
+    assert record["inputs"] == [
+        {"name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        for path in paths
+    ]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(run_cli("compare", *paths, "--size", "16", "--format", "csv").stdout)
+        )
+    )
+    (row,) = rows
+    assert row["a_sha256"] == record["inputs"][0]["sha256"]
+    assert row["b_sha256"] == record["inputs"][2]["sha256"]
+    assert row["versions"].startswith(f"imgsim {imgsim.__version__}; numpy ")
 
 
 def test_csv_has_one_row_per_pair(folder):
     completed = run_cli("compare", folder, "--format", "csv", "--size", "32x32")
     rows = list(csv.DictReader(io.StringIO(completed.stdout)))
-    assert list(rows[0]) == ["a", "b", "ssim", "mse", "psnr"]
+    assert list(rows[0])[:5] == ["a", "b", "ssim", "mse", "psnr"]  # the contract's, first
     assert len(rows) == 6
     identical = next(row for row in rows if row["b"] == "d-copy.png" and row["a"] == "a-cat.png")
     assert float(identical["ssim"]) == 1.0 and identical["psnr"] == "inf"
@@ -192,7 +298,17 @@ def test_sweep_json_follows_the_contract_and_equals_compare(folder):
     completed = run_cli("sweep", folder, "--sizes", "32,64", "--format", "json", "--color")
     assert completed.returncode == 0, completed.stderr
     output = strict_json(completed.stdout)
-    assert list(output) == ["settings", "images", "errors", "sizes", "pairs", "kendall_tau"]
+    assert list(output) == [
+        "settings",
+        "images",
+        "errors",
+        "sizes",
+        "pairs",
+        "kendall_tau",
+        "reference",
+        "provenance",
+    ]
+    assert output["reference"] == {"width": 64, "height": 64}
     assert output["sizes"] == [{"width": 32, "height": 32}, {"width": 64, "height": 64}]
     assert len(output["pairs"]) == 6 and len(output["kendall_tau"]) == 2
     assert output["kendall_tau"][-1] == 1.0
@@ -265,6 +381,7 @@ def test_diff_json_follows_the_contract_and_writes_pictures(spot_files, tmp_path
         "threshold",
         "regions",
         "changed_fraction",
+        "provenance",
     ]
     assert len(output["regions"]) == 4
     assert set(output["regions"][0]) == {"x", "y", "width", "height", "ssim"}
@@ -323,7 +440,15 @@ def test_classify_json_follows_the_contract(shape_folders):
     )
     assert completed.returncode == 0, completed.stderr
     output = strict_json(completed.stdout)
-    assert list(output) == ["settings", "images", "errors", "loo", "predictions", "clusters"]
+    assert list(output) == [
+        "settings",
+        "images",
+        "errors",
+        "loo",
+        "predictions",
+        "clusters",
+        "provenance",
+    ]
     assert output["settings"]["k"] == 1 and output["settings"]["labels"] == "folders"
     assert [image["label"] for image in output["images"]] == ["circle"] * 3 + ["square"] * 3
     assert output["loo"]["accuracy"] == 1.0
@@ -375,3 +500,40 @@ def test_classify_usage_errors_exit_with_two(shape_folders, args, message):
     completed = run_cli("classify", shape_folders / "circle", *args)
     assert completed.returncode == 2
     assert message in completed.stderr and "Traceback" not in completed.stderr
+
+
+def screen_line(written: str) -> str:
+    """What a terminal shows after ``written``: each ``\\r`` overwrites from column 0."""
+    screen: list[str] = []
+    for segment in written.split("\r"):
+        screen[: len(segment)] = segment
+    return "".join(screen)
+
+
+def test_the_progress_bar_never_leaves_stale_text():
+    from imgsim.cli import TerminalProgress
+    from imgsim.progress import Progress
+
+    stream = io.StringIO()
+    ticks = iter(range(100))
+    bar = TerminalProgress(stream, columns=60, clock=lambda: next(ticks))
+    bar(Progress(1.0, 40.0, "comparing 28 pairs of rather long-named images", elapsed=4.0))
+    bar(Progress(30.0, 40.0, "done soon", elapsed=34.0))
+    shown = screen_line(stream.getvalue())
+    assert len(shown) <= 59  # never wraps: a wrapped line cannot be overwritten
+    assert shown.rstrip().endswith("done soon, 11 s left")
+    assert "pairs" not in shown and "s left          s left" not in shown
+    bar.finish()
+    assert screen_line(stream.getvalue()).strip() == ""
+
+
+def test_classify_says_when_its_numbers_mean_nothing(shape_folders):
+    many = run_cli("classify", shape_folders / "circle", shape_folders / "square", "--k", "20")
+    assert many.returncode == 0
+    assert "imgsim: note: k = 20 is not below the 5 other labelled image(s)" in many.stderr
+    one_class = run_cli("classify", shape_folders / "circle", "--labels", "folders")
+    assert "every labelled image has the label 'circle'" in one_class.stderr
+    fine = run_cli(
+        "classify", shape_folders / "circle", shape_folders / "square", "--labels", "folders"
+    )
+    assert "note" not in fine.stderr
