@@ -141,9 +141,45 @@ def test_settings_that_cannot_work_are_explained(app):
     assert "smaller than the 11x11 SSIM window" in app.error[0].value
 
 
-def test_downloads_offer_csv_and_json_in_the_cli_schema(app):
-    labels = [button.label for button in app.get("download_button")]
-    assert labels == ["Download CSV", "Download JSON"]
+def record_calls(monkeypatch, name: str) -> list[tuple[tuple, dict]]:
+    """Record every ``st.<name>`` and ``container.<name>`` call, then draw as usual."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    calls = []
+    original = getattr(DeltaGenerator, name)
+
+    def recording(self, *args, **kwargs):
+        calls.append((args, kwargs))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, name, recording)
+    # st.<name> was bound to the main container at import, so it needs its own patch.
+    main = st._main
+    monkeypatch.setattr(st, name, lambda *args, **kwargs: recording(main, *args, **kwargs))
+    return calls
+
+
+def test_downloads_carry_the_scores_in_the_cli_schema(monkeypatch):
+    import csv
+    import io
+
+    from imgsim import report
+
+    downloads = record_calls(monkeypatch, "download_button")
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    payloads = {args[0]: args[1] for args, _ in downloads}
+    assert list(payloads) == ["Download CSV", "Download JSON"]
+    expected = imgsim.compare(samples.load_sample(samples.EQUAL_MSE))
+    document = json.loads(payloads["Download JSON"])
+    assert document["settings"] == expected.settings.to_dict()
+    assert document["pairs"] == report.to_dict(expected)["pairs"]
+    rows = list(csv.DictReader(io.StringIO(payloads["Download CSV"])))
+    assert [(row["a"], row["b"]) for row in rows] == [(p.a, p.b) for p in expected.pairs()]
+    assert [float(row["ssim"]) for row in rows] == [p.ssim for p in expected.pairs()]
+    assert [float(row["mse"]) for row in rows] == [p.mse for p in expected.pairs()]
 
 
 def test_sweep_view_shows_a_verdict_and_three_charts(app):
@@ -191,12 +227,40 @@ def test_inspector_finds_the_four_changes_of_the_spot_the_difference_sample(app)
 
 
 @pytest.mark.parametrize("mode", ["Swipe", "Onion skin", "Difference"])
-def test_inspector_display_modes_render(app, mode):
+def test_inspector_display_modes_show_what_they_say(app, monkeypatch, mode):
+    images = record_calls(monkeypatch, "image")
     app.sidebar.selectbox[0].select("Spot the difference").run()
     app.button_group(key="view").set_value("Pair inspector").run()
+    # Side by side first: the two boxed images, left and right.
+    (left, left_options), (right, right_options) = images[-2:]
+    first, second = left[0], right[0]
+    names = [name for name, _ in samples.load_sample(samples.SPOT_THE_DIFFERENCE)]
+    assert [left_options["caption"], right_options["caption"]] == names
+    assert first.shape == second.shape and not np.array_equal(first, second)
+    images.clear()
     app.button_group(key="pair_mode").set_value(mode).run()
     assert not app.exception
-    assert app.get("image")
+    ((shown, *_), options), *_others = [call for call in images if call[0][0].ndim == 3]
+    assert shown.shape == first.shape
+    if mode == "Swipe":  # the left half of the first, the right half of the second
+        column = first.shape[1] // 2
+        np.testing.assert_array_equal(shown[:, : column - 1], first[:, : column - 1])
+        np.testing.assert_array_equal(shown[:, column + 1 :], second[:, column + 1 :])
+        assert options["caption"] == f"{names[0]} | {names[1]}"
+    elif mode == "Onion skin":  # both at half opacity
+        blend = (first.astype(float) + second.astype(float)) / 2
+        assert np.abs(shown.astype(float) - blend).max() <= 1
+    else:  # dark wherever the two images are equal (boxes aside)
+        import cv2
+
+        from imgsim.differences import BOX_COLOUR
+
+        zero = cv2.applyColorMap(np.zeros((1, 1), np.uint8), cv2.COLORMAP_MAGMA)[0, 0, ::-1]
+        equal = np.all(first == second, axis=2) & np.any(first != BOX_COLOUR, axis=2)
+        assert equal.mean() > 0.5
+        assert np.all(shown[equal] == zero)
+        assert not np.all(shown[~equal] == zero)
+        assert options["caption"].startswith(f"|{names[0]} − {names[1]}|")
 
 
 def test_inspector_pairs_can_be_chosen(app):

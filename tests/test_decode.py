@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import time
 import zlib
 
 import cv2
@@ -213,10 +212,9 @@ def png_header_only(width: int, height: int) -> bytes:
 
 @pytest.mark.parametrize("side", [12000, 50000])
 def test_decompression_bomb_is_refused_from_its_header(side):
-    start = time.perf_counter()
+    # How fast: bench/refusals.py (no wall-clock bounds in unit tests).
     with pytest.raises(ImageReadError, match=r"^bomb.png: image is too large"):
         decode(png_header_only(side, side), "bomb.png")
-    assert time.perf_counter() - start < 2
 
 
 def test_pixel_limit_is_adjustable():

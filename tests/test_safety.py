@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-import tempfile
+import os
+import sys
 import tomllib
 from pathlib import Path
 
@@ -32,19 +33,70 @@ def files_under(folder: Path) -> set[Path]:
     return {path for path in folder.rglob("*") if "__pycache__" not in path.parts}
 
 
+class DiskWrites:
+    """Paths this process opens for writing or creates, while `watching`.
+
+    An audit hook sees only this process, so files that other processes create
+    or delete meanwhile (in the system temp folder, say) cannot fail the test;
+    and it sees writes anywhere, not just in the folders a walk would cover.
+    """
+
+    WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+    CREATING = frozenset({"os.mkdir", "os.rename", "os.link", "os.symlink", "shutil.copyfile"})
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.watching = False
+        sys.addaudithook(self._hook)  # hooks cannot be removed: `watching` turns it off
+
+    def _hook(self, event: str, args: tuple) -> None:
+        if not self.watching:
+            return
+        if event == "open":
+            path, mode, flags = args
+            writing = any(c in (mode or "") for c in "wax+") or bool(
+                (flags or 0) & self.WRITE_FLAGS
+            )
+            if writing and path is not None and not isinstance(path, int):
+                self.paths.append(os.fsdecode(path))
+        elif event in self.CREATING:
+            self.paths.append(os.fsdecode(args[0]))
+
+
+DISK_WRITES = DiskWrites()
+
+
+def test_the_disk_watch_sees_a_write_anywhere(tmp_path):
+    target = tmp_path / "seen.txt"
+    DISK_WRITES.watching = True
+    try:
+        target.write_bytes(b"x")
+        (tmp_path / "folder").mkdir()
+    finally:
+        DISK_WRITES.watching = False
+    assert str(target) in DISK_WRITES.paths and str(tmp_path / "folder") in DISK_WRITES.paths
+    DISK_WRITES.paths.clear()
+
+
 def test_an_upload_writes_nothing_to_disk(chelsea, coffee):
     from .conftest import encode
 
-    watched = [ROOT, Path(tempfile.gettempdir())]
-    before = [files_under(folder) for folder in watched]
+    before = files_under(ROOT)
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    upload(at, [("a.png", encode(chelsea, "PNG")), ("b.jpg", encode(coffee, "JPEG"))])
+    files = [("a.png", encode(chelsea, "PNG")), ("b.jpg", encode(coffee, "JPEG"))]
+    DISK_WRITES.paths.clear()
+    DISK_WRITES.watching = True
+    try:
+        upload(at, files)
+    finally:
+        DISK_WRITES.watching = False
     assert heatmap_values(at).shape == (2, 2)
-    after = [files_under(folder) for folder in watched]
-    new = [sorted(map(str, later - earlier)) for earlier, later in zip(before, after, strict=True)]
-    assert new == [[], []]
+    # Python's own bytecode cache is not the upload's doing.
+    written = [path for path in DISK_WRITES.paths if "__pycache__" not in path]
+    assert written == []
+    assert files_under(ROOT) == before
 
 
 def source_calls(path: Path) -> set[str]:
