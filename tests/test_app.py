@@ -297,3 +297,40 @@ def test_classify_view_reads_labels_from_a_csv(app, three_files):
     editor = app.dataframe[0].value
     assert list(editor["label"]) == ["pet", "drink", "astronaut"]
     assert "nowhere.png" in app.warning[0].value
+
+
+def test_each_upload_is_hashed_once_and_caches_key_on_its_digest(monkeypatch, three_files):
+    """Hashing bytes costs about 2 s per 100 MB: once per upload, not per cached call."""
+    import hashlib
+
+    from streamlit.runtime.caching import hashing
+
+    from views import compute
+
+    digested = []
+    real_sha256 = hashlib.sha256
+
+    def counting_sha256(data=b""):
+        digested.append(len(data))
+        return real_sha256(data)
+
+    seen_by_caches = []
+    original = hashing._CacheFuncHasher.to_bytes
+
+    def watching(self, obj):
+        if isinstance(obj, bytes):
+            seen_by_caches.append(len(obj))
+        return original(self, obj)
+
+    monkeypatch.setattr(compute.hashlib, "sha256", counting_sha256)
+    monkeypatch.setattr(hashing._CacheFuncHasher, "to_bytes", watching)
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    upload(at, three_files)
+    for view in ("Classify", "Pair inspector", "Compare"):
+        at.button_group(key="view").set_value(view).run()
+        assert not at.exception
+    sizes = sorted(len(data) for _, data in three_files)
+    assert sorted(size for size in digested if size in sizes) == sizes
+    assert not [size for size in seen_by_caches if size >= min(sizes)]
