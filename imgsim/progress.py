@@ -36,16 +36,22 @@ class Progress:
     def remaining(self) -> float | None:
         """Estimated seconds left, or None before anything is done.
 
-        The model's seconds left, scaled by how fast the run has gone so far
-        against the model; that speed is trusted in proportion to the share
-        done, so one slow first step cannot make the estimate jump, and a run
-        that is steadily slower than the model is caught up with by the end.
+        The model's seconds left, times the run's speed against the model so
+        far: elapsed over done, with `PRIOR_SECONDS` of the model's own speed
+        mixed in, so that one slow first step cannot make the estimate jump,
+        while a run that is steadily slower than the model (a busy machine) is
+        believed within a few seconds and the countdown keeps pace with it.
         """
         if self.done <= 0 or self.elapsed <= 0:
             return None
-        observed = self.elapsed / self.done
-        speed = (1 - self.fraction) + self.fraction * observed
+        prior = min(PRIOR_SECONDS, PRIOR_SHARE * self.total)
+        speed = (self.elapsed + prior) / (self.done + prior)
         return max(0.0, self.total - self.done) * speed
+
+
+# Weight of the model's speed in the time left, in expected seconds of work.
+PRIOR_SECONDS = 0.5
+PRIOR_SHARE = 0.2  # of the whole run, for runs shorter than 5 s
 
 
 ProgressCallback = Callable[[Progress], None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -126,14 +127,32 @@ def test_recording_an_unknown_stage_is_refused():
         model().record("decode", 1.0, 1.0)
 
 
-def test_the_time_left_starts_from_the_model_and_ends_with_the_observed_speed():
-    # 1 of 10 expected seconds done in 3 s: early on the model is mostly trusted.
-    early = Progress(done=1.0, total=10.0, message="", elapsed=3.0)
-    assert early.remaining == pytest.approx(9.0 * (0.9 + 0.1 * 3.0))
-    # Near the end a run that is steadily twice as slow is believed.
-    late = Progress(done=9.0, total=10.0, message="", elapsed=18.0)
-    assert late.remaining == pytest.approx(1.0 * (0.1 + 0.9 * 2.0))
+def test_the_time_left_starts_from_the_model_and_follows_the_observed_speed():
+    # 0.1 of 10 expected seconds done in 1 s: one slow first step moves it little.
+    early = Progress(done=0.1, total=10.0, message="", elapsed=1.0)
+    assert early.remaining == pytest.approx(9.9 * (1.0 + 0.5) / (0.1 + 0.5))
+    assert early.remaining < 3 * 9.9
+    # A run steadily three times slower than the model is soon believed.
+    steady = Progress(done=3.0, total=10.0, message="", elapsed=9.0)
+    assert steady.remaining == pytest.approx(7.0 * 9.5 / 3.5)
+    late = Progress(done=9.0, total=10.0, message="", elapsed=27.0)
+    assert late.remaining == pytest.approx(1.0 * 27.5 / 9.5)
     assert Progress(done=0.0, total=10.0, message="", elapsed=1.0).remaining is None
+
+
+def test_the_countdown_keeps_pace_with_a_slow_machine():
+    """Shown every second of a run 2.5 times slower than the model, it falls steadily."""
+    total, slowness = 40.0, 2.5
+    run = total * slowness
+    shown = [
+        Progress(second / slowness, total, "", elapsed=float(second)).remaining
+        for second in range(1, int(run))
+    ]
+    # From a tenth of the way in: within 15 % of the truth, and falling every second.
+    settled = shown[int(run / 10) :]
+    assert all(later < earlier for earlier, later in itertools.pairwise(settled))
+    for second, left in enumerate(settled, start=int(run / 10) + 1):
+        assert left == pytest.approx(run - second, rel=0.15)
 
 
 def test_the_time_left_falls_steadily_when_the_model_is_right():
