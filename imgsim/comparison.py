@@ -207,6 +207,7 @@ def compare(
     compared: list[tuple[int, ImageInfo]] = []
     failed: list[tuple[int, ImageError]] = []
     prepared: list[np.ndarray] = []
+    thumbnails: list[np.ndarray] = []
     started = time.perf_counter()
     for index, source in enumerate(inputs):
         # One image at a time: its decoded pixels are dropped once prepared.
@@ -218,6 +219,8 @@ def compare(
             continue
         compared.append((index, ImageInfo(item.name, item.width, item.height, item.log)))
         prepared.append(prepare(item, settings))
+        # Here, not after the engine: it is timed (and reported) with the image.
+        thumbnails.append(thumbnail(prepared[-1]))
         del item
         tracker.advance(image_works[index], f"prepared {names[-1]}")
     model.record("prepare", sum(image_works), time.perf_counter() - started)
@@ -242,7 +245,7 @@ def compare(
         mse=scores.mse,
         ssim=scores.ssim,
         psnr=scores.psnr,
-        thumbnails=tuple(thumbnail(image) for image in prepared),
+        thumbnails=tuple(thumbnails),
     )
 
 
