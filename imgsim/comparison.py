@@ -228,16 +228,16 @@ def compare(
     base = tracker.done
     work = model.engine_seconds(len(prepared), settings)
     tracker.total = base + work
-    pair_count = len(prepared) * (len(prepared) - 1) // 2
+    pairs = cost.pair_count(len(prepared))
 
     def on_pairs(fraction: float) -> None:
-        tracker.update(base + fraction * work, f"comparing {pair_count} pairs")
+        tracker.update(base + fraction * work, f"comparing {pairs} pairs")
 
     started = time.perf_counter()
     scores = score_all_pairs(prepared, settings.ssim_convention, on_pairs)
     model.record("engine", work, time.perf_counter() - started)
-    if pair_count:
-        tracker.update(tracker.total, f"compared {pair_count} pairs")
+    if pairs:
+        tracker.update(tracker.total, f"compared {pairs} pairs")
     return Comparison(
         settings=settings,
         images=tuple(replace(info, name=names[index]) for index, info in compared),

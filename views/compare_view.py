@@ -23,7 +23,7 @@ def show_time_estimate(image_count: int, *settings: imgsim.Settings) -> None:
     expected = cost.estimate_seconds(image_count, *settings)
     if expected < LONG_SECONDS:
         return
-    pairs = image_count * (image_count - 1) // 2
+    pairs = cost.pair_count(image_count)
     if len(settings) == 1:
         (one,) = settings
         what = (
