@@ -334,3 +334,27 @@ def test_each_upload_is_hashed_once_and_caches_key_on_its_digest(monkeypatch, th
     sizes = sorted(len(data) for _, data in three_files)
     assert sorted(size for size in digested if size in sizes) == sizes
     assert not [size for size in seen_by_caches if size >= min(sizes)]
+
+
+@pytest.mark.parametrize(("slowness", "shown"), [(1.0, False), (1000.0, True)])
+def test_the_page_says_how_long_whenever_it_is_long(monkeypatch, slowness, shown):
+    """The estimate comes from the time model, whatever the image size (no clock here)."""
+    from imgsim import cost
+    from imgsim.progress import format_duration
+
+    rates = cost.FALLBACK_RATES
+    scaled = cost.Rates(**{name: value * slowness for name, value in vars(rates).items()})
+    monkeypatch.setattr(cost, "MODEL", cost.TimeModel(probe=lambda: scaled))
+    # Before the run, which refines the model.
+    expected = format_duration(cost.MODEL.estimate_seconds(6, imgsim.Settings()))
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    estimates = [info.value for info in at.info if "expected to take about" in info.value]
+    assert bool(estimates) is shown
+    if shown:  # six sample images at 512 x 512
+        assert f"about {expected} on this server" in estimates[0]
+    at.button_group(key="view").set_value("Resize sweep").run()
+    sweep_estimates = [info.value for info in at.info if "sizes:" in info.value]
+    assert bool(sweep_estimates) is shown
