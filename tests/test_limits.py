@@ -140,6 +140,17 @@ def test_the_cli_enforces_the_limits(three_pngs):
     assert "Traceback" not in over.stderr + bad.stderr + pixels.stderr
 
 
+@pytest.mark.parametrize("command", ["compare", "sweep", "classify", "diff"])
+def test_every_cli_command_refuses_a_size_over_the_bound_before_decoding(three_pngs, command):
+    sizes = ["--sizes", "64,60000"] if command == "sweep" else ["--size", "60000x60000"]
+    completed = run_cli({}, command, *three_pngs[:2], *sizes)
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.startswith("imgsim: size 60000x60000 is larger than 10000 on a side")
+    assert "IMGSIM_MAX_SIDE" in completed.stderr and "Traceback" not in completed.stderr
+    raised = run_cli({"IMGSIM_MAX_SIDE": "20"}, command, *three_pngs[:2], "--size", "21")
+    assert raised.returncode == 2 and "larger than 20 on a side" in raised.stderr
+
+
 def test_the_page_explains_a_request_over_the_limits(monkeypatch, chelsea, coffee, astronaut):
     monkeypatch.setenv("IMGSIM_MAX_IMAGES", "2")
     st.cache_resource.clear()
