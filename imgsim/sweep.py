@@ -15,6 +15,7 @@ from scipy.stats import kendalltau
 
 from imgsim import cost
 from imgsim.comparison import Comparison, ImageError, ImageInfo, ImageSource, compare, load_image
+from imgsim.decoding import DecodedImage
 from imgsim.limits import Limits, checked_max_pixels
 from imgsim.progress import Progress, ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
@@ -207,7 +208,10 @@ def sweep(
     per_size = [replace(settings, size=(width, height)) for width, height in sizes]
     max_pixels = checked_max_pixels(limits, len(inputs), *per_size)
     model = cost.model_for(progress)
-    decoding = [model.decode_seconds()] * len(inputs)
+    decoding = [
+        0.0 if isinstance(source, (DecodedImage, ImageError)) else model.decode_seconds()
+        for source in inputs
+    ]
     costs = [model.estimate_seconds(len(inputs), each, decoded=True) for each in per_size]
     tracker = ProgressTracker(sum(decoding) + sum(costs), progress)
     loaded = []

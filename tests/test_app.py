@@ -358,3 +358,32 @@ def test_the_page_says_how_long_whenever_it_is_long(monkeypatch, slowness, shown
     at.button_group(key="view").set_value("Resize sweep").run()
     sweep_estimates = [info.value for info in at.info if "sizes:" in info.value]
     assert bool(sweep_estimates) is shown
+
+
+def test_the_page_bar_moves_from_reading_to_the_last_pair(monkeypatch, three_files):
+    from views import compute
+
+    # The session-scoped cache needs a running page; the decoding is the same.
+    monkeypatch.setattr(
+        compute, "decode_file", lambda file, max_pixels: imgsim.load_image(tuple(file))
+    )
+
+    class Bar:
+        def __init__(self) -> None:
+            self.calls: list[tuple[float, str]] = []
+
+        def progress(self, fraction: float, text: str) -> None:
+            self.calls.append((fraction, text))
+
+    bar = Bar()
+    settings = imgsim.Settings(size=(64, 64))
+    files = tuple(compute.Upload(name, data) for name, data in three_files)
+    decoded, report = compute._read_and_report(files, bar, settings)
+    imgsim.compare(decoded, settings, progress=report)
+    fractions = [fraction for fraction, _ in bar.calls]
+    texts = [text for _, text in bar.calls]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert [text.split(" ·")[0] for text in texts[:3]] == [
+        f"Reading {name} ({index} of 3)" for index, (name, _) in enumerate(three_files, 1)
+    ]
+    assert texts[-1].startswith("Compared 3 pairs")

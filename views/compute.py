@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -46,7 +47,6 @@ class Upload(tuple):
 
 Files = tuple[Upload, ...]
 HASH_FUNCS = {Upload: lambda upload: (upload[0], upload.digest)}
-READING_SHARE = 0.1  # of the bar, for decoding the files
 DIGESTS_KEY = "upload_digests"
 
 
@@ -90,23 +90,38 @@ def decode_file(file: Upload, max_pixels: int) -> imgsim.DecodedImage | imgsim.I
     return imgsim.load_image(tuple(file), max_pixels=max_pixels)
 
 
-def _read(files: Files, bar) -> list[imgsim.DecodedImage | imgsim.ImageError]:
+def _time_left(progress: Progress) -> str:
+    left = progress.remaining
+    return f" · about {format_duration(left)} left" if left and left >= 1 else ""
+
+
+def _read_and_report(
+    files: Files, bar, *settings: imgsim.Settings
+) -> tuple[list[imgsim.DecodedImage | imgsim.ImageError], Callable[[Progress], None]]:
+    """Decode the files with a countdown on ``bar``; then the reporter for the rest.
+
+    The bar is shared in expected seconds (`imgsim.cost`): reading the files,
+    then comparing at each of ``settings``.
+    """
+    model = cost.MODEL
+    each = model.decode_seconds()
+    reading = each * len(files)
+    total = reading + model.estimate_seconds(len(files), *settings, decoded=True)
+    share = reading / total if total > 0 else 0.0
+    started = time.monotonic()
     decoded = []
     for index, file in enumerate(files):
-        share = READING_SHARE * index / len(files)
-        bar.progress(share, text=f"Reading {file[0]} ({index + 1} of {len(files)})")
+        done = Progress(each * index, total, "", time.monotonic() - started)
+        text = f"Reading {file[0]} ({index + 1} of {len(files)}){_time_left(done)}"
+        bar.progress(share * index / len(files), text=text)
         decoded.append(decode_file(file, page_limits().max_pixels))
-    return decoded
 
-
-def _reporter(bar) -> Callable[[Progress], None]:
     def report(progress: Progress) -> None:
-        fraction = READING_SHARE + (1 - READING_SHARE) * progress.fraction
-        left = progress.remaining
-        eta = f" · about {format_duration(left)} left" if left and left >= 1 else ""
-        bar.progress(min(1.0, fraction), text=f"{progress.message.capitalize()}{eta}")
+        fraction = share + (1 - share) * progress.fraction
+        text = f"{progress.message.capitalize()}{_time_left(progress)}"
+        bar.progress(min(1.0, fraction), text=text)
 
-    return report
+    return decoded, report
 
 
 @st.cache_data(
@@ -119,9 +134,8 @@ def compare_files(files: Files, settings: imgsim.Settings) -> imgsim.Comparison:
     """
     page_limits().check(len(files), settings)
     bar = st.progress(0.0, text="Reading images…")
-    result = imgsim.compare(
-        _read(files, bar), settings, progress=_reporter(bar), limits=page_limits()
-    )
+    decoded, report = _read_and_report(files, bar, settings)
+    result = imgsim.compare(decoded, settings, progress=report, limits=page_limits())
     bar.empty()
     return result
 
@@ -136,9 +150,8 @@ def sweep_files(
     per_size = [replace(settings, size=size) for size in sizes]
     page_limits().check(len(files), *per_size)
     bar = st.progress(0.0, text="Reading images…")
-    result = sweep(
-        _read(files, bar), sizes, settings, progress=_reporter(bar), limits=page_limits()
-    )
+    decoded, report = _read_and_report(files, bar, *per_size)
+    result = sweep(decoded, sizes, settings, progress=report, limits=page_limits())
     bar.empty()
     return result
 
