@@ -195,7 +195,9 @@ def compare(
     max_pixels = checked_max_pixels(limits, len(inputs), settings)
     model = cost.model_for(progress)
     image_works = [
-        model.preparation_seconds(settings, decode=not isinstance(source, DecodedImage))
+        model.preparation_seconds(
+            settings, decode=not isinstance(source, (DecodedImage, ImageError))
+        )
         for source in inputs
     ]
     # Work is counted in expected seconds on this machine, so the bar and the

@@ -32,6 +32,7 @@ def prepared_values(settings: Settings) -> int:
 
 
 def pair_count(image_count: int) -> int:
+    """Pairs i < j among ``image_count`` images."""
     return image_count * (image_count - 1) // 2
 
 
