@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import itertools
 import threading
+from dataclasses import replace
 
 import pytest
 
 from imgsim import Settings, cost
-from imgsim.cost import EngineSample, Rates, TimeModel, fit_engine_rates
+from imgsim.cost import (
+    FALLBACK_RATES,
+    EngineSample,
+    Rates,
+    TimeModel,
+    engine_seconds_at,
+    fit_engine_scale,
+)
 from imgsim.progress import Progress
 
 RATES = Rates(engine_call=0.01, pair_value=2e-9, image_value=3e-9, prepared_value=1e-9, decode=0.05)
@@ -18,29 +26,28 @@ def model(rates: Rates = RATES, **options) -> TimeModel:
     return TimeModel(probe=lambda: rates, **options)
 
 
-def test_fit_recovers_the_rates_that_made_the_timings():
-    def seconds(images: int, side: int) -> float:
-        values = side * side
-        pairs = images * (images - 1) // 2
-        return RATES.engine_call + values * (pairs * RATES.pair_value + images * RATES.image_value)
-
-    samples = [EngineSample(n, s * s, seconds(n, s)) for n, s in cost.ENGINE_PROBES]
-    call, pair, image = fit_engine_rates(samples)
-    assert call == pytest.approx(RATES.engine_call, rel=1e-6)
-    assert pair == pytest.approx(RATES.pair_value, rel=1e-6)
-    assert image == pytest.approx(RATES.image_value, rel=1e-6)
+def engine_samples(slowness: float) -> list[EngineSample]:
+    """What the probe would time on a machine ``slowness`` times slower than the fallback's."""
+    return [
+        EngineSample(n, s * s, slowness * engine_seconds_at(FALLBACK_RATES, n, s * s))
+        for n, s in cost.ENGINE_PROBES
+    ]
 
 
-def test_fitted_rates_stay_positive_whatever_the_noise():
-    # Timings that fall with more work (a busy machine during the first call).
-    samples = [EngineSample(2, 10_000, 0.5), EngineSample(8, 10_000, 0.1), EngineSample(4, 1, 0.3)]
-    call, pair, image = fit_engine_rates(samples)
-    assert call >= 0 and pair > 0 and image > 0
+@pytest.mark.parametrize("slowness", [0.5, 1.0, 3.0])
+def test_the_fit_finds_how_fast_this_machine_is(slowness):
+    assert fit_engine_scale(engine_samples(slowness)) == pytest.approx(slowness)
 
 
-def test_fitting_needs_three_samples():
-    with pytest.raises(ValueError, match="at least 3 samples; got 2"):
-        fit_engine_rates([EngineSample(2, 1, 0.1)] * 2)
+def test_a_busy_moment_during_one_probe_does_not_move_the_fit():
+    samples = engine_samples(2.0)
+    samples[1] = replace(samples[1], seconds=samples[1].seconds * 10)
+    assert fit_engine_scale(samples) == pytest.approx(2.0, rel=0.35)
+
+
+def test_fitting_needs_a_timed_call():
+    with pytest.raises(ValueError, match="at least one timed call; got none"):
+        fit_engine_scale([])
 
 
 def test_the_probe_runs_once_even_when_asked_from_many_threads():
