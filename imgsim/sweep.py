@@ -68,6 +68,24 @@ def sweep_sizes(
     return sizes
 
 
+def settings_at(settings: Settings, size: tuple[int, int]) -> Settings:
+    """The settings at one size of a sweep, checked as the sweep checks them.
+
+    Raises
+    ------
+    ValueError
+        When the size is below the SSIM window (from `Settings`) or above
+        `MAX_SIDE` on a side; the message names the size and the rule.
+    """
+    width, height = size
+    if max(width, height) > MAX_SIDE:
+        raise ValueError(
+            f"size {width}x{height} is larger than {MAX_SIDE} on a side; "
+            f"choose sizes up to {MAX_SIDE}"
+        )
+    return replace(settings, size=(width, height))
+
+
 @dataclass(frozen=True, eq=False)
 class Sweep:
     """Scores of every pair at every size.
@@ -189,14 +207,7 @@ def sweep(
     settings = settings or Settings()
     if not sizes:
         raise ValueError("sizes must list at least one size, such as 64,128,256")
-    per_size = []
-    for width, height in sizes:
-        if max(width, height) > MAX_SIDE:
-            raise ValueError(
-                f"size {width}x{height} is larger than {MAX_SIDE} on a side; "
-                f"choose sizes up to {MAX_SIDE}"
-            )
-        per_size.append(replace(settings, size=(width, height)))
+    per_size = [settings_at(settings, size) for size in sizes]
     max_pixels = admit(limits, len(inputs), *per_size)
     loaded = [load_image(source, index, max_pixels) for index, source in enumerate(inputs)]
     usable = sum(not isinstance(item, ImageError) for item in loaded)
@@ -222,6 +233,10 @@ def sweep(
     )
 
 
-def _size_label(size: tuple[int, int]) -> str:
+def size_label(size: tuple[int, int]) -> str:
+    """``"64"`` for a square, ``"64×48"`` otherwise."""
     width, height = size
     return str(width) if width == height else f"{width}×{height}"
+
+
+_size_label = size_label  # the private name, still used above and by other branches
