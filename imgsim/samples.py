@@ -20,6 +20,7 @@ EQUAL_MSE = "Equal MSE, different SSIM"
 PHOTOS = "Photos"
 SPOT_THE_DIFFERENCE = "Spot the difference"
 FACES = "Faces and other patches (labelled)"
+PASTED_LOGO = "Pasted logo"
 FACES_PER_CLASS = 50
 
 PHOTO_FILES = (
@@ -121,6 +122,31 @@ def spot_the_difference() -> tuple[tuple[str, bytes], ...]:
     )
 
 
+# Where the logo is pasted on the 300 x 300 photo: about 40 % of its area.
+PASTED_REGION = (60, 50, 190, 190)
+
+
+@lru_cache(maxsize=1)
+def pasted_logo() -> tuple[tuple[str, bytes], ...]:
+    """A 300 x 300 photo and a copy with a large logo pasted on it (`PASTED_REGION`).
+
+    One object changed, but a large one: compared upsampled (at 512 x 512) its
+    SSIM map breaks into many nested contours, which the inspector must still
+    show as one region.
+    """
+    cat = skimage.data.chelsea()  # 451 x 300
+    left = (cat.shape[1] - 300) // 2
+    photo = np.ascontiguousarray(cat[:, left : left + 300])
+    x, y, width, height = PASTED_REGION
+    logo = np.full((height, width, 3), (20, 60, 140), np.uint8)
+    cv2.circle(logo, (width // 2, height // 2 - 15), 55, (250, 200, 40), -1)
+    cv2.rectangle(logo, (12, 12), (width - 13, height - 13), (255, 255, 255), 4)
+    cv2.putText(logo, "LOGO", (38, height - 30), cv2.FONT_HERSHEY_DUPLEX, 1.5, (255, 255, 255), 3)
+    changed = photo.copy()
+    changed[y : y + height, x : x + width] = logo
+    return (("photo.png", _encode(photo, "PNG")), ("photo-with-logo.png", _encode(changed, "PNG")))
+
+
 @lru_cache(maxsize=1)
 def faces() -> tuple[tuple[str, bytes], ...]:
     """Labelled 25 x 25 patches from scikit-image's LFW subset: faces and non-faces.
@@ -142,6 +168,7 @@ SAMPLE_SETS: dict[str, Callable[[], tuple[tuple[str, bytes], ...]]] = {
     PHOTOS: photos,
     SPOT_THE_DIFFERENCE: spot_the_difference,
     FACES: faces,
+    PASTED_LOGO: pasted_logo,
 }
 
 
