@@ -87,6 +87,9 @@ if len(files) < 2:
     st.stop()
 
 view = navigation.view_selector()
+# Before the view draws (a view may stop early, after which nothing reaches the
+# page) and again after it, for the defaults a view sets on its first run.
+state.publish(bool(choices.uploads), sweep_view.link_defaults())
 try:
     if view == navigation.COMPARE:
         compare_view.show(files, settings)
@@ -97,5 +100,4 @@ try:
     else:
         classify_view.show(files, settings)
 finally:
-    # Also after a view stops early (st.stop), so the link always matches the page.
     state.publish(bool(choices.uploads), sweep_view.link_defaults())

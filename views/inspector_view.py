@@ -24,6 +24,7 @@ OTSU_KEY, THRESHOLD_KEY, AREA_KEY, OWN_SIZE_KEY = (
     "inspect_min_area",
     "inspect_own_size",
 )
+PREVIOUS_PAIR_KEY = "_inspected_pair"
 PATTERN_CAPTIONS = {
     "local": "The difference is confined to {regions}, boxed below: an object removed, "
     "added or pasted, however large.",
@@ -71,8 +72,14 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
         if st.session_state.get(key) not in names:
             st.session_state[key] = default
     first_column, second_column = st.columns(2)
-    first = first_column.selectbox("Image A", names, key=navigation.PAIR_KEYS[0])
-    second = second_column.selectbox("Image B", names, key=navigation.PAIR_KEYS[1])
+    keys = navigation.PAIR_KEYS
+    first = first_column.selectbox(
+        "Image A", names, key=keys[0], on_change=swap_if_same, args=(keys[0], keys[1])
+    )
+    second = second_column.selectbox(
+        "Image B", names, key=keys[1], on_change=swap_if_same, args=(keys[1], keys[0])
+    )
+    st.session_state[PREVIOUS_PAIR_KEY] = {keys[0]: first, keys[1]: second}
     if first == second:
         st.info("Choose two different images.")
         st.stop()
@@ -94,6 +101,13 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
         show_map(inspection)
     with regions_column:
         show_regions(inspection)
+
+
+def swap_if_same(changed: str, other: str) -> None:
+    """Choosing the other side's image swaps the two, rather than pairing it with itself."""
+    session = st.session_state
+    if session[changed] == session.get(other):
+        session[other] = session.get(PREVIOUS_PAIR_KEY, {}).get(changed, session[other])
 
 
 def chosen_size(
