@@ -298,9 +298,11 @@ def test_sweep_of_small_sizes_has_an_axis_on_the_swept_sizes(app):
     low, high = axis["range"]
     assert np.log10(16) - 0.3 < low < np.log10(16)
     assert np.log10(512) < high < np.log10(512) + 0.3
-    # The band's label sits at log10 of where the band starts (25 px patches).
+    # Annotations on a log axis take log10: the band's label ends at its right end.
     (label,) = (note for note in layout["annotations"] if "upsampled" in note["text"])
-    assert label["x"] == pytest.approx(np.log10(25))
+    assert label["x"] == pytest.approx(np.log10(512)) and label["xanchor"] == "right"
+    (band,) = layout["shapes"][:1]  # shapes take data values: from the patches' 25 px
+    assert (band["x0"], band["x1"]) == (25, 512)
 
 
 @pytest.mark.parametrize("sample", samples.sample_names())

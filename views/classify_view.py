@@ -239,10 +239,13 @@ def show_neighbours(result: Classification, thumbnails: list[str]) -> None:
         pd.DataFrame(rows),
         hide_index=True,
         row_height=48,
+        # Narrow fixed widths, so that all seven columns fit an 800 px window.
         column_config={
-            "image": st.column_config.ImageColumn("image"),
-            "nearest": st.column_config.ImageColumn("nearest"),
-            result.metric.upper(): st.column_config.NumberColumn(format="%.4f"),
+            "image": st.column_config.ImageColumn("image", width=48),
+            "nearest": st.column_config.ImageColumn("nearest", width=48),
+            "label": st.column_config.TextColumn("label", width=70),
+            "predicted": st.column_config.TextColumn("predicted", width=70),
+            result.metric.upper(): st.column_config.NumberColumn(format="%.4f", width=60),
         },
     )
     st.caption(f"{len(names)} images. 'predicted' leaves each labelled image out of its own vote.")

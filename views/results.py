@@ -182,22 +182,26 @@ def heatmap_figure(
         )
     )
     # Streamlit cannot select heatmap cells, so an invisible marker on each cell
-    # takes the hover and the click. The markers are larger than any cell: Plotly
-    # picks the nearest centre, which on a grid is the cell under the pointer,
-    # so the whole cell responds.
+    # takes the hover and the click. With no hover cut-off, Plotly picks the
+    # nearest marker, which on a grid is the cell under the pointer: the whole
+    # cell responds, not only the marker. (Markers larger than a cell would not
+    # do: Plotly ties every marker under the pointer and picks the wrong one.)
     cells = [(row, column) for row in range(len(names)) for column in range(len(names))]
     figure.add_scatter(
         x=[names[column] for _, column in cells],
         y=[names[row] for row, _ in cells],
         customdata=[text[row][column] for row, column in cells],
         mode="markers",
-        marker={"symbol": "square", "size": max(40, 2 * 1400 // len(names)), "opacity": 0},
+        marker={"symbol": "square", "size": max(6, layout["row"] // 2), "opacity": 0},
         showlegend=False,
         hovertemplate=f"%{{y}}<br>%{{x}}<br>{metric} %{{customdata}}<extra></extra>",
     )
     tick_font = {"size": layout["font"]}
+    # Fixed ranges: autorange would pad the axes for the markers.
+    span = [-0.5, len(names) - 0.5]
     figure.update_layout(
         height=layout["height"],
+        hoverdistance=-1,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={
             "side": "bottom",
@@ -206,9 +210,10 @@ def heatmap_figure(
             "automargin": True,
             "tickmode": "array",
             "tickvals": names,
+            "range": span,
         },
         yaxis={
-            "autorange": "reversed",
+            "range": span[::-1],  # first image on top
             "tickfont": tick_font,
             "automargin": True,
             "tickmode": "array",

@@ -164,17 +164,16 @@ def sizes_ui(files: compute.Files, settings: imgsim.Settings) -> list[tuple[int,
     st.session_state[DEFAULTS_KEY] = {"sizes": default_text, "aspect": aspect_default}
     state.default_of(SIZES_KEY, default_text)
     state.default_of(ASPECT_KEY, aspect_default)
-    text_column, aspect_column = st.columns([3, 2], vertical_alignment="bottom")
-    text = text_column.text_input(
+    text = st.text_input(
         "Sizes",
         key=SIZES_KEY,
         help=f"Square sides, comma-separated, each at least the {settings.window}×"
         f"{settings.window} SSIM window and at most {MAX_SIDE}; or WxH sizes.",
     )
-    keep_aspect = aspect_column.toggle(
-        "Keep the current aspect",
+    keep_aspect = st.toggle(
+        f"Keep the current aspect ({settings.width}×{settings.height})",
         key=ASPECT_KEY,
-        help=f"Take each number as a width and keep {settings.width}×{settings.height}'s aspect.",
+        help="Take each number as a width, with the height that keeps the current aspect.",
     )
     request = read_sizes(text, keep_aspect, settings)
     if request.problems:
@@ -329,14 +328,15 @@ def score_figure(
         start = max(upsampled, widths.min())
         # Shapes take data values on a log axis; annotations take their log10.
         figure.add_vrect(x0=start, x1=widths.max(), fillcolor="grey", opacity=0.15, line_width=0)
+        # Anchored at the band's right end, so that the label stays inside the plot.
         figure.add_annotation(
-            x=math.log10(start),
+            x=math.log10(widths.max()),
             y=1,
             xref="x",
             yref="paper",
             text="every shown image upsampled",
             showarrow=False,
-            xanchor="left",
+            xanchor="right",
             yanchor="top",
             font={"color": "#555"},
         )
