@@ -28,14 +28,19 @@ DEFAULT_MIN_AREA = 0.0005  # share of the image; smaller regions are specks
 # smaller box's size (the square root of its area).
 MERGE_GAP = 0.25
 # The change is "local" when at most FEW_REGIONS boxes hold LOCAL_SHARE of the
-# differing pixels, are filled by them to at least LOCAL_FILL, and cover at most
-# LOCAL_COVER of the image. Measured on the samples: pasted, added or removed
-# objects fill their boxes to 0.72-0.95; a mean shift to 0.10, a contrast
-# stretch to 0.43; noise, blur and JPEG boxes cover 0.88-1.0 of the image.
+# differing pixels and cover at most LOCAL_COVER of the image, and either the
+# differing pixels fill the boxes to at least LOCAL_FILL or the rest of the
+# image is untouched (its mean dissimilarity at most LOCAL_OUTSIDE of the
+# boxes'). Measured on the samples: solid objects fill their boxes to
+# 0.72-0.95, an open logo to 0.3-0.5 but leaves the rest below 0.001 of the
+# boxes' dissimilarity; a mean shift and a contrast stretch fill theirs to 0.10
+# and 0.43 and leave 0.13 and 0.035 outside; noise, blur and JPEG boxes cover
+# 0.88-1.0 of the image.
 FEW_REGIONS = 6
 LOCAL_SHARE = 0.9
-LOCAL_FILL = 0.6
 LOCAL_COVER = 0.6
+LOCAL_FILL = 0.6
+LOCAL_OUTSIDE = 0.01
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class PairInspection:
     @property
     def pattern(self) -> str:
         """``"none"``, ``"local"`` or ``"spread"``: see `change_pattern`."""
-        return change_pattern(self.changed, self.regions)
+        return change_pattern(self.changed, self.regions, self.ssim_map)
 
     @property
     def difference(self) -> np.ndarray:
@@ -198,18 +203,24 @@ def _union(first: Box, second: Box) -> Box:
     return left, top, max(x1 + w1, x2 + w2) - left, max(y1 + h1, y2 + h2) - top
 
 
-def change_pattern(changed: np.ndarray, regions: Sequence[Region]) -> str:
+def change_pattern(changed: np.ndarray, regions: Sequence[Region], local_ssim: np.ndarray) -> str:
     """What the map of differing pixels shows.
+
+    Parameters
+    ----------
+    changed : ndarray of bool, shape (H, W)
+    regions : sequence of Region
+    local_ssim : ndarray of float, shape (H, W)
 
     Returns
     -------
     {"none", "local", "spread"}
-        ``"local"`` when a few boxes hold nearly all differing pixels, are
-        mostly filled by them and leave much of the image untouched (objects
-        removed, added or pasted, however large); ``"spread"`` otherwise
-        (noise, blur, a tone change: differences everywhere, scattered thinly,
-        or one box covering most of the image); ``"none"`` when no pixel
-        differs.
+        ``"local"`` when a few boxes hold nearly all differing pixels, leave much
+        of the image out, and are either mostly filled by them or surrounded by
+        an untouched image (objects removed, added or pasted, however large);
+        ``"spread"`` otherwise (noise, blur, a tone change: differences
+        everywhere, scattered thinly, or one box covering most of the image);
+        ``"none"`` when no pixel differs.
     """
     total = int(changed.sum())
     if total == 0:
@@ -218,13 +229,13 @@ def change_pattern(changed: np.ndarray, regions: Sequence[Region]) -> str:
     for region in regions:
         covered[region.y : region.y + region.height, region.x : region.x + region.width] = True
     inside = int(changed[covered].sum())
-    local = (
-        len(regions) <= FEW_REGIONS
-        and inside >= LOCAL_SHARE * total
-        and inside >= LOCAL_FILL * int(covered.sum())
-        and covered.mean() <= LOCAL_COVER
-    )
-    return "local" if local else "spread"
+    if len(regions) > FEW_REGIONS or inside < LOCAL_SHARE * total or covered.mean() > LOCAL_COVER:
+        return "spread"
+    if inside >= LOCAL_FILL * int(covered.sum()):
+        return "local"
+    dissimilarity = np.clip((1.0 - local_ssim) / 2.0, 0.0, 1.0)
+    untouched = dissimilarity[~covered].mean() <= LOCAL_OUTSIDE * dissimilarity[covered].mean()
+    return "local" if untouched else "spread"
 
 
 def inspect_pair(

@@ -122,28 +122,29 @@ def spot_the_difference() -> tuple[tuple[str, bytes], ...]:
     )
 
 
-# Where the logo is pasted on the 300 x 300 photo: about 40 % of its area.
-PASTED_REGION = (60, 50, 190, 190)
+# The box of the logo pasted on the 300 x 300 photo: about 40 % of its area.
+PASTED_REGION = (55, 55, 190, 190)
 
 
 @lru_cache(maxsize=1)
 def pasted_logo() -> tuple[tuple[str, bytes], ...]:
     """A 300 x 300 photo and a copy with a large logo pasted on it (`PASTED_REGION`).
 
-    One object changed, but a large one: compared upsampled (at 512 x 512) its
-    SSIM map breaks into many nested contours, which the inspector must still
-    show as one region.
+    One object changed, but a large and open one (an arc, letters and a dot, with
+    the photo showing between them): its SSIM map breaks into separate contours
+    whose boxes nest inside the arc's, which the inspector must show as one region.
     """
     cat = skimage.data.chelsea()  # 451 x 300
     left = (cat.shape[1] - 300) // 2
     photo = np.ascontiguousarray(cat[:, left : left + 300])
     x, y, width, height = PASTED_REGION
-    logo = np.full((height, width, 3), (20, 60, 140), np.uint8)
-    cv2.circle(logo, (width // 2, height // 2 - 15), 55, (250, 200, 40), -1)
-    cv2.rectangle(logo, (12, 12), (width - 13, height - 13), (255, 255, 255), 4)
-    cv2.putText(logo, "LOGO", (38, height - 30), cv2.FONT_HERSHEY_DUPLEX, 1.5, (255, 255, 255), 3)
+    logo = np.zeros((height, width), np.uint8)
+    centre = (width // 2, height // 2)
+    cv2.ellipse(logo, centre, (86, 86), 0, 40, 320, 255, 16)
+    cv2.putText(logo, "LOGO", (30, centre[1] + 16), cv2.FONT_HERSHEY_DUPLEX, 1.6, 255, 5)
+    cv2.circle(logo, (centre[0] + 20, centre[1] - 50), 14, 255, -1)
     changed = photo.copy()
-    changed[y : y + height, x : x + width] = logo
+    changed[y : y + height, x : x + width][logo > 0] = (255, 210, 0)
     return (("photo.png", _encode(photo, "PNG")), ("photo-with-logo.png", _encode(changed, "PNG")))
 
 
