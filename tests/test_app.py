@@ -239,12 +239,16 @@ def test_classify_view_measures_the_labelled_sample(app):
         assert config["type_config"]["format"] == "%.1f%%"
 
 
+def classify_with_labels(at: AppTest, files, name: str, data: bytes) -> AppTest:
+    """The Classify view on ``files``, with a labels CSV uploaded."""
+    upload(at, files)
+    at.button_group(key="view").set_value("Classify").run()
+    return at.file_uploader(key="labels_csv").set_value((name, data, "text/csv")).run()
+
+
 def test_classify_view_reads_labels_from_a_csv(app, three_files):
-    upload(app, three_files)
-    app.button_group(key="view").set_value("Classify").run()
-    app.file_uploader(key="labels_csv").set_value(
-        ("labels.csv", b"name,label\ncat.png,pet\ncoffee.jpg,drink\nnowhere.png,x\n", "text/csv")
-    ).run()
+    csv_text = b"name,label\ncat.png,pet\ncoffee.jpg,drink\nnowhere.png,x\n"
+    classify_with_labels(app, three_files, "labels.csv", csv_text)
     assert not app.exception
     editor = app.dataframe[0].value
     assert list(editor["label"]) == ["pet", "drink", "astronaut"]
@@ -411,11 +415,8 @@ def test_each_view_keeps_its_choices_when_switching_back(app):
 
 
 def test_classify_keeps_the_labels_csv_and_k_across_views(app, three_files):
-    upload(app, three_files)
-    app.button_group(key="view").set_value("Classify").run()
-    app.file_uploader(key="labels_csv").set_value(
-        ("labels.csv", b"name,label\ncat.png,pet\ncoffee.jpg,pet\n", "text/csv")
-    ).run()
+    labels = b"name,label\ncat.png,pet\ncoffee.jpg,pet\n"
+    classify_with_labels(app, three_files, "labels.csv", labels)
     app.number_input(key="classify_k").set_value(2).run()
     app.button_group(key="view").set_value("Compare").run()
     app.button_group(key="view").set_value("Classify").run()
@@ -441,9 +442,7 @@ def test_choices_of_other_images_are_dropped(app):
 def test_a_labels_csv_that_cannot_be_read_shows_what_one_looks_like(
     app, three_files, data, problem
 ):
-    upload(app, three_files)
-    app.button_group(key="view").set_value("Classify").run()
-    app.file_uploader(key="labels_csv").set_value(("bad.csv", data, "text/csv")).run()
+    classify_with_labels(app, three_files, "bad.csv", data)
     assert not app.exception
     (error,) = app.error
     assert "**bad.csv** cannot be used as labels" in error.value
@@ -477,13 +476,18 @@ def test_the_link_carries_settings_view_and_choices(app):
     }
 
 
-def test_a_link_opens_the_same_view_on_the_same_sample():
+def opened_with(params: dict[str, str]) -> AppTest:
+    """A new session opened from a link with these query parameters."""
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(
+    at.query_params.update(params)
+    return at.run()
+
+
+def test_a_link_opens_the_same_view_on_the_same_sample():
+    at = opened_with(
         {"sample": "Photos", "view": "Resize sweep", "sizes": "32, 64", "gray": "0", "w": "64"}
     )
-    at.run()
     assert not at.exception and not at.warning
     assert at.sidebar.selectbox(key="sample").value == "Photos"
     assert at.sidebar.toggle(key="grayscale").value is False
@@ -493,12 +497,9 @@ def test_a_link_opens_the_same_view_on_the_same_sample():
 
 
 def test_a_link_naming_absent_images_says_uploads_cannot_travel():
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(
+    at = opened_with(
         {"src": "upload", "view": "Pair inspector", "a": "mine.png", "b": "yours.png", "w": "x"}
     )
-    at.run()
     assert not at.exception
     (warning,) = at.warning
     assert "made with uploaded images, which cannot travel in a link" in warning.value

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 import imgsim
+from imgsim import samples
 
 from .browser import (
     ARTIFACTS,
@@ -44,12 +45,18 @@ def browser(server_url):
         browser.close()
 
 
-@pytest.fixture
-def page(browser, server_url, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1800})
+def open_page(browser, url: str, width: int, height: int):
+    """A new browser context (a new session) with one page open at ``url``."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(server_url)
+    page.goto(url)
+    return context, page
+
+
+@pytest.fixture
+def page(browser, server_url, request):
+    context, page = open_page(browser, server_url, 1400, 1800)
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -227,10 +234,7 @@ def sixty_files() -> list[tuple[str, bytes]]:
 
 
 def test_the_heatmap_of_sixty_images_is_sized_by_its_rows(browser, server_url, sixty_files):
-    context = browser.new_context(viewport={"width": 1400, "height": 2400})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(server_url)
+    context, page = open_page(browser, server_url, 1400, 2400)
     wait_until_idle(page)
     upload(page, sixty_files)
     wait_for_heatmap_names(page, [name for name, _ in sixty_files])
@@ -287,10 +291,7 @@ def test_a_link_reopens_the_same_view(page, browser, server_url):
     expect(page.get_by_text("compared 256×256 images")).to_be_visible()
     page.wait_for_url(lambda url: "view=Pair+inspector" in url and "w=256" in url)
     link = page.url
-    other = browser.new_context(viewport={"width": 1400, "height": 1800})
-    opened = other.new_page()
-    opened.set_default_timeout(TIMEOUT_MS)
-    opened.goto(link)
+    other, opened = open_page(browser, link, 1400, 1800)
     expect(opened.get_by_text("Local SSIM map")).to_be_visible()
     expect(opened.get_by_text("compared 256×256 images")).to_be_visible()
     expect(opened.get_by_role("combobox", name=SAMPLE_LABEL)).to_have_value("Spot the difference")
@@ -307,21 +308,8 @@ def boxes_overlap(first: dict, second: dict) -> bool:
 
 
 def test_the_page_stays_readable_800_pixels_wide(browser, server_url):
-    context = browser.new_context(viewport={"width": 800, "height": 3000})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(server_url)
-    wait_for_heatmap_names(
-        page,
-        [
-            "reference.png",
-            "mean-shift.png",
-            "contrast-stretch.png",
-            "impulse-noise.png",
-            "blur.png",
-            "jpeg.jpg",
-        ],
-    )
+    context, page = open_page(browser, server_url, 800, 3000)
+    wait_for_heatmap_names(page, [name for name, _ in samples.load_sample(samples.EQUAL_MSE)])
     wait_until_idle(page)
     for name in ("Download CSV", "Download JSON"):  # not cut to "D.."
         button = page.get_by_role("button", name=name)

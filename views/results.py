@@ -260,21 +260,27 @@ def show_heatmap(result: imgsim.Comparison) -> None:
     )
 
 
+DOWNLOADS = (
+    ("Download CSV", report.to_csv, "imgsim-pairs.csv", "text/csv", None),
+    (
+        "Download JSON",
+        report.to_json,
+        "imgsim.json",
+        "application/json",
+        "The same schema as `python -m imgsim compare --format json`",
+    ),
+)
+
+
 def show_downloads(result: imgsim.Comparison) -> None:
     # A wrapping row: fixed narrow columns cut the labels to "D.." in narrow windows.
     with st.container(horizontal=True):
-        st.download_button(
-            "Download CSV",
-            report.to_csv(result),
-            file_name="imgsim-pairs.csv",
-            mime="text/csv",
-            icon=":material/download:",
-        )
-        st.download_button(
-            "Download JSON",
-            report.to_json(result),
-            file_name="imgsim.json",
-            mime="application/json",
-            icon=":material/download:",
-            help="The same schema as `python -m imgsim compare --format json`",
-        )
+        for label, write, file_name, mime, help_text in DOWNLOADS:
+            st.download_button(
+                label,
+                write(result),
+                file_name=file_name,
+                mime=mime,
+                icon=":material/download:",
+                help=help_text,
+            )
