@@ -319,6 +319,13 @@ def test_the_default_sizes_run_on_every_sample(app, sample):
     assert len(app.get("plotly_chart")) == 3
 
 
+def test_sizes_of_another_aspect_say_which_size_is_the_reference(app):
+    open_sweep(app, "64x48, 128x96")
+    assert not app.error
+    caption = next(c.value for c in app.caption if c.value.startswith("2 sizes"))
+    assert "the current size, 512, has another aspect: the largest size is the" in caption
+
+
 def test_one_typed_size_says_the_current_size_is_added(app):
     open_sweep(app, "64")
     caption = next(c.value for c in app.caption if c.value.startswith("2 sizes"))

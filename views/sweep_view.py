@@ -180,12 +180,18 @@ def sizes_ui(files: compute.Files, settings: imgsim.Settings) -> list[tuple[int,
         st.error("Sizes that cannot be swept:\n\n" + "\n".join(f"- {p}" for p in request.problems))
         return None
     labels = ", ".join(size_label(size) for size in request.swept)
-    note = (
-        f" ({size_label(settings.size)}, the current size, is added as the reference "
-        "for the rank-stability chart)"
-        if request.added_current
-        else ""
-    )
+    if request.added_current:
+        note = (
+            f" ({size_label(settings.size)}, the current size, is added as the reference "
+            "for the rank-stability chart)"
+        )
+    elif settings.size not in request.swept:
+        note = (
+            f" (the current size, {size_label(settings.size)}, has another aspect: the "
+            "largest size is the reference for the rank-stability chart)"
+        )
+    else:
+        note = ""
     st.caption(f"{len(request.swept)} size{'s' if len(request.swept) > 1 else ''}: {labels}{note}.")
     try:
         compute.page_limits().check(len(files), *(settings_at(settings, s) for s in request.swept))
