@@ -96,11 +96,10 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
         )
     )
     show_images(inspection)
-    map_column, regions_column = st.columns([3, 2])
-    with map_column:
-        show_map(inspection)
-    with regions_column:
-        show_regions(inspection)
+    # One under the other: side by side, a narrow window shrank the map under a
+    # full-height colour bar and cut the regions table.
+    show_map(inspection)
+    show_regions(inspection)
 
 
 def swap_if_same(changed: str, other: str) -> None:
@@ -141,7 +140,8 @@ def threshold_ui(otsu_threshold: float) -> dict:
     With Otsu on, the (disabled) slider shows the threshold Otsu chose, and
     turning Otsu off starts from it.
     """
-    automatic, manual, area = st.columns([1, 2, 2], vertical_alignment="bottom")
+    automatic = st.container()  # its own row: a column cut its label to "O…"
+    manual, area = st.columns(2)
     state.default_of(OTSU_KEY, True)
     state.default_of(AREA_KEY, DEFAULT_MIN_AREA * 100)
     if st.session_state[OTSU_KEY] or THRESHOLD_KEY not in st.session_state:
@@ -172,15 +172,17 @@ def threshold_ui(otsu_threshold: float) -> dict:
 
 
 def show_scores(inspection: PairInspection) -> None:
-    columns = st.columns(4)
-    columns[0].metric("SSIM", f"{inspection.ssim:.4f}")
-    columns[1].metric("MSE", f"{inspection.mse:.1f}")
-    columns[2].metric("Differing regions", len(inspection.regions))
-    columns[3].metric(
-        "Pixels that differ",
-        f"{inspection.changed_fraction:.1%}",
-        help=f"Dissimilarity above {inspection.threshold:.3f}",
-    )
+    # A wrapping row: four fixed columns cut the labels ("Pixels that …") at 800 px.
+    with st.container(horizontal=True, gap="large"):
+        st.metric("SSIM", f"{inspection.ssim:.4f}", width="content")
+        st.metric("MSE", f"{inspection.mse:.1f}", width="content")
+        st.metric("Differing regions", len(inspection.regions), width="content")
+        st.metric(
+            "Pixels that differ",
+            f"{inspection.changed_fraction:.1%}",
+            help=f"Dissimilarity above {inspection.threshold:.3f}",
+            width="content",
+        )
 
 
 def show_images(inspection: PairInspection) -> None:
