@@ -137,7 +137,14 @@ def test_clicking_a_heatmap_cell_opens_the_inspector_with_its_boxes(page):
     wait_for_heatmap_names(page, ["astronaut.png", "astronaut-changed.png"])
     wait_until_idle(page)
     # Row 0, column 1, near the cell's corner: the whole cell takes the click.
-    page.mouse.click(*cell_point(page, 0, 1, 2, at=0.85))
+    # Plotly clicks the point it hovers, and hovers a moment after the pointer
+    # moves: wait for the hover label before clicking.
+    point = cell_point(page, 0, 1, 2, at=0.85)
+    page.mouse.move(*point)
+    hover = page.locator(".js-plotly-plot .hoverlayer .hovertext").first
+    expect(hover).to_contain_text("astronaut.png")
+    expect(hover).to_contain_text("astronaut-changed.png")
+    page.mouse.click(*point)
     expect(page.get_by_text("Local SSIM map")).to_be_visible()
     regions = page.locator("[data-testid='stMetric']", has_text="Differing regions")
     expect(regions).to_contain_text("4")
