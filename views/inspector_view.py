@@ -17,6 +17,7 @@ from views import compute, navigation, state
 
 MAX_INSPECTED_SIDE = 2048  # the map and images are shown and cached; keep them small
 MAP_DISPLAY_SIDE = 512
+MAP_CHART_WIDTH = 520  # px, for a 420 px tall map and its colour bar
 MODES = ("Side by side", "Swipe", "Onion skin", "Difference")
 OTSU_KEY, THRESHOLD_KEY, AREA_KEY, OWN_SIZE_KEY = (
     "inspect_otsu",
@@ -244,7 +245,9 @@ def show_map(inspection: PairInspection) -> None:
         yaxis={"autorange": "reversed", "scaleanchor": "x", "visible": False},
         xaxis={"visible": False},
     )
-    st.plotly_chart(figure, key="ssim_map")
+    # At most a little wider than tall, so that the colour bar stays by the map;
+    # narrower windows shrink it (a fixed width never exceeds the container).
+    st.plotly_chart(figure, key="ssim_map", width=MAP_CHART_WIDTH)
 
 
 def show_regions(inspection: PairInspection) -> None:
