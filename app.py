@@ -15,6 +15,7 @@ from views import (
     inspector_view,
     navigation,
     sidebar,
+    state,
     sweep_view,
 )
 
@@ -44,6 +45,11 @@ SAMPLE_NOTES = {
         "neighbour tells them apart, next to MSE; then set the size to 25×25, the "
         "patches' own size: upsampling them to 512×512 costs SSIM much of its accuracy."
     ),
+    samples.PASTED_LOGO: (
+        "A 300×300 photo and a copy with a large logo pasted over about 40 % of it: one "
+        "changed object. Open the **Pair inspector**: at 512×512 (upsampled) and at the "
+        "images' own size it is boxed as one region."
+    ),
 }
 
 st.set_page_config(page_title="imgsim: image similarity", page_icon="🖼️", layout="wide")
@@ -54,6 +60,8 @@ except ValueError as error:
     st.error(f"The server's limits are misconfigured: {error}.")
     st.stop()
 
+state.restore_from_url()
+state.keep_view_choices()
 choices = sidebar.settings_ui()
 st.title("imgsim")
 st.markdown("**How similar are these images, and why?** MSE, PSNR and SSIM for every pair.")
@@ -62,6 +70,7 @@ if choices.settings is None:
     st.error(f"These settings cannot be used: {choices.settings_error}.")
     st.stop()
 settings = choices.settings
+state.track_images(choices.source)
 
 if choices.uploads:
     files = choices.uploads
@@ -71,17 +80,24 @@ else:
         f"**Sample: {choices.sample}.** {SAMPLE_NOTES[choices.sample]}  \n"
         "Upload your own images in the sidebar to compare them instead."
     )
+state.show_link_note([name for name, _ in files], bool(choices.uploads))
 
 if len(files) < 2:
     st.warning("Upload at least two images to compare them.")
     st.stop()
 
 view = navigation.view_selector()
-if view == navigation.COMPARE:
-    compare_view.show(files, settings)
-elif view == navigation.SWEEP:
-    sweep_view.show(files, settings)
-elif view == navigation.INSPECTOR:
-    inspector_view.show(files, settings)
-else:
-    classify_view.show(files, settings)
+# Before the view draws (a view may stop early, after which nothing reaches the
+# page) and again after it, for the defaults a view sets on its first run.
+state.publish(bool(choices.uploads), sweep_view.link_defaults())
+try:
+    if view == navigation.COMPARE:
+        compare_view.show(files, settings)
+    elif view == navigation.SWEEP:
+        sweep_view.show(files, settings)
+    elif view == navigation.INSPECTOR:
+        inspector_view.show(files, settings)
+    else:
+        classify_view.show(files, settings)
+finally:
+    state.publish(bool(choices.uploads), sweep_view.link_defaults())

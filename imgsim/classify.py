@@ -61,8 +61,9 @@ def labels_from_csv(text: str) -> dict[str, str]:
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != 2:
+            columns = f"{len(row)} column{'' if len(row) == 1 else 's'}"
             raise ValueError(
-                f"line {number} of the labels CSV has {len(row)} columns; expected two: name,label"
+                f"line {number} of the labels CSV has {columns}; expected two: name,label"
             )
         name, label = (cell.strip() for cell in row)
         if number == 1 and (name.lower(), label.lower()) == ("name", "label"):

@@ -80,12 +80,17 @@ class Limits:
     def check_size(self, *settings: Settings) -> None:
         """Raise `LimitError` for a target size over ``max_side``."""
         for each in settings:
-            if max(each.size) > self.max_side:
-                raise LimitError(
-                    f"size {each.width}x{each.height} is larger than {self.max_side} on a "
-                    f"side, the limit; choose a smaller size, or raise the limit with the "
-                    f"environment variable {ENVIRONMENT['max_side']}"
-                )
+            self.check_side(each.size)
+
+    def check_side(self, size: tuple[int, int]) -> None:
+        """Raise `LimitError` when ``(width, height)`` is over ``max_side`` on a side."""
+        width, height = size
+        if max(width, height) > self.max_side:
+            raise LimitError(
+                f"size {width}x{height} is larger than {self.max_side} on a side, the "
+                f"limit; choose a smaller size, or raise the limit with the environment "
+                f"variable {ENVIRONMENT['max_side']}"
+            )
 
     def check(self, image_count: int, *settings: Settings) -> None:
         """Raise `LimitError` when comparing ``image_count`` images is too much.

@@ -20,6 +20,7 @@ EQUAL_MSE = "Equal MSE, different SSIM"
 PHOTOS = "Photos"
 SPOT_THE_DIFFERENCE = "Spot the difference"
 FACES = "Faces and other patches (labelled)"
+PASTED_LOGO = "Pasted logo"
 FACES_PER_CLASS = 50
 
 PHOTO_FILES = (
@@ -121,6 +122,32 @@ def spot_the_difference() -> tuple[tuple[str, bytes], ...]:
     )
 
 
+# The box of the logo pasted on the 300 x 300 photo: about 40 % of its area.
+PASTED_REGION = (55, 55, 190, 190)
+
+
+@lru_cache(maxsize=1)
+def pasted_logo() -> tuple[tuple[str, bytes], ...]:
+    """A 300 x 300 photo and a copy with a large logo pasted on it (`PASTED_REGION`).
+
+    One object changed, but a large and open one (an arc, letters and a dot, with
+    the photo showing between them): its SSIM map breaks into separate contours
+    whose boxes nest inside the arc's, which the inspector must show as one region.
+    """
+    cat = skimage.data.chelsea()  # 451 x 300
+    left = (cat.shape[1] - 300) // 2
+    photo = np.ascontiguousarray(cat[:, left : left + 300])
+    x, y, width, height = PASTED_REGION
+    logo = np.zeros((height, width), np.uint8)
+    centre = (width // 2, height // 2)
+    cv2.ellipse(logo, centre, (86, 86), 0, 40, 320, 255, 16)
+    cv2.putText(logo, "LOGO", (30, centre[1] + 16), cv2.FONT_HERSHEY_DUPLEX, 1.6, 255, 5)
+    cv2.circle(logo, (centre[0] + 20, centre[1] - 50), 14, 255, -1)
+    changed = photo.copy()
+    changed[y : y + height, x : x + width][logo > 0] = (255, 210, 0)
+    return (("photo.png", _encode(photo, "PNG")), ("photo-with-logo.png", _encode(changed, "PNG")))
+
+
 @lru_cache(maxsize=1)
 def faces() -> tuple[tuple[str, bytes], ...]:
     """Labelled 25 x 25 patches from scikit-image's LFW subset: faces and non-faces.
@@ -142,6 +169,7 @@ SAMPLE_SETS: dict[str, Callable[[], tuple[tuple[str, bytes], ...]]] = {
     PHOTOS: photos,
     SPOT_THE_DIFFERENCE: spot_the_difference,
     FACES: faces,
+    PASTED_LOGO: pasted_logo,
 }
 
 

@@ -68,6 +68,23 @@ def sweep_sizes(
     return sizes
 
 
+def settings_at(
+    settings: Settings, size: tuple[int, int], limits: Limits | None = None
+) -> Settings:
+    """The settings at one size of a sweep, checked as the sweep checks them.
+
+    Raises
+    ------
+    ValueError
+        When the size is below the SSIM window (from `Settings`) or above the
+        size bound (``limits.max_side``, the default `Limits` without one) on
+        a side; the message names the size and the rule.
+    """
+    # The side first: a size too large to allocate is refused as such, whatever else.
+    (limits or Limits()).check_side(size)
+    return replace(settings, size=tuple(size))
+
+
 @dataclass(frozen=True, eq=False)
 class Sweep:
     """Scores of every pair at every size.
@@ -205,7 +222,7 @@ def sweep(
     settings = settings or Settings()
     if not sizes:
         raise ValueError("sizes must list at least one size, such as 64,128,256")
-    per_size = [replace(settings, size=(width, height)) for width, height in sizes]
+    per_size = [settings_at(settings, size, limits) for size in sizes]
     max_pixels = checked_max_pixels(limits, len(inputs), *per_size)
     model = cost.model_for(progress)
     decoding = [
@@ -241,6 +258,10 @@ def sweep(
     )
 
 
-def _size_label(size: tuple[int, int]) -> str:
+def size_label(size: tuple[int, int]) -> str:
+    """``"64"`` for a square, ``"64×48"`` otherwise."""
     width, height = size
     return str(width) if width == height else f"{width}×{height}"
+
+
+_size_label = size_label  # the private name, still used above and by other branches

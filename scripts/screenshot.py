@@ -52,10 +52,9 @@ def main(folder: str, width: int = 1400, height: int = 1900) -> None:
         settle(page)
         page.screenshot(path=out / "inspector.png")
         choose_sample(page, "Faces and other patches (labelled)")
-        for label in ("Width", "Height"):
-            field = page.get_by_label(label)
-            field.fill("25")
-            field.press("Enter")
+        for label in ("Width", "Height"):  # one form: Enter applies both
+            page.get_by_label(label).fill("25")
+        page.get_by_label("Height").press("Enter")
         switch_view(page, "Classify")
         page.get_by_text("Leave-one-out accuracy").wait_for()
         settle(page)

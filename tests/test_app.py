@@ -13,8 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 import imgsim
 from imgsim import samples
+from imgsim.differences import inspect_pair
 
-from .conftest import encode
+from .conftest import encode, noise_image
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -56,9 +57,14 @@ def three_files(chelsea, coffee, astronaut) -> list[tuple[str, bytes]]:
     ]
 
 
+def thumbnail_captions(at: AppTest) -> list[str]:
+    (thumbnails,) = at.get("image")
+    return [image.caption for image in thumbnails.proto.imgs]
+
+
 def test_samples_render_without_any_upload(app):
     assert "Sample: Equal MSE, different SSIM" in app.info[0].value
-    assert len(app.get("image")) == 6
+    assert len(thumbnail_captions(app)) == 6
     assert len(app.dataframe[0].value) == 15
     assert heatmap_values(app).shape == (6, 6)
     assert heatmap(app)["x"][0] == "reference.png"
@@ -85,7 +91,7 @@ def test_three_uploads_give_a_three_by_three_heatmap_and_three_pairs(app, three_
     for row in table.itertuples():
         i, j = expected.names.index(row[1]), expected.names.index(row[2])
         assert row.SSIM == pytest.approx(expected.ssim[i, j], abs=1e-12)
-    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    captions = thumbnail_captions(app)
     assert captions == ["cat.png · 451×300", "coffee.jpg · 600×400", "astronaut.webp · 512×512"]
 
 
@@ -93,16 +99,20 @@ def test_a_bad_file_is_named_while_the_pairs_still_appear(app, three_files):
     upload(app, [*three_files[:2], ("broken.png", b"\x89PNG\r\n\x1a\n junk"), three_files[2]])
     assert not app.exception
     assert len(app.error) == 1
+    assert "1 of 4 files could not be read and is left out; the other 3 are" in app.error[0].value
     assert "**broken.png**" in app.error[0].value
     assert "a PNG file that cannot be read" in app.error[0].value
     assert heatmap_values(app).shape == (3, 3)
     assert len(app.dataframe[0].value) == 3
 
 
-def test_one_readable_upload_asks_for_more(app, three_files):
-    upload(app, [three_files[0], ("broken.png", b"junk")])
+def test_one_readable_upload_gets_one_true_message(app, three_files):
+    upload(app, [three_files[0], ("broken.png", b"junk"), ("empty.png", b"")])
     assert not app.exception
-    assert "Only 1 of 2 files could be read" in app.warning[0].value
+    assert not app.error  # no "the others still are compared" next to it
+    (warning,) = app.warning
+    assert "Only 1 of 3 files could be read" in warning.value
+    assert "**broken.png**" in warning.value and "**empty.png**" in warning.value
     assert not app.get("plotly_chart")
 
 
@@ -110,7 +120,8 @@ def test_changing_settings_updates_the_scores(app, three_files):
     upload(app, three_files)
     gray = app.dataframe[0].value.set_index(["Image A", "Image B"])["SSIM"]
     app.sidebar.toggle[0].set_value(False).run()
-    app.sidebar.number_input[0].set_value(128).run()
+    app.sidebar.number_input[0].set_value(128)
+    app.sidebar.button[0].click().run()  # the size form's Apply button
     colour = app.dataframe[0].value.set_index(["Image A", "Image B"])["SSIM"]
     expected = imgsim.compare(three_files, size=(128, 512), grayscale=False)
     assert not np.allclose(gray.sort_index(), colour.sort_index())
@@ -134,7 +145,8 @@ def test_switching_the_heatmap_metric_recomputes_nothing(app, monkeypatch):
 
 
 def test_settings_that_cannot_work_are_explained(app):
-    app.sidebar.number_input[0].set_value(8).run()
+    app.sidebar.number_input[0].set_value(8)
+    app.sidebar.button[0].click().run()
     ssim_box = next(box for box in app.sidebar.selectbox if box.label == "SSIM convention")
     ssim_box.select("gaussian").run()
     assert not app.exception
@@ -195,11 +207,15 @@ def test_sweep_view_shows_a_verdict_and_three_charts(app):
     widths = (
         np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]) if isinstance(x, dict) else x
     )
-    assert list(widths) == [32, 64, 512]  # the current size joins the sweep
+    assert list(widths) == [32, 64]  # what was typed, nothing added
 
 
 def heatmap_traces(at: AppTest, index: int) -> list[dict]:
     return json.loads(at.get("plotly_chart")[index].proto.spec)["data"]
+
+
+def heatmap_title(at: AppTest, index: int) -> str:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)["layout"]["title"]["text"]
 
 
 def test_sweep_view_explains_bad_sizes(app):
@@ -274,25 +290,33 @@ def test_inspector_pairs_can_be_chosen(app):
 
 def test_classify_view_measures_the_labelled_sample(app):
     app.sidebar.selectbox[0].select(samples.FACES).run()
-    app.sidebar.number_input[0].set_value(25).run()
-    app.sidebar.number_input[1].set_value(25).run()
+    app.sidebar.number_input[0].set_value(25)
+    app.sidebar.number_input[1].set_value(25)
+    app.sidebar.button[0].click().run()
     app.button_group(key="view").set_value("Classify").run()
     assert not app.exception
-    accuracy = next(
-        frame.value for frame in app.dataframe if "predicting with" in frame.value.columns
-    )
-    by_metric = dict(zip(accuracy["predicting with"], accuracy["accuracy"], strict=True))
-    assert by_metric["SSIM"] == 1.0
-    assert by_metric["chance (most common label)"] == 0.5
-    assert by_metric["MSE"] < 1.0
+    accuracy = next(frame for frame in app.dataframe if "predictor" in frame.value.columns)
+    by_metric = dict(zip(accuracy.value["predictor"], accuracy.value["accuracy"], strict=True))
+    assert by_metric["SSIM"] == 100.0
+    assert by_metric["chance"] == 50.0
+    assert by_metric["MSE"] < 100.0
+    recall = next(frame for frame in app.dataframe if "recall" in frame.value.columns)
+    # One percent format for accuracy and recall (it was 50% next to 33.33%).
+    for frame, column in ((accuracy, "accuracy"), (recall, "recall")):
+        config = json.loads(frame.proto.columns)[column]
+        assert config["type_config"]["format"] == "%.1f%%"
+
+
+def classify_with_labels(at: AppTest, files, name: str, data: bytes) -> AppTest:
+    """The Classify view on ``files``, with a labels CSV uploaded."""
+    upload(at, files)
+    at.button_group(key="view").set_value("Classify").run()
+    return at.file_uploader(key="labels_csv").set_value((name, data, "text/csv")).run()
 
 
 def test_classify_view_reads_labels_from_a_csv(app, three_files):
-    upload(app, three_files)
-    app.button_group(key="view").set_value("Classify").run()
-    app.file_uploader(key="labels_csv").set_value(
-        ("labels.csv", b"name,label\ncat.png,pet\ncoffee.jpg,drink\nnowhere.png,x\n", "text/csv")
-    ).run()
+    csv_text = b"name,label\ncat.png,pet\ncoffee.jpg,drink\nnowhere.png,x\n"
+    classify_with_labels(app, three_files, "labels.csv", csv_text)
     assert not app.exception
     editor = app.dataframe[0].value
     assert list(editor["label"]) == ["pet", "drink", "astronaut"]
@@ -387,3 +411,292 @@ def test_the_page_bar_moves_from_reading_to_the_last_pair(monkeypatch, three_fil
         f"Reading {name} ({index} of 3)" for index, (name, _) in enumerate(three_files, 1)
     ]
     assert texts[-1].startswith("Compared 3 pairs")
+
+
+def chart_spec(at: AppTest, key: str) -> dict:
+    chart = next(chart for chart in at.get("plotly_chart") if chart.proto.id.endswith(key))
+    return json.loads(chart.proto.spec)
+
+
+def open_sweep(at: AppTest, sizes: str | None = None) -> AppTest:
+    at.button_group(key="view").set_value("Resize sweep").run()
+    if sizes is not None:
+        at.text_input(key="sweep_sizes").set_value(sizes).run()
+    return at
+
+
+@pytest.mark.parametrize(
+    ("sizes", "convention", "bad", "rule"),
+    [
+        ("0", "skimage", "0", "smaller than the 7x7 SSIM window"),
+        ("3", "skimage", "3", "smaller than the 7x7 SSIM window"),
+        ("5, 64", "skimage", "5", "smaller than the 7x7 SSIM window"),
+        ("64x0", "skimage", "64x0", "smaller than the 7x7 SSIM window"),
+        ("99999x1", "skimage", "99999x1", "larger than 10000 on a side"),
+        ("64, 12000", "skimage", "12000", "larger than 10000 on a side"),
+        ("8, 64", "gaussian", "8", "smaller than the 11x11 SSIM window"),
+        ("32, huge", "skimage", "huge", "is not a size"),
+    ],
+)
+def test_every_sweep_size_list_runs_or_names_the_bad_entry_and_the_rule(
+    app, sizes, convention, bad, rule
+):
+    app.sidebar.selectbox(key="ssim").select(convention).run()
+    open_sweep(app, sizes)
+    assert not app.exception
+    (error,) = app.error
+    assert f"**{bad}**" in error.value and rule in error.value
+    assert not app.get("plotly_chart")  # nothing estimated or drawn from bad sizes
+
+
+def test_sweep_of_small_sizes_has_an_axis_on_the_swept_sizes(app):
+    app.sidebar.selectbox(key="sample").select(samples.FACES).run()
+    open_sweep(app, "16, 25, 64, 128")
+    assert not app.exception
+    layout = chart_spec(app, "sweep_ssim")["layout"]
+    axis = layout["xaxis"]
+    assert axis["tickvals"] == [16, 25, 64, 128]
+    assert axis["ticktext"] == ["16", "25", "64", "128"]
+    low, high = axis["range"]
+    assert np.log10(16) - 0.3 < low < np.log10(16)
+    assert np.log10(128) < high < np.log10(128) + 0.3
+    # Annotations on a log axis take log10: the band's label ends at its right end.
+    (label,) = (note for note in layout["annotations"] if "upsampled" in note["text"])
+    assert label["x"] == pytest.approx(np.log10(128)) and label["xanchor"] == "right"
+    (band,) = layout["shapes"][:1]  # shapes take data values: from the patches' 25 px
+    assert (band["x0"], band["x1"]) == (25, 128)
+
+
+@pytest.mark.parametrize("sample", samples.sample_names())
+def test_the_default_sizes_run_on_every_sample(app, sample):
+    app.sidebar.selectbox(key="sample").select(sample).run()
+    open_sweep(app)
+    assert not app.exception
+    assert not app.error
+    assert app.success[0].value.startswith("Pair order")
+    assert len(app.get("plotly_chart")) == 3
+
+
+@pytest.mark.parametrize(
+    ("typed", "reference"), [("64x48, 128x96", "128×96"), ("32, 64", "64"), ("64, 32", "64")]
+)
+def test_the_sweep_names_its_reference_the_largest_size(app, typed, reference):
+    """One definition with the CLI (`Sweep.reference_index`): the largest size swept."""
+    open_sweep(app, typed)
+    assert not app.error
+    caption = next(c.value for c in app.caption if c.value.startswith("2 sizes"))
+    assert f"the largest, {reference}, is the reference" in caption
+    assert f"against {reference.split('×')[0]} px" in heatmap_title(app, 2)
+
+
+def test_one_typed_size_is_swept_alone(app):
+    open_sweep(app, "64")
+    assert not app.error
+    assert any(c.value == "1 size: 64." for c in app.caption)
+
+
+@pytest.fixture
+def small_work_limit(monkeypatch):
+    # Six images, 15 pairs: 64² + 128² + 512² values per pair fit, 1024² does not.
+    monkeypatch.setenv("IMGSIM_MAX_WORK", str(15 * (64**2 + 128**2 + 512**2)))
+    st.cache_resource.clear()  # the page reads its limits once per server
+    yield
+    st.cache_resource.clear()
+
+
+def test_a_sweep_over_the_limit_offers_the_sizes_that_fit(small_work_limit):
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    open_sweep(at, "64, 128, 1024")
+    assert not at.exception
+    assert "Too much for one request" in at.error[0].value
+    assert "These sizes fit together: **64, 128**" in at.error[0].value
+    at.button(key="sweep_fitting").click().run()
+    assert not at.exception and not at.error
+    assert at.text_input(key="sweep_sizes").value == "64, 128"
+    assert chart_spec(at, "sweep_ssim")["layout"]["xaxis"]["tickvals"] == [64, 128]
+
+
+def test_the_heatmap_grows_with_the_rows_within_bounds(app):
+    files = [(f"noise-{k:02d}.png", encode(noise_image((24, 32), k), "PNG")) for k in range(60)]
+    upload(app, files)
+    assert not app.exception
+    spec = chart_spec(app, "heatmap")
+    height = spec["layout"]["height"]
+    assert 60 * 10 <= height <= 60 * 14 + 300  # not 3760 px
+    trace = spec["data"][0]
+    assert trace["texttemplate"] == ""  # cells too small for numbers
+    assert spec["layout"]["yaxis"]["tickvals"] == [name for name, _ in files]  # every label
+    assert "scaleanchor" not in spec["layout"]["yaxis"]  # the matrix fills the figure
+    markers = spec["data"][1]
+    assert "%{y}<br>%{x}<br>SSIM" in markers["hovertemplate"]
+
+
+def test_few_images_keep_their_numbers_in_the_cells(app):
+    assert heatmap(app)["texttemplate"] == "%{text}"
+
+
+def test_identical_images_show_infinite_psnr_the_same_way_everywhere(app, three_files):
+    upload(app, [three_files[0], ("copy.png", three_files[0][1]), three_files[1]])
+    table = app.dataframe[0].value
+    identical = table[(table["Image A"] == "cat.png") & (table["Image B"] == "copy.png")]
+    assert np.isinf(identical["PSNR (dB)"].iloc[0])
+    assert any("PSNR is ∞ where the images are identical" in c.value for c in app.caption)
+    app.button_group(key="heatmap_metric").set_value("PSNR").run()
+    assert heatmap(app)["text"][0][1] == "∞"
+
+
+def test_width_alone_computes_nothing_until_applied(app, monkeypatch):
+    calls = []
+    original = imgsim.compare
+
+    def counting_compare(inputs, settings=None, **kwargs):
+        calls.append(settings.size)
+        return original(inputs, settings, **kwargs)
+
+    monkeypatch.setattr(imgsim, "compare", counting_compare)
+    app.sidebar.number_input(key="width").set_value(128).run()  # typed, not applied
+    assert calls == []
+    # (AppTest drops unsubmitted form values on a run; a browser keeps them.)
+    app.sidebar.number_input(key="width").set_value(128)
+    app.sidebar.number_input(key="height").set_value(96)
+    app.sidebar.button[0].click().run()
+    assert calls == [(128, 96)]
+    assert "resize to 128×96" in app.caption[0].value
+
+
+def test_each_view_keeps_its_choices_when_switching_back(app):
+    app.sidebar.selectbox(key="sample").select("Spot the difference").run()
+    open_sweep(app, "32, 64")
+    app.button_group(key="view").set_value("Pair inspector").run()
+    app.selectbox(key="inspect_a").select("astronaut-changed.png").run()
+    app.selectbox(key="inspect_b").select("astronaut.png").run()
+    app.button_group(key="pair_mode").set_value("Difference").run()
+    app.toggle(key="inspect_otsu").set_value(False).run()
+    app.slider(key="inspect_threshold").set_value(0.4).run()
+    app.button_group(key="view").set_value("Compare").run()
+    app.button_group(key="view").set_value("Resize sweep").run()
+    assert app.text_input(key="sweep_sizes").value == "32, 64"
+    app.button_group(key="view").set_value("Pair inspector").run()
+    assert app.selectbox(key="inspect_a").value == "astronaut-changed.png"
+    assert app.button_group(key="pair_mode").value == "Difference"
+    assert app.toggle(key="inspect_otsu").value is False
+    assert app.slider(key="inspect_threshold").value == 0.4
+
+
+def test_classify_keeps_the_labels_csv_and_k_across_views(app, three_files):
+    labels = b"name,label\ncat.png,pet\ncoffee.jpg,pet\n"
+    classify_with_labels(app, three_files, "labels.csv", labels)
+    app.number_input(key="classify_k").set_value(2).run()
+    app.button_group(key="view").set_value("Compare").run()
+    app.button_group(key="view").set_value("Classify").run()
+    assert not app.exception
+    assert list(app.dataframe[0].value["label"]) == ["pet", "pet", "astronaut"]
+    assert app.number_input(key="classify_k").value == 2
+    assert any("Labels from **labels.csv** are applied" in c.value for c in app.caption)
+
+
+def test_choices_of_other_images_are_dropped(app):
+    open_sweep(app, "32, 64")
+    app.sidebar.selectbox(key="sample").select(samples.PHOTOS).run()
+    assert app.text_input(key="sweep_sizes").value.startswith("32, 64, 128")
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"cat.png\ncoffee.jpg\n", "line 1 of the labels CSV has 1 column; expected two"),
+        (b"name,label\ncat.png,\x80\xff\n", "it is not UTF-8 text"),
+    ],
+)
+def test_a_labels_csv_that_cannot_be_read_shows_what_one_looks_like(
+    app, three_files, data, problem
+):
+    classify_with_labels(app, three_files, "bad.csv", data)
+    assert not app.exception
+    (error,) = app.error
+    assert "**bad.csv** cannot be used as labels" in error.value
+    assert problem in error.value
+    assert "name,label\ncat-1.png,cat" in error.value
+    assert list(app.dataframe[0].value["label"]) == ["cat", "coffee", "astronaut"]
+
+
+def test_choosing_the_other_sides_image_swaps_the_pair(app):
+    app.sidebar.selectbox(key="sample").select("Spot the difference").run()
+    app.button_group(key="view").set_value("Pair inspector").run()
+    app.selectbox(key="inspect_a").select("astronaut-changed.png").run()
+    assert app.selectbox(key="inspect_b").value == "astronaut.png"
+    assert not app.info[1:]  # no "choose two different images"
+
+
+def test_the_link_carries_settings_view_and_choices(app):
+    app.sidebar.selectbox(key="sample").select("Spot the difference").run()
+    app.sidebar.number_input(key="width").set_value(256)
+    app.sidebar.number_input(key="height").set_value(256)
+    app.sidebar.button[0].click().run()
+    app.button_group(key="view").set_value("Pair inspector").run()
+    app.selectbox(key="inspect_a").select("astronaut-changed.png").run()
+    assert app.query_params == {
+        "w": "256",
+        "h": "256",
+        "sample": "Spot the difference",
+        "view": "Pair inspector",
+        "a": "astronaut-changed.png",
+        "b": "astronaut.png",
+    }
+
+
+def opened_with(params: dict[str, str]) -> AppTest:
+    """A new session opened from a link with these query parameters."""
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    return at.run()
+
+
+def test_a_link_opens_the_same_view_on_the_same_sample():
+    at = opened_with(
+        {"sample": "Photos", "view": "Resize sweep", "sizes": "32, 64", "gray": "0", "w": "64"}
+    )
+    assert not at.exception and not at.warning
+    assert at.sidebar.selectbox(key="sample").value == "Photos"
+    assert at.sidebar.toggle(key="grayscale").value is False
+    assert at.sidebar.number_input(key="width").value == 64
+    assert at.button_group(key="view").value == "Resize sweep"
+    assert chart_spec(at, "sweep_ssim")["layout"]["xaxis"]["tickvals"] == [32, 64]
+
+
+def test_a_link_naming_absent_images_says_uploads_cannot_travel():
+    at = opened_with(
+        {"src": "upload", "view": "Pair inspector", "a": "mine.png", "b": "yours.png", "w": "x"}
+    )
+    assert not at.exception
+    (warning,) = at.warning
+    assert "made with uploaded images, which cannot travel in a link" in warning.value
+    assert "mine.png, yours.png" in warning.value
+    assert "w='x'" in warning.value
+    assert at.button_group(key="view").value == "Pair inspector"
+
+
+def test_the_inspector_boxes_a_pasted_logo_as_one_region_and_says_so(app):
+    app.sidebar.selectbox(key="sample").select(samples.PASTED_LOGO).run()
+    app.button_group(key="view").set_value("Pair inspector").run()
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Differing regions"] == "1"
+    assert any("confined to one region" in c.value for c in app.caption)
+    assert not any("spread" in c.value for c in app.caption)
+    own = app.toggle(key="inspect_own_size")
+    assert own.label == "Inspect at the images' own size (300×300)"
+    own.set_value(True).run()
+    assert any("compared 300×300 images" in c.value for c in app.caption)
+    assert {m.label: m.value for m in app.metric}["Differing regions"] == "1"
+
+
+def test_with_otsu_the_slider_shows_the_threshold_used(app):
+    app.sidebar.selectbox(key="sample").select("Spot the difference").run()
+    app.button_group(key="view").set_value("Pair inspector").run()
+    original, changed = samples.load_sample(samples.SPOT_THE_DIFFERENCE)
+    used = inspect_pair(original, changed).threshold
+    slider = app.slider(key="inspect_threshold")
+    assert slider.disabled and slider.value == round(used, 2)
+    assert slider.value != 0.3

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 import imgsim
 from imgsim import samples
-from imgsim.differences import draw_boxes, find_regions, inspect_pair, side_by_side
+from imgsim.differences import (
+    draw_boxes,
+    find_regions,
+    inspect_pair,
+    merge_boxes,
+    side_by_side,
+    with_thresholds,
+)
 
 from .conftest import noise_image
 
@@ -92,3 +100,89 @@ def test_boxes_are_drawn_in_red_on_a_copy(spot):
     assert tuple(drawn[region.y, region.x + region.width // 2]) == (230, 40, 40)
     assert spot.a.ndim == 2  # the inspected image itself is untouched
     assert side_by_side(spot).shape == (512, 512 * 2 + 8, 3)
+
+
+@pytest.mark.parametrize(
+    ("boxes", "expected"),
+    [
+        ([(10, 10, 50, 50), (20, 20, 10, 10)], [(10, 10, 50, 50)]),  # nested
+        ([(10, 10, 40, 40), (30, 30, 40, 40)], [(10, 10, 60, 60)]),  # overlapping
+        ([(10, 10, 40, 40), (55, 10, 40, 40)], [(10, 10, 85, 40)]),  # gap 5 << 40
+        ([(10, 10, 40, 40), (120, 10, 40, 40)], [(10, 10, 40, 40), (120, 10, 40, 40)]),
+        ([(0, 0, 1, 1), (3, 3, 1, 1)], [(0, 0, 1, 1), (3, 3, 1, 1)]),  # specks stay apart
+    ],
+)
+def test_boxes_merge_when_nested_overlapping_or_close_for_their_size(boxes, expected):
+    assert sorted(merge_boxes(boxes, (200, 200))) == sorted(expected)
+
+
+def test_merging_repeats_until_merged_boxes_reach_no_other():
+    # The first two merge into a box that then overlaps the third.
+    boxes = [(0, 0, 40, 40), (42, 0, 40, 40), (60, 30, 30, 30)]
+    assert merge_boxes(boxes, (100, 100)) == [(0, 0, 90, 60)]
+
+
+def test_merging_thousands_of_boxes_keeps_every_pixel_covered():
+    rng = np.random.default_rng(3)
+    boxes = [(int(x), int(y), 2, 2) for x, y in rng.integers(0, 298, (3000, 2))]
+    merged = merge_boxes(boxes, (300, 300))
+    covered = np.zeros((300, 300), bool)
+    for x, y, width, height in merged:
+        covered[y : y + height, x : x + width] = True
+    assert all(covered[y : y + 2, x : x + 2].all() for x, y, _, _ in boxes)
+    assert len(merged) < len(boxes)
+
+
+def test_a_negative_gap_is_refused():
+    with pytest.raises(ValueError, match="gap must be at least 0"):
+        merge_boxes([(0, 0, 1, 1)], (5, 5), gap=-1)
+
+
+@pytest.fixture(scope="module")
+def logo():
+    return samples.load_sample(samples.PASTED_LOGO)
+
+
+@pytest.mark.parametrize("size", [(512, 512), (300, 300), (1024, 1024), (128, 128)])
+def test_a_large_pasted_logo_is_one_region_at_any_size(logo, size):
+    result = inspect_pair(*logo, imgsim.Settings(size=size))
+    (region,) = result.regions
+    x, y, width, height = samples.PASTED_REGION
+    scale = size[0] / 300
+    assert iou((x * scale, y * scale, width * scale, height * scale), region) >= 0.75
+    assert result.pattern == "local"
+
+
+def test_the_pasted_logo_breaks_into_nested_contours_before_merging(logo):
+    # What the merge fixes: several boxes, the smaller inside the arc's.
+    result = inspect_pair(*logo, imgsim.Settings(size=(512, 512)))
+    changed = result.changed.astype(np.uint8)
+    contours, _ = cv2.findContours(changed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    large = [box for box in map(cv2.boundingRect, contours) if box[2] * box[3] > 0.0005 * 512**2]
+    assert len(large) >= 3
+
+
+def test_the_spot_the_difference_changes_are_local(spot):
+    assert spot.pattern == "local"
+
+
+@pytest.mark.parametrize(
+    "distortion", ["mean-shift.png", "contrast-stretch.png", "impulse-noise.png", "blur.png"]
+)
+def test_global_distortions_are_spread_whatever_their_share_of_pixels(distortion):
+    files = dict(samples.load_sample(samples.EQUAL_MSE))
+    reference = ("reference.png", files["reference.png"])
+    result = inspect_pair(reference, (distortion, files[distortion]))
+    assert result.pattern == "spread"
+
+
+def test_identical_images_show_no_pattern(astronaut):
+    assert inspect_pair(astronaut, astronaut.copy()).pattern == "none"
+
+
+def test_rethresholding_keeps_the_map_and_changes_only_the_regions(spot):
+    strict = with_thresholds(spot, threshold=1.0)
+    assert strict.ssim_map is spot.ssim_map and strict.ssim == spot.ssim
+    assert strict.regions == () and strict.changed_fraction == 0.0
+    again = with_thresholds(strict)
+    assert again.regions == spot.regions and again.threshold == spot.threshold

@@ -63,3 +63,10 @@ def test_stereo_pair_stands_out_only_where_its_parallax_is_resized_away():
 def test_unknown_sample_names_list_the_choices():
     with pytest.raises(ValueError, match="choose one of Equal MSE, different SSIM, Photos"):
         samples.load_sample("Dogs")
+
+
+def test_pasted_logo_covers_about_forty_percent_of_a_300_pixel_photo():
+    photo, changed = imgsim.compare(samples.load_sample(samples.PASTED_LOGO)).images
+    assert (photo.width, photo.height) == (changed.width, changed.height) == (300, 300)
+    _, _, width, height = samples.PASTED_REGION
+    assert width * height / (300 * 300) == pytest.approx(0.4, abs=0.02)

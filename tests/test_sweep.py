@@ -9,7 +9,7 @@ import imgsim
 from imgsim import samples
 from imgsim.comparison import ImageInfo
 from imgsim.limits import DEFAULT_MAX_SIDE as MAX_SIDE
-from imgsim.sweep import Sweep, parse_sizes, sweep, sweep_sizes
+from imgsim.sweep import Sweep, parse_sizes, settings_at, sweep, sweep_sizes
 
 from .conftest import noise_image
 
@@ -141,3 +141,25 @@ def test_sweep_progress_reaches_the_end():
     fractions = [report.fraction for report in reports]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
     assert reports[-1].message.startswith("32: compared 3 pairs")
+
+
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        ((0, 0), "smaller than the 7x7 SSIM window"),
+        ((64, 3), "smaller than the 7x7 SSIM window"),
+        ((99999, 64), "larger than 10000 on a side"),
+    ],
+)
+def test_each_size_is_checked_with_the_settings_rules(size, message):
+    with pytest.raises(ValueError, match=message):
+        settings_at(imgsim.Settings(), size)
+
+
+def test_a_checked_size_keeps_every_other_setting():
+    base = imgsim.Settings(grayscale=False, ssim_convention="gaussian")
+    assert settings_at(base, (64, 32)) == imgsim.Settings(
+        (64, 32), False, ssim_convention="gaussian"
+    )
+    with pytest.raises(ValueError, match="11x11"):
+        settings_at(base, (8, 64))

@@ -19,34 +19,77 @@ from imgsim.classify import (
     labels_from_csv,
     nearest_neighbours,
 )
-from views import compare_view, compute, results
+from views import compare_view, compute, results, state
 
 MAX_QUERIES_SHOWN = 12
 
 
+LABELS_KEY = "classify_labels"  # {image name: label}, with the user's edits
+CSV_KEY = "classify_csv"  # (file name, {name: label} or None, problem) of the last CSV
+EDITOR_KEY = "labels_editor"
+CSV_SHAPE = (
+    "A labels CSV is UTF-8 text with one `name,label` row per image (an optional "
+    "`name,label` header first), for example:\n\n```\nname,label\ncat-1.png,cat\n"
+    "dog-2.jpg,dog\n```"
+)
+
+
+def read_labels_csv() -> None:
+    """Upload callback: keep the CSV's labels for the session (or say what is wrong)."""
+    upload = st.session_state.get("labels_csv")
+    if upload is None:
+        return
+    try:
+        given = labels_from_csv(upload.getvalue().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        st.session_state[CSV_KEY] = (upload.name, None, "it is not UTF-8 text")
+        return
+    except ValueError as error:
+        st.session_state[CSV_KEY] = (upload.name, None, str(error))
+        return
+    st.session_state[CSV_KEY] = (upload.name, given, None)
+    st.session_state.setdefault(LABELS_KEY, {}).update(given)
+    # The editor's pending edits are by row; the file's labels replace them.
+    st.session_state.pop(EDITOR_KEY, None)
+
+
 def labels_ui(names: list[str]) -> list[str | None]:
-    """Labels from file names, a CSV, and the user's edits; None where empty."""
-    upload = st.file_uploader(
+    """Labels from file names, a CSV, and the user's edits; None where empty.
+
+    The edits and the CSV's labels are kept in the session, so they survive
+    switching to another view and back.
+    """
+    st.file_uploader(
         "Labels CSV (optional): rows of name,label",
         type=["csv"],
         key="labels_csv",
+        on_change=read_labels_csv,
         help="Images it does not name keep the label from their file name.",
     )
-    given: dict[str, str] = {}
-    if upload is not None:
-        try:
-            given = labels_from_csv(upload.getvalue().decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as error:
-            st.error(f"{upload.name}: {error}. Labels from the file names are used instead.")
+    csv_name, given, problem = st.session_state.get(CSV_KEY, (None, {}, None))
+    if problem:
+        st.error(
+            f"**{csv_name}** cannot be used as labels: {problem}. {CSV_SHAPE}\n\n"
+            "Labels from the file names are used instead."
+        )
+    elif csv_name:
         unknown = sorted(set(given) - set(names))
         if unknown:
-            st.warning(f"{upload.name} names images that are not here: {', '.join(unknown)}.")
-    table = pd.DataFrame({"image": names, "label": default_labels(names, given)})
+            st.warning(f"{csv_name} names images that are not here: {', '.join(unknown)}.")
+        st.caption(f"Labels from **{csv_name}** are applied.")
+    kept = st.session_state.setdefault(LABELS_KEY, {})
+    defaults = default_labels(names, {})
+    table = pd.DataFrame(
+        {
+            "image": names,
+            "label": [kept.get(name, label) for name, label in zip(names, defaults, strict=True)],
+        }
+    )
     edited = st.data_editor(
         table,
         hide_index=True,
         disabled=["image"],
-        key=f"labels-{hash((tuple(names), tuple(sorted(given.items()))))}",
+        key=EDITOR_KEY,
         column_config={
             "label": st.column_config.TextColumn(
                 "label", help="Leave empty to make the image a query"
@@ -54,10 +97,12 @@ def labels_ui(names: list[str]) -> list[str | None]:
         },
         height=min(320, 35 * (len(names) + 1) + 3),
     )
-    return [
+    labels = [
         label.strip() if isinstance(label, str) and label.strip() else None
         for label in edited["label"]
     ]
+    kept.update({name: label or "" for name, label in zip(names, labels, strict=True)})
+    return labels
 
 
 def show(files: compute.Files, settings: imgsim.Settings) -> None:
@@ -68,29 +113,34 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
         "measures how far similarity alone goes as a classifier."
     )
     result = compare_view.compared(files, settings)
-    results.show_errors(result)
-    if len(result.images) < 2:
-        st.warning("At least two readable images are needed.")
+    if not results.show_errors(result, len(files)):
         st.stop()
     labels_column, controls_column = st.columns([3, 2])
     with labels_column:
         labels = labels_ui(result.names)
     with controls_column:
+        state.default_of("classify_metric", METRICS[0])
         metric = st.selectbox(
             "Closeness",
             METRICS,
+            key="classify_metric",
             format_func=lambda name: {"ssim": "SSIM", "mse": "MSE (lower is closer)"}.get(
                 name, "PSNR"
             ),
         )
+        most = max(1, len(result.images) - 1)
+        if state.default_of("classify_k", 1) > most:  # a link's k, for fewer images
+            st.session_state["classify_k"] = most
         k = st.number_input(
             "Neighbours that vote (k)",
             min_value=1,
-            max_value=max(1, len(result.images) - 1),
-            value=1,
+            max_value=most,
+            key="classify_k",
             help="Ties go to the label whose voting neighbours score higher on average.",
         )
     classification = classify(result, labels, int(k), metric)
+    for note in classification.notes:
+        st.warning(note[0].upper() + note[1:] + ".")
     thumbnails = compute.thumbnail_uris(files, settings)
     show_accuracy(classification)
     show_queries(classification, thumbnails)
@@ -104,24 +154,28 @@ def show_accuracy(result: Classification) -> None:
     if not chosen.evaluated or len(chosen.labels) < 2:
         st.info("Label images of at least two classes to measure accuracy.")
         return
+    # Percentages with one decimal everywhere (the tables' own "percent" format
+    # printed 50% next to 33.33%). Two columns, not three: at 800 px three
+    # squeezed the accuracy column out of sight.
+    percent = st.column_config.NumberColumn(format="%.1f%%")
     rows = [
-        {"predicting with": name.upper(), "accuracy": loo.accuracy}
+        {"predictor": name.upper(), "accuracy": 100 * loo.accuracy}
         for name, loo in result.loo.items()
     ]
-    rows.append(
-        {"predicting with": "chance (most common label)", "accuracy": chosen.baseline_accuracy}
+    rows.append({"predictor": "chance", "accuracy": 100 * chosen.baseline_accuracy})
+    tables_column, matrix_column = st.columns([2, 3])
+    tables_column.dataframe(
+        pd.DataFrame(rows), hide_index=True, column_config={"accuracy": percent}
     )
-    table_column, recall_column, matrix_column = st.columns([2, 2, 3])
-    table_column.dataframe(
-        pd.DataFrame(rows),
-        hide_index=True,
-        column_config={"accuracy": st.column_config.NumberColumn(format="percent")},
+    tables_column.caption(
+        f"{chosen.evaluated} labelled images, k = {result.k}; chance always answers the "
+        "most common label."
     )
-    table_column.caption(f"{chosen.evaluated} labelled images, k = {result.k}.")
-    recall_column.dataframe(
-        pd.DataFrame({"label": list(chosen.per_class), "recall": list(chosen.per_class.values())}),
+    recall = [100 * value for value in chosen.per_class.values()]
+    tables_column.dataframe(
+        pd.DataFrame({"label": list(chosen.per_class), "recall": recall}),
         hide_index=True,
-        column_config={"recall": st.column_config.NumberColumn(format="percent")},
+        column_config={"recall": percent},
     )
     figure = go.Figure(
         go.Heatmap(
@@ -187,10 +241,13 @@ def show_neighbours(result: Classification, thumbnails: list[str]) -> None:
         pd.DataFrame(rows),
         hide_index=True,
         row_height=48,
+        # Narrow fixed widths, so that all seven columns fit an 800 px window.
         column_config={
-            "image": st.column_config.ImageColumn("image"),
-            "nearest": st.column_config.ImageColumn("nearest"),
-            result.metric.upper(): st.column_config.NumberColumn(format="%.4f"),
+            "image": st.column_config.ImageColumn("image", width=48),
+            "nearest": st.column_config.ImageColumn("nearest", width=48),
+            "label": st.column_config.TextColumn("label", width=70),
+            "predicted": st.column_config.TextColumn("predicted", width=70),
+            result.metric.upper(): st.column_config.NumberColumn(format="%.4f", width=60),
         },
     )
     st.caption(f"{len(names)} images. 'predicted' leaves each labelled image out of its own vote.")
@@ -212,14 +269,18 @@ def show_clusters(result: Classification, thumbnails: list[str]) -> None:
             height=360,
             margin={"l": 10, "r": 10, "t": 40, "b": 10},
             yaxis={"title": "1 − SSIM"},
+            # Upright leaf labels with room made for them: slanted ones ran past
+            # the right edge, cutting off the last leaf's name.
+            xaxis={"tickangle": -90, "automargin": True},
         )
         st.plotly_chart(figure, key="dendrogram")
+    state.default_of("duplicate_threshold", DEFAULT_THRESHOLD)
     threshold = st.slider(
         "Near-duplicates: SSIM of at least",
         0.5,
         1.0,
-        DEFAULT_THRESHOLD,
-        0.01,
+        step=0.01,
+        key="duplicate_threshold",
         help="Images whose SSIM to each other all reach this form a group.",
     )
     groups = [group for group in clusters(comparison, threshold) if len(group) > 1]

@@ -50,15 +50,10 @@ def compared(files: compute.Files, settings: imgsim.Settings) -> imgsim.Comparis
 def show(files: compute.Files, settings: imgsim.Settings) -> None:
     show_time_estimate(len(files), settings)
     result = compared(files, settings)
-    results.show_errors(result)
-    if len(result.images) < 2:
-        st.warning(
-            f"Only {len(result.images)} of {len(files)} files could be read; "
-            "at least two are needed to compare."
-        )
+    if not results.show_errors(result, len(files)):
         st.stop()
     results.show_thumbnails(result)
     results.show_highlights(result)
     results.show_heatmap(result)
     results.show_table(result)
-    results.show_downloads(result)
+    results.show_downloads(result, files)

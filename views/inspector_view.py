@@ -12,24 +12,39 @@ import streamlit as st
 
 import imgsim
 from imgsim.comparison import unique_names
-from imgsim.differences import DEFAULT_MIN_AREA, PairInspection, draw_boxes, with_settings
-from views import compute, navigation
+from imgsim.differences import DEFAULT_MIN_AREA, PairInspection, draw_boxes, with_thresholds
+from views import compute, navigation, state
 
 MAX_INSPECTED_SIDE = 2048  # the map and images are shown and cached; keep them small
 MAP_DISPLAY_SIDE = 512
+MAP_CHART_WIDTH = 520  # px, for a 420 px tall map and its colour bar
 MODES = ("Side by side", "Swipe", "Onion skin", "Difference")
-SPREAD_FRACTION = 0.15  # above this share of differing pixels, the change is global
+OTSU_KEY, THRESHOLD_KEY, AREA_KEY, OWN_SIZE_KEY = (
+    "inspect_otsu",
+    "inspect_threshold",
+    "inspect_min_area",
+    "inspect_own_size",
+)
+PREVIOUS_PAIR_KEY = "_inspected_pair"
+PATTERN_CAPTIONS = {
+    "local": "The difference is confined to {regions}, boxed below: an object removed, "
+    "added or pasted, however large.",
+    "spread": "{share:.0%} of the pixels differ, spread over the image rather than "
+    "confined to a few objects (noise, blur, a tone change): boxes say little here; "
+    "the map shows it best.",
+    "none": "No pixel differs above the threshold.",
+}
 
 
-def readable_files(files: compute.Files) -> dict[str, tuple[str, bytes]]:
+def readable_files(files: compute.Files) -> dict[str, imgsim.DecodedImage]:
     """Files that decode, by the names the comparison gives them."""
     names = unique_names([name for name, _ in files])
+    limit = compute.page_limits().max_pixels
+    decoded = {
+        shown: compute.decode_file(file, limit) for shown, file in zip(names, files, strict=True)
+    }
     return {
-        shown: file
-        for shown, file in zip(names, files, strict=True)
-        if isinstance(
-            compute.decode_file(file, compute.page_limits().max_pixels), imgsim.DecodedImage
-        )
+        name: image for name, image in decoded.items() if isinstance(image, imgsim.DecodedImage)
     }
 
 
@@ -43,9 +58,14 @@ def inspected_settings(settings: imgsim.Settings) -> imgsim.Settings:
     return replace(settings, size=size)
 
 
+def own_size(first: imgsim.DecodedImage, second: imgsim.DecodedImage) -> tuple[int, int]:
+    """The images' own size: where neither is upsampled (the smaller side of each)."""
+    return min(first.width, second.width), min(first.height, second.height)
+
+
 def show(files: compute.Files, settings: imgsim.Settings) -> None:
-    choices = readable_files(files)
-    names = list(choices)
+    images = readable_files(files)
+    names = list(images)
     if len(names) < 2:
         st.warning("At least two readable images are needed to inspect a pair.")
         st.stop()
@@ -53,11 +73,58 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
         if st.session_state.get(key) not in names:
             st.session_state[key] = default
     first_column, second_column = st.columns(2)
-    first = first_column.selectbox("Image A", names, key=navigation.PAIR_KEYS[0])
-    second = second_column.selectbox("Image B", names, key=navigation.PAIR_KEYS[1])
+    keys = navigation.PAIR_KEYS
+    first = first_column.selectbox(
+        "Image A", names, key=keys[0], on_change=swap_if_same, args=(keys[0], keys[1])
+    )
+    second = second_column.selectbox(
+        "Image B", names, key=keys[1], on_change=swap_if_same, args=(keys[1], keys[0])
+    )
+    st.session_state[PREVIOUS_PAIR_KEY] = {keys[0]: first, keys[1]: second}
     if first == second:
         st.info("Choose two different images.")
         st.stop()
+    used = chosen_size(settings, images[first], images[second])
+    source = dict(zip(unique_names([name for name, _ in files]), files, strict=True))
+    inspection = compute.inspect_files(source[first], source[second], used)
+    inspection = with_thresholds(inspection, **threshold_ui(inspection.threshold))
+    show_scores(inspection)
+    regions = len(inspection.regions)
+    st.caption(
+        PATTERN_CAPTIONS[inspection.pattern].format(
+            regions="one region" if regions == 1 else f"{regions} regions",
+            share=inspection.changed_fraction,
+        )
+    )
+    show_images(inspection)
+    # One under the other: side by side, a narrow window shrank the map under a
+    # full-height colour bar and cut the regions table.
+    show_map(inspection)
+    show_regions(inspection)
+
+
+def swap_if_same(changed: str, other: str) -> None:
+    """Choosing the other side's image swaps the two, rather than pairing it with itself."""
+    session = st.session_state
+    if session[changed] == session.get(other):
+        session[other] = session.get(PREVIOUS_PAIR_KEY, {}).get(changed, session[other])
+
+
+def chosen_size(
+    settings: imgsim.Settings, first: imgsim.DecodedImage, second: imgsim.DecodedImage
+) -> imgsim.Settings:
+    """The settings to inspect at: the page's size, or the images' own (a toggle)."""
+    native = own_size(first, second)
+    if native != settings.size and min(native) >= settings.window:
+        state.default_of(OWN_SIZE_KEY, False)
+        at_own = st.toggle(
+            f"Inspect at the images' own size ({native[0]}×{native[1]})",
+            key=OWN_SIZE_KEY,
+            help=f"Instead of {settings.width}×{settings.height}: resizing, above all "
+            "upsampling, smooths the map and breaks large changes into many contours.",
+        )
+        if at_own:
+            settings = replace(settings, size=native)
     used = inspected_settings(settings)
     if used is not settings:
         st.info(
@@ -65,37 +132,32 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
             f"is inspected at {used.width}×{used.height}, so its scores can differ "
             f"slightly from those at {settings.width}×{settings.height}."
         )
-    inspection = compute.inspect_files(choices[first], choices[second], used)
-    inspection = with_settings(inspection, **threshold_ui())
-    show_scores(inspection)
-    if inspection.changed_fraction > SPREAD_FRACTION:
-        st.caption(
-            f"{inspection.changed_fraction:.0%} of the pixels differ: the difference is "
-            "spread over the whole image (noise, blur, a tone change), not confined to "
-            "a few objects, so boxes say little here; the map shows it best."
-        )
-    show_images(inspection)
-    map_column, regions_column = st.columns([3, 2])
-    with map_column:
-        show_map(inspection)
-    with regions_column:
-        show_regions(inspection)
+    return used
 
 
-def threshold_ui() -> dict:
-    """Thresholding controls; display only (the SSIM map is not recomputed)."""
-    automatic, manual, area = st.columns([1, 2, 2], vertical_alignment="bottom")
+def threshold_ui(otsu_threshold: float) -> dict:
+    """Thresholding controls; display only (the SSIM map is not recomputed).
+
+    With Otsu on, the (disabled) slider shows the threshold Otsu chose, and
+    turning Otsu off starts from it.
+    """
+    automatic = st.container()  # its own row: a column cut its label to "O…"
+    manual, area = st.columns(2)
+    state.default_of(OTSU_KEY, True)
+    state.default_of(AREA_KEY, DEFAULT_MIN_AREA * 100)
+    if st.session_state[OTSU_KEY] or THRESHOLD_KEY not in st.session_state:
+        st.session_state[THRESHOLD_KEY] = round(otsu_threshold, 2)
     otsu = automatic.toggle(
         "Otsu threshold",
-        value=True,
+        key=OTSU_KEY,
         help="Otsu's method picks the dissimilarity that best splits the map in two.",
     )
     threshold = manual.slider(
         "Dissimilarity threshold",
         0.0,
         1.0,
-        0.3,
-        0.01,
+        step=0.01,
+        key=THRESHOLD_KEY,
         disabled=otsu,
         help="A pixel differs where (1 − local SSIM) / 2 is above this.",
     )
@@ -103,27 +165,30 @@ def threshold_ui() -> dict:
         "Minimum region size (% of the image)",
         0.0,
         2.0,
-        DEFAULT_MIN_AREA * 100,
-        0.01,
+        step=0.01,
+        key=AREA_KEY,
         help="Smaller regions are specks and are not boxed.",
     )
     return {"threshold": None if otsu else threshold, "min_area": min_area / 100}
 
 
 def show_scores(inspection: PairInspection) -> None:
-    columns = st.columns(4)
-    columns[0].metric("SSIM", f"{inspection.ssim:.4f}")
-    columns[1].metric("MSE", f"{inspection.mse:.1f}")
-    columns[2].metric("Differing regions", len(inspection.regions))
-    columns[3].metric(
-        "Pixels that differ",
-        f"{inspection.changed_fraction:.1%}",
-        help=f"Dissimilarity above {inspection.threshold:.3f}",
-    )
+    # A wrapping row: four fixed columns cut the labels ("Pixels that …") at 800 px.
+    with st.container(horizontal=True, gap="large"):
+        st.metric("SSIM", f"{inspection.ssim:.4f}", width="content")
+        st.metric("MSE", f"{inspection.mse:.1f}", width="content")
+        st.metric("Differing regions", len(inspection.regions), width="content")
+        st.metric(
+            "Pixels that differ",
+            f"{inspection.changed_fraction:.1%}",
+            help=f"Dissimilarity above {inspection.threshold:.3f}",
+            width="content",
+        )
 
 
 def show_images(inspection: PairInspection) -> None:
-    mode = st.segmented_control("Show", MODES, default=MODES[0], required=True, key="pair_mode")
+    state.default_of("pair_mode", MODES[0])
+    mode = st.segmented_control("Show", MODES, required=True, key="pair_mode")
     a = draw_boxes(inspection.a, inspection.regions)
     b = draw_boxes(inspection.b, inspection.regions)
     first, second = inspection.names
@@ -180,7 +245,9 @@ def show_map(inspection: PairInspection) -> None:
         yaxis={"autorange": "reversed", "scaleanchor": "x", "visible": False},
         xaxis={"visible": False},
     )
-    st.plotly_chart(figure, key="ssim_map")
+    # At most a little wider than tall, so that the colour bar stays by the map;
+    # narrower windows shrink it (a fixed width never exceeds the container).
+    st.plotly_chart(figure, key="ssim_map", width=MAP_CHART_WIDTH)
 
 
 def show_regions(inspection: PairInspection) -> None:

@@ -16,11 +16,12 @@ PAIR_KEYS = ("inspect_a", "inspect_b")
 
 def view_selector() -> str:
     """The view switch at the top of the main area; returns the chosen view."""
+    if VIEW_KEY not in st.session_state:  # a link may have set it already
+        st.session_state[VIEW_KEY] = COMPARE
     return (
         st.segmented_control(
             "View",
             VIEWS,
-            default=COMPARE,
             required=True,
             key=VIEW_KEY,
             label_visibility="collapsed",

@@ -12,9 +12,11 @@ import streamlit as st
 import imgsim
 from imgsim import report
 from imgsim.classify import dendrogram_order
-from views import navigation
+from imgsim.comparison import unique_names
+from imgsim.sweep import Sweep
+from views import compute, navigation, state
 
-THUMBNAILS_PER_ROW = 6
+THUMBNAIL_WIDTH = 150  # px
 HEATMAP_KEY = "heatmap"
 TABLE_KEY = "pair_table"
 
@@ -26,15 +28,27 @@ HEATMAP_METRICS = {
 }
 
 
-def show_errors(result: imgsim.Comparison) -> None:
-    if not result.errors:
-        return
+def show_errors(result: imgsim.Comparison | Sweep, file_count: int) -> bool:
+    """One true message about the files that could not be read.
+
+    Returns whether at least two images are left to compare.
+    """
+    readable = len(result.images)
     lines = "\n".join(f"- **{error.name}**: {error.error}" for error in result.errors)
-    count = len(result.errors)
-    st.error(
-        f"{count} file{'s' if count > 1 else ''} could not be compared; "
-        f"the others still are.\n\n{lines}"
-    )
+    if readable < 2:
+        st.warning(
+            f"Only {readable} of {file_count} files could be read; at least two are "
+            f"needed to compare.\n\n{lines}"
+        )
+        return False
+    if result.errors:
+        count = len(result.errors)
+        st.error(
+            f"{count} of {file_count} files could not be read and "
+            f"{'are' if count > 1 else 'is'} left out; the other {readable} are "
+            f"compared.\n\n{lines}"
+        )
+    return True
 
 
 def show_thumbnails(result: imgsim.Comparison) -> None:
@@ -45,16 +59,13 @@ def show_thumbnails(result: imgsim.Comparison) -> None:
         f"Each image after orientation, transparency, {settings.fit} fit, "
         f"{settings.interp} resize to {settings.width}×{settings.height} and {mode}."
     )
-    images = list(zip(result.images, result.thumbnails, strict=True))
-    for start in range(0, len(images), THUMBNAILS_PER_ROW):
-        columns = st.columns(THUMBNAILS_PER_ROW)
-        for column, (info, thumb) in zip(
-            columns, images[start : start + THUMBNAILS_PER_ROW], strict=False
-        ):
-            with column:
-                st.image(thumb, caption=f"{info.name} · {info.width}×{info.height}")
-                if info.log:
-                    st.caption("; ".join(info.log))
+    # One flowing row that wraps: fixed columns squeezed the captions until they
+    # broke mid-word in narrow windows.
+    captions = [
+        "  \n".join([f"{info.name} · {info.width}×{info.height}", *info.log])
+        for info in result.images
+    ]
+    st.image(list(result.thumbnails), caption=captions, width=THUMBNAIL_WIDTH)
 
 
 def show_highlights(result: imgsim.Comparison) -> None:
@@ -79,7 +90,7 @@ def pair_table(result: imgsim.Comparison) -> pd.DataFrame:
             "Image B": pair.b,
             "SSIM": pair.ssim,
             "MSE": pair.mse,
-            "PSNR (dB)": report.finite_or_none(pair.psnr),
+            "PSNR (dB)": pair.psnr,
         }
         for pair in result.pairs()
     ]
@@ -92,7 +103,7 @@ def show_table(result: imgsim.Comparison) -> None:
     st.caption(
         "Sorted by SSIM (click a column to re-sort; select a row to inspect the "
         "pair). SSIM is 1 for identical images; MSE is 0 for identical images and "
-        "unbounded above; PSNR is empty where the images are identical (infinite)."
+        "unbounded above; PSNR is ∞ where the images are identical."
     )
     table = pair_table(result)
 
@@ -119,6 +130,29 @@ def show_table(result: imgsim.Comparison) -> None:
     )
 
 
+# The matrix gets about MATRIX_HEIGHT pixels, each row between the bounds, so the
+# figure grows with the number of images instead of floating in blank space.
+MATRIX_HEIGHT = 640
+ROW_PIXELS = (12, 64)
+ANNOTATED_UP_TO = 12  # images; beyond, cells are too small for numbers (hover has them)
+
+
+def heatmap_layout(count: int, longest_name: int) -> dict:
+    """Row height, label font and figure height for a ``count`` × ``count`` matrix."""
+    row = min(ROW_PIXELS[1], max(ROW_PIXELS[0], MATRIX_HEIGHT // count))
+    font = 12 if count <= 20 else max(8, min(12, round(row * 0.75)))
+    # Column labels are turned upright when many; room for the longest one.
+    angle = -30 if count <= 8 else -90
+    label_room = min(220, round(longest_name * font * (0.35 if angle == -30 else 0.62)) + 20)
+    return {
+        "row": row,
+        "font": font,
+        "angle": angle,
+        "height": count * row + label_room + 40,
+        "annotated": count <= ANNOTATED_UP_TO,
+    }
+
+
 def heatmap_figure(
     result: imgsim.Comparison, metric: str, order: list[int] | None = None
 ) -> go.Figure:
@@ -129,54 +163,78 @@ def heatmap_figure(
     values = matrix[np.ix_(order, order)]
     style = HEATMAP_METRICS[metric]
     finite = np.where(np.isfinite(values), values, np.nan)
-    text = [
-        [style["format"].format(value) if math.isfinite(value) else "∞" for value in row]
-        for row in values
-    ]
+    text = [[format_score(value, style["format"]) for value in row] for row in values]
     zmin, zmax = np.nanmin(finite), np.nanmax(finite)
     if metric == "SSIM":
         zmin, zmax = min(0.0, zmin), 1.0
+    layout = heatmap_layout(len(names), max(len(name) for name in names))
     figure = go.Figure(
         go.Heatmap(
             z=finite,
             x=names,
             y=names,
             text=text,
-            texttemplate="%{text}",
+            texttemplate="%{text}" if layout["annotated"] else "",
             colorscale=style["colorscale"],
             zmin=zmin,
             zmax=zmax,
-            colorbar={"title": {"text": metric}},
+            colorbar={"title": {"text": metric}, "thickness": 14},
             hoverinfo="skip",
         )
     )
-    # Plotly cannot select heatmap cells, so an invisible marker over each cell
-    # takes the hover and the click (Streamlit reports it as a selected point).
+    # Streamlit cannot select heatmap cells, so an invisible marker on each cell
+    # takes the hover and the click. With no hover cut-off, Plotly picks the
+    # nearest marker, which on a grid is the cell under the pointer: the whole
+    # cell responds, not only the marker. (Markers larger than a cell would not
+    # do: Plotly ties every marker under the pointer and picks the wrong one.)
     cells = [(row, column) for row in range(len(names)) for column in range(len(names))]
     figure.add_scatter(
         x=[names[column] for _, column in cells],
         y=[names[row] for row, _ in cells],
         customdata=[text[row][column] for row, column in cells],
         mode="markers",
-        marker={"symbol": "square", "size": 44, "opacity": 0},
+        marker={"symbol": "square", "size": max(6, layout["row"] // 2), "opacity": 0},
         showlegend=False,
         hovertemplate=f"%{{y}}<br>%{{x}}<br>{metric} %{{customdata}}<extra></extra>",
     )
+    tick_font = {"size": layout["font"]}
+    # Fixed ranges: autorange would pad the axes for the markers.
+    span = [-0.5, len(names) - 0.5]
     figure.update_layout(
-        height=max(420, 60 * len(names) + 160),
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        xaxis={"side": "bottom", "tickangle": -30},
-        yaxis={"autorange": "reversed", "scaleanchor": "x"},
+        height=layout["height"],
+        hoverdistance=-1,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={
+            "side": "bottom",
+            "tickangle": layout["angle"],
+            "tickfont": tick_font,
+            "automargin": True,
+            "tickmode": "array",
+            "tickvals": names,
+            "range": span,
+        },
+        yaxis={
+            "range": span[::-1],  # first image on top
+            "tickfont": tick_font,
+            "automargin": True,
+            "tickmode": "array",
+            "tickvals": names,
+        },
     )
     return figure
 
 
+def format_score(value: float, spec: str) -> str:
+    """A score as shown on the page: infinite PSNR (identical images) is ∞ everywhere."""
+    return spec.format(value) if math.isfinite(value) else "∞"
+
+
 def show_heatmap(result: imgsim.Comparison) -> None:
     st.subheader("Similarity matrix")
+    state.default_of("heatmap_metric", "SSIM")
     metric = st.segmented_control(
         "Heatmap shows",
         list(HEATMAP_METRICS),
-        default="SSIM",
         required=True,
         key="heatmap_metric",
         help="Bright cells are similar pairs for every metric (MSE is shown reversed). "
@@ -203,20 +261,32 @@ def show_heatmap(result: imgsim.Comparison) -> None:
     )
 
 
-def show_downloads(result: imgsim.Comparison) -> None:
-    csv_column, json_column, _ = st.columns([1, 1, 4])
-    csv_column.download_button(
-        "Download CSV",
-        report.to_csv(result),
-        file_name="imgsim-pairs.csv",
-        mime="text/csv",
-        icon=":material/download:",
-    )
-    json_column.download_button(
+DOWNLOADS = (
+    ("Download CSV", report.to_csv, "imgsim-pairs.csv", "text/csv", None),
+    (
         "Download JSON",
-        report.to_json(result),
-        file_name="imgsim.json",
-        mime="application/json",
-        icon=":material/download:",
-        help="The same schema as `python -m imgsim compare --format json`",
+        report.to_json,
+        "imgsim.json",
+        "application/json",
+        "The same schema as `python -m imgsim compare --format json`",
+    ),
+)
+
+
+def show_downloads(result: imgsim.Comparison, files: compute.Files) -> None:
+    """CSV and JSON of ``result``, with the provenance of ``files`` (versions, SHA-256)."""
+    names = unique_names([name for name, _ in files])
+    record = report.provenance(
+        [(name, file.digest) for name, file in zip(names, files, strict=True)]
     )
+    # A wrapping row: fixed narrow columns cut the labels to "D.." in narrow windows.
+    with st.container(horizontal=True):
+        for label, write, file_name, mime, help_text in DOWNLOADS:
+            st.download_button(
+                label,
+                write(result, record),
+                file_name=file_name,
+                mime=mime,
+                icon=":material/download:",
+                help=help_text,
+            )

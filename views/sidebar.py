@@ -16,7 +16,7 @@ from imgsim.settings import (
     SSIM_CONVENTIONS,
     Settings,
 )
-from views import compute
+from views import compute, state
 
 FIT_LABELS = {
     "stretch": "Stretch (ignore aspect)",
@@ -45,17 +45,23 @@ SSIM_LABELS = {
 class SidebarChoices:
     """What the sidebar asked for.
 
-    Exactly one of ``settings`` and ``settings_error`` is set.
+    Exactly one of ``settings`` and ``settings_error`` is set. ``source``
+    identifies the images: the uploads' ids, or the sample's name.
     """
 
     uploads: tuple[tuple[str, bytes], ...]
     sample: str
     settings: Settings | None
     settings_error: str | None
+    source: tuple = ()
 
 
 def settings_ui() -> SidebarChoices:
-    """Draw the sidebar and return the user's choices."""
+    """Draw the sidebar and return the user's choices.
+
+    Widgets take their first value from the session (`state.default_of`), so a
+    link's values are not overridden by the defaults.
+    """
     with st.sidebar:
         st.header("Images")
         # No type filter: a file with a wrong or missing extension is still read by
@@ -65,45 +71,52 @@ def settings_ui() -> SidebarChoices:
             accept_multiple_files=True,
             help=f"{FORMATS_TEXT} (first frame of an animation). Every pair is compared.",
         )
+        state.default_of("sample", samples.sample_names()[0])
         sample = st.selectbox(
             "Sample set (shown while nothing is uploaded)",
             samples.sample_names(),
             disabled=bool(uploaded),
+            key="sample",
         )
         st.header("Preparation")
-        width_column, height_column = st.columns(2)
-        max_side = compute.page_limits().max_side
-        width = width_column.number_input(
-            "Width", min_value=1, max_value=max_side, value=DEFAULT_SIZE[0], step=64
-        )
-        height = height_column.number_input(
-            "Height", min_value=1, max_value=max_side, value=DEFAULT_SIZE[1], step=64
-        )
+        size_form()
+        state.default_of("grayscale", True)
         grayscale = st.toggle(
             "Grayscale",
-            value=True,
+            key="grayscale",
             help="Compare OpenCV's luma of each resized image; off compares all "
             "three colour channels.",
         )
+        state.default_of("fit", FITS[0])
         fit = st.selectbox(
             "Fit",
             FITS,
             format_func=FIT_LABELS.get,
+            key="fit",
             help="How images whose aspect differs from the target are brought to "
             "size. Stretching distorts them; padding adds borders; cropping cuts "
             "the edges.",
         )
-        interp = st.selectbox("Interpolation", INTERPS, format_func=INTERP_LABELS.get)
-        alpha = st.selectbox("Transparent pixels", ALPHA_MODES, format_func=ALPHA_LABELS.get)
+        state.default_of("interp", INTERPS[0])
+        interp = st.selectbox("Interpolation", INTERPS, format_func=INTERP_LABELS.get, key="interp")
+        state.default_of("alpha", ALPHA_MODES[0])
+        alpha = st.selectbox(
+            "Transparent pixels", ALPHA_MODES, format_func=ALPHA_LABELS.get, key="alpha"
+        )
         st.header("Metric")
+        state.default_of("ssim", SSIM_CONVENTIONS[0])
         ssim = st.selectbox(
             "SSIM convention",
             SSIM_CONVENTIONS,
             format_func=SSIM_LABELS.get,
+            key="ssim",
             help="scikit-image's defaults, or the Gaussian-weighted SSIM of the "
             "original paper. They give different numbers for the same images.",
         )
-    uploads = compute.uploads_of(uploaded or ())
+    files = uploaded or ()
+    uploads = compute.uploads_of(files)
+    source = ("upload", *(file.file_id for file in files)) if files else ("sample", sample)
+    width, height = st.session_state["width"], st.session_state["height"]
     try:
         settings = Settings(
             size=(int(width), int(height)),
@@ -114,5 +127,26 @@ def settings_ui() -> SidebarChoices:
             ssim_convention=ssim,
         )
     except ValueError as error:
-        return SidebarChoices(uploads, sample, None, str(error))
-    return SidebarChoices(uploads, sample, settings, None)
+        return SidebarChoices(uploads, sample, None, str(error), source)
+    return SidebarChoices(uploads, sample, settings, None, source)
+
+
+def size_form() -> None:
+    """Width and height, applied together by one button.
+
+    In a form nothing reruns while a size is half typed: changing the width of
+    a 10000 x 10000 comparison no longer computes 10000 x 512 on the way.
+    """
+    state.default_of("width", DEFAULT_SIZE[0])
+    state.default_of("height", DEFAULT_SIZE[1])
+    with st.form("size_form", border=False, enter_to_submit=True):
+        width_column, height_column = st.columns(2)
+        max_side = compute.page_limits().max_side
+        width_column.number_input("Width", min_value=1, max_value=max_side, step=64, key="width")
+        height_column.number_input("Height", min_value=1, max_value=max_side, step=64, key="height")
+        st.form_submit_button(
+            "Apply size",
+            icon=":material/check:",
+            width="stretch",
+            help="Width and height take effect together (Enter in either box applies too).",
+        )

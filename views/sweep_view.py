@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.colors
@@ -12,43 +12,195 @@ import streamlit as st
 
 import imgsim
 from imgsim import report
-from imgsim.sweep import DEFAULT_SIDES, STABLE_TAU, Sweep, parse_sizes, sweep_sizes
-from views import compare_view, compute
+from imgsim.sweep import (
+    DEFAULT_SIDES,
+    STABLE_TAU,
+    Sweep,
+    parse_sizes,
+    settings_at,
+    size_label,
+    sweep_sizes,
+)
+from views import compare_view, compute, results, state
 
 MAX_LINES = 6  # with more pairs, the top and bottom three are shown by default
 PALETTE = plotly.colors.qualitative.D3
+SIZES_KEY = "sweep_sizes"
+ASPECT_KEY = "sweep_keep_aspect"
+DEFAULTS_KEY = "_sweep_defaults"  # the default sizes and aspect for these images
+# The default sizes stop at the first one this many times the largest image's
+# side: beyond it every image is upsampled and the curves only flatten.
+UPSAMPLING_REACH = 4
 
 
-def sizes_ui(settings: imgsim.Settings) -> list[tuple[int, int]] | None:
-    """The sizes to sweep, always including the current one; None after an error."""
-    text_column, aspect_column = st.columns([3, 2])
-    text = text_column.text_input(
+@dataclass(frozen=True)
+class SizeRequest:
+    """The sizes a user typed, checked.
+
+    Attributes
+    ----------
+    entries : list of str
+        Each size as typed (a width when the aspect is kept).
+    sizes : list of (width, height)
+        One per entry.
+    problems : list of str
+        One line per entry that cannot be used, naming it and the rule.
+    swept : list of (width, height)
+        The sizes to compare, sorted (what was typed, nothing added).
+    """
+
+    entries: list[str]
+    sizes: list[tuple[int, int]]
+    problems: list[str]
+    swept: list[tuple[int, int]]
+
+
+def read_sizes(text: str, keep_aspect: bool, settings: imgsim.Settings) -> SizeRequest:
+    """Check every typed size with the core's rules (the SSIM window, the side limit).
+
+    Each entry is checked on its own, so that every bad one is named at once.
+    """
+    entries = [part.strip() for part in text.split(",") if part.strip()]
+    if not entries:
+        return SizeRequest([], [], ["no sizes given; write sizes like 64, 128, 256"], [])
+    problems: list[str] = []
+    sizes: list[tuple[int, int]] = []
+    for entry in entries:
+        try:
+            (size,) = parse_sizes(entry)
+            if keep_aspect:
+                (size,) = sweep_sizes([size[0]], aspect_of=settings.size)
+            settings_at(settings, size)
+        except ValueError as error:
+            kept = (
+                f" (width {entry} keeps {settings.width}×{settings.height}'s aspect)"
+                if keep_aspect and entry.isdigit()
+                else ""
+            )
+            problems.append(f"**{entry}**{kept}: {error}")
+            continue
+        sizes.append(size)
+    if not problems:
+        first = sizes[0][0] / sizes[0][1]
+        others = [
+            entry
+            for entry, (width, height) in zip(entries, sizes, strict=True)
+            if round(width / height, 3) != round(first, 3)
+        ]
+        if others:
+            problems.append(
+                f"**{', '.join(others)}**: all sizes need one aspect (all squares, or "
+                "turn on “Keep the current aspect”)"
+            )
+    if problems:
+        return SizeRequest(entries, sizes, problems, [])
+    return SizeRequest(entries, sizes, [], sorted(set(sizes)))
+
+
+def fitting_entries(
+    request: SizeRequest, image_count: int, settings: imgsim.Settings, limits: imgsim.Limits
+) -> list[str]:
+    """The typed sizes that fit the work limit together, smallest first."""
+    chosen: list[imgsim.Settings] = []
+    kept: list[str] = []
+    by_area = sorted(
+        zip(request.entries, request.sizes, strict=True), key=lambda item: item[1][0] * item[1][1]
+    )
+    for entry, size in by_area:
+        trial = [*chosen, settings_at(settings, size)]
+        try:
+            limits.check(image_count, *trial)
+        except imgsim.LimitError:
+            continue
+        chosen, kept = trial, [*kept, entry]
+    return sorted(kept, key=request.entries.index)
+
+
+def default_sides(files: compute.Files, settings: imgsim.Settings, keep_aspect: bool) -> list[int]:
+    """The default sizes for these images: up to a few times their size, within the limits."""
+    limits = compute.page_limits()
+    sides = [
+        max(item.width, item.height)
+        for item in (compute.decode_file(file, limits.max_pixels) for file in files)
+        if isinstance(item, imgsim.DecodedImage)
+    ]
+    reach = UPSAMPLING_REACH * max(sides, default=DEFAULT_SIDES[-1])
+    chosen = []
+    for side in DEFAULT_SIDES:
+        (size,) = sweep_sizes([side], aspect_of=settings.size if keep_aspect else None)
+        try:
+            settings_at(settings, size)
+        except ValueError:  # below the SSIM window at this aspect
+            continue
+        chosen.append(side)
+        if side >= reach:
+            break
+    request = read_sizes(", ".join(map(str, chosen)), keep_aspect, settings)
+    fitting = fitting_entries(request, len(files), settings, limits)
+    return [int(entry) for entry in fitting] or chosen[:1]
+
+
+def sizes_ui(files: compute.Files, settings: imgsim.Settings) -> list[tuple[int, int]] | None:
+    """The sizes to sweep, checked; None after explaining what is wrong."""
+    aspect_default = settings.width != settings.height
+    keep_aspect_now = bool(st.session_state.get(ASPECT_KEY, aspect_default))
+    default_text = ", ".join(map(str, default_sides(files, settings, keep_aspect_now)))
+    st.session_state[DEFAULTS_KEY] = {"sizes": default_text, "aspect": aspect_default}
+    state.default_of(SIZES_KEY, default_text)
+    state.default_of(ASPECT_KEY, aspect_default)
+    text = st.text_input(
         "Sizes",
-        ", ".join(map(str, DEFAULT_SIDES)),
-        help=f"Square sides, comma-separated, up to {compute.page_limits().max_side}; "
+        key=SIZES_KEY,
+        help=f"Square sides, comma-separated, each at least the {settings.window}×"
+        f"{settings.window} SSIM window and at most {compute.page_limits().max_side}; "
         "or WxH sizes.",
     )
-    keep_aspect = aspect_column.toggle(
-        "Keep the current aspect",
-        value=settings.width != settings.height,
-        help=f"Take each number as a width and keep {settings.width}×{settings.height}'s aspect.",
+    keep_aspect = st.toggle(
+        f"Keep the current aspect ({settings.width}×{settings.height})",
+        key=ASPECT_KEY,
+        help="Take each number as a width, with the height that keeps the current aspect.",
     )
+    request = read_sizes(text, keep_aspect, settings)
+    if request.problems:
+        st.error("Sizes that cannot be swept:\n\n" + "\n".join(f"- {p}" for p in request.problems))
+        return None
+    labels = ", ".join(size_label(size) for size in request.swept)
+    count = len(request.swept)
+    reference = (
+        f"; the largest, {size_label(request.swept[-1])}, is the reference of the "
+        "rank-stability chart and the verdict"
+        if count > 1
+        else ""
+    )
+    st.caption(f"{count} size{'s' if count > 1 else ''}: {labels}{reference}.")
     try:
-        parsed = parse_sizes(text)
-    except ValueError as error:
-        st.error(f"Sizes: {error}.")
+        compute.page_limits().check(len(files), *(settings_at(settings, s) for s in request.swept))
+    except imgsim.LimitError as error:
+        show_over_limit(error, request, len(files), settings)
         return None
-    if keep_aspect:
-        sizes = sweep_sizes([width for width, _ in parsed], aspect_of=settings.size)
-    else:
-        sizes = parsed
-    aspects = {round(width / height, 3) for width, height in sizes}
-    if len(aspects) > 1:
-        st.error("Sizes: use one aspect for all sizes (all squares, or keep the aspect).")
-        return None
-    if round(settings.width / settings.height, 3) in aspects:
-        sizes.append(settings.size)
-    return sorted(set(sizes))
+    return request.swept
+
+
+def show_over_limit(
+    error: imgsim.LimitError, request: SizeRequest, image_count: int, settings: imgsim.Settings
+) -> None:
+    """Say the list is too much, which sizes fit, and offer to sweep those."""
+    fitting = fitting_entries(request, image_count, settings, compute.page_limits())
+    if not fitting or len(fitting) == len(request.entries):
+        st.error(f"Too much for one request: {error}.")
+        return
+    text = ", ".join(fitting)
+    st.error(f"Too much for one request: {error}.  \nThese sizes fit together: **{text}**.")
+
+    def use_fitting() -> None:
+        st.session_state[SIZES_KEY] = text
+
+    st.button(f"Sweep {text} instead", on_click=use_fitting, key="sweep_fitting")
+
+
+def link_defaults() -> dict[str, object]:
+    """The sweep's defaults for the images shown, for leaving them out of the link."""
+    return st.session_state.get(DEFAULTS_KEY, {})
 
 
 def show(files: compute.Files, settings: imgsim.Settings) -> None:
@@ -57,29 +209,20 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
         "smooths images, and SSIM rises on smooth images: a score means something "
         "only next to scores at the same size."
     )
-    sizes = sizes_ui(settings)
+    sizes = sizes_ui(files, settings)
     if sizes is None:
         st.stop()
-    compare_view.show_time_estimate(len(files), *(replace(settings, size=size) for size in sizes))
-    try:
-        result = compute.sweep_files(files, tuple(sizes), settings)
-    except imgsim.LimitError as error:
-        st.error(f"Too much for one request: {error}.")
-        st.stop()
-    except ValueError as error:
-        st.error(f"Sizes: {error}.")
-        st.stop()
-    if result.errors:
-        names = ", ".join(f"**{error.name}** ({error.error})" for error in result.errors)
-        st.error(f"Not compared: {names}")
-    if len(result.images) < 2:
-        st.warning("At least two readable images are needed for a sweep.")
+    compare_view.show_time_estimate(len(files), *(settings_at(settings, size) for size in sizes))
+    result = compute.sweep_files(files, tuple(sizes), settings)
+    if not results.show_errors(result, len(files)):
         st.stop()
     reference = result.reference_index
     st.success(result.verdict())
     shown = pairs_ui(result, reference)
-    st.plotly_chart(score_figure(result, shown, "SSIM", settings), key="sweep_ssim")
-    st.plotly_chart(score_figure(result, shown, "MSE", settings), key="sweep_mse")
+    for metric in ("SSIM", "MSE"):
+        st.markdown(f"**{metric} against size** (◇ marks each pair's native size)")
+        figure = score_figure(result, shown, metric, settings)
+        st.plotly_chart(figure, key=f"sweep_{metric.lower()}")
     st.plotly_chart(tau_figure(result, reference), key="sweep_tau")
     st.download_button(
         "Download sweep JSON",
@@ -105,11 +248,30 @@ def pairs_ui(result: Sweep, reference: int) -> list[tuple[int, int]]:
     labels = {pair_label(result, pair): pair for pair in ranked}
     chosen = st.multiselect(
         f"Pairs shown ({len(pairs)} in all; by default the three most and three least "
-        "similar at the current size)",
+        "similar at the largest size)",
         list(labels),
         default=[pair_label(result, pair) for pair in default],
     )
     return [labels[label] for label in chosen]
+
+
+def size_axis(figure: go.Figure, widths: list[int] | np.ndarray) -> None:
+    """A log x axis spanning the swept widths (with a margin), ticked at them.
+
+    Plotly's automatic range is thrown off by shapes and annotations, and its
+    log ticks (``3 4 5 … 100 2 3``) do not say which sizes were compared.
+    """
+    swept = sorted({int(width) for width in widths})
+    low, high = math.log10(swept[0]), math.log10(swept[-1])
+    margin = max(0.06 * (high - low), 0.08)
+    figure.update_xaxes(
+        type="log",
+        range=[low - margin, high + margin],
+        tickmode="array",
+        tickvals=swept,
+        ticktext=[str(width) for width in swept],
+        title="target width (px, log scale)",
+    )
 
 
 def score_figure(
@@ -146,23 +308,30 @@ def score_figure(
             )
     upsampled = result.upsampled_from(pairs)
     if upsampled < widths.max():
-        figure.add_vrect(
-            x0=max(upsampled, widths.min()),
-            x1=widths.max(),
-            fillcolor="grey",
-            opacity=0.15,
-            line_width=0,
-            annotation_text="every shown image upsampled",
-            annotation_position="top left",
+        start = max(upsampled, widths.min())
+        # Shapes take data values on a log axis; annotations take their log10.
+        figure.add_vrect(x0=start, x1=widths.max(), fillcolor="grey", opacity=0.15, line_width=0)
+        # Anchored at the band's right end, so that the label stays inside the plot.
+        figure.add_annotation(
+            x=math.log10(widths.max()),
+            y=1,
+            xref="x",
+            yref="paper",
+            text="every shown image upsampled",
+            showarrow=False,
+            xanchor="right",
+            yanchor="top",
+            font={"color": "#555"},
         )
-    figure.add_vline(x=settings.width, line_dash="dot", line_color="grey")
+    if widths.min() <= settings.width <= widths.max():
+        figure.add_vline(x=settings.width, line_dash="dot", line_color="grey")
     figure.update_layout(
-        title=f"{metric} against size (◇ marks each pair's native size)",
         height=420,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"orientation": "h", "y": -0.25},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        # Above the plot: below it, a long legend ran into the axis title.
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
     )
-    figure.update_xaxes(type="log", title="target width (px, log scale)")
+    size_axis(figure, widths)
     figure.update_yaxes(title=metric)
     return figure
 
@@ -190,6 +359,6 @@ def tau_figure(result: Sweep, reference: int) -> go.Figure:
         height=320,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )
-    figure.update_xaxes(type="log", title="target width (px, log scale)")
+    size_axis(figure, widths)
     figure.update_yaxes(title="Kendall's τ", range=[-1.05, 1.05])
     return figure
