@@ -17,6 +17,7 @@ from imgsim.comparison import (
 from imgsim.decoding import DecodedImage, ImageReadError, decode, from_array
 from imgsim.limits import LimitError, Limits
 from imgsim.metrics import mse, psnr, ssim, ssim_map
+from imgsim.neighbours import Group, Neighbours, neighbours
 from imgsim.preparation import prepare
 from imgsim.progress import Progress
 from imgsim.settings import Settings
@@ -26,12 +27,14 @@ __version__ = "0.1.0"
 __all__ = [
     "Comparison",
     "DecodedImage",
+    "Group",
     "ImageError",
     "ImageInfo",
     "ImageReadError",
     "ImageSource",
     "LimitError",
     "Limits",
+    "Neighbours",
     "Pair",
     "Progress",
     "Settings",
@@ -40,6 +43,7 @@ __all__ = [
     "from_array",
     "load_image",
     "mse",
+    "neighbours",
     "prepare",
     "psnr",
     "ssim",
