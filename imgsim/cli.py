@@ -1,4 +1,4 @@
-"""Command line: ``python -m imgsim {compare,sweep,diff} [options] ...``.
+"""Command line: ``python -m imgsim {compare,sweep,classify,neighbours,diff} [options] ...``.
 
 A thin shell over `imgsim.compare`, `imgsim.sweep.sweep` and
 `imgsim.differences.inspect_pair`: parse options into `Settings`, expand
@@ -10,6 +10,8 @@ few images could be read, 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,7 +21,7 @@ from typing import TextIO
 
 from PIL import Image
 
-from imgsim import report
+from imgsim import neighbour_report, report
 from imgsim.classify import (
     DEFAULT_THRESHOLD,
     METRICS,
@@ -32,6 +34,7 @@ from imgsim.comparison import compare, unique_names
 from imgsim.decoding import is_image_filename
 from imgsim.differences import DEFAULT_MIN_AREA, inspect_pair, map_image, side_by_side
 from imgsim.limits import LimitError, Limits
+from imgsim.neighbours import DEFAULT_TOP, SCHEDULER_VARIABLE, neighbours
 from imgsim.progress import Progress, format_duration
 from imgsim.settings import (
     ALPHA_MODES,
@@ -54,6 +57,11 @@ CLASSIFY_FORMATS = {
     "json": lambda result, source: report.to_json_text(
         report.classification_to_dict(result, source)
     ),
+}
+NEIGHBOURS_FORMATS = {
+    "table": neighbour_report.to_table,
+    "csv": neighbour_report.to_csv,
+    "json": neighbour_report.to_json,
 }
 DIFF_FORMATS = {
     "table": report.inspection_to_table,
@@ -159,6 +167,70 @@ def run_classify(
     source = args.labels if args.labels in ("names", "folders") else "csv"
     _write(args, CLASSIFY_FORMATS[args.format](classification, source))
     return 0
+
+
+def run_neighbours(
+    args: argparse.Namespace, settings: Settings, parser: argparse.ArgumentParser
+) -> int:
+    if args.format == "parquet" and not args.output:
+        parser.error("--format parquet writes a file: give it with -o FILE")
+    try:
+        files = expand_named_paths(args.paths, args.recursive, sys.stderr)
+        references = (
+            None
+            if args.against is None
+            else expand_named_paths(args.against, args.recursive, sys.stderr)
+        )
+    except OSError as error:
+        parser.error(f"cannot read the list {error.filename}: {error.strerror}")
+    address = args.scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    try:
+        with dask_client(address) as client, terminal_progress() as bar:
+            result = neighbours(
+                files,
+                against=references,
+                top=args.top,
+                min_ssim=args.min_ssim,
+                settings=settings,
+                progress=bar,
+                cache=args.cache,
+                client=client,
+                max_pixels=args.limits.max_pixels,
+                max_pairs=args.limits.max_pairs,
+            )
+    except (OSError, TimeoutError) as error:
+        print(f"imgsim: cannot reach the Dask scheduler at {address}: {error}", file=sys.stderr)
+        return 1
+    for error in result.errors:
+        print(f"imgsim: {error}", file=sys.stderr)
+    needed = 2 if references is None else 1
+    sets = [(len(result.images), len(files), needed, "images")]
+    if result.references is not None:
+        sets.append((len(result.references), len(references), 1, "--against images"))
+    for read, given, least, what in sets:
+        if read < least:
+            print(
+                f"imgsim: {read} of {given} {what} could be read; at least {least} needed",
+                file=sys.stderr,
+            )
+            return 1
+    if args.format == "parquet":
+        neighbour_report.write_parquet(result, args.output)
+    else:
+        _write(args, NEIGHBOURS_FORMATS[args.format](result))
+    return 0
+
+
+@contextmanager
+def dask_client(address: str | None) -> Iterator[object | None]:
+    """A Dask client connected to ``address``, or None to run on this machine."""
+    if not address:
+        yield None
+        return
+    from distributed import Client
+
+    with Client(address, timeout="20s") as client:
+        yield client
 
 
 def _given_labels(option: str, files: Sequence[Path]) -> dict[str, str] | None:
@@ -269,6 +341,43 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"SSIM from which images are near-duplicates ({DEFAULT_THRESHOLD})",
     )
 
+    neighbours_parser = command(
+        "neighbours",
+        run_neighbours,
+        NEIGHBOURS_FORMATS | {"parquet": None},
+        help="each image's most similar images, for collections of thousands",
+        description="For every image, its --top most similar other images (or, with "
+        "--against, its best matches in a second set), without an N x N matrix; with "
+        "--min-ssim also every pair at or above it and their groups. A PATH may be a "
+        "file, a folder (--recursive to descend) or @list.txt (one path a line).",
+    )
+    neighbours_parser.add_argument("paths", nargs="+", metavar="PATH", help="images")
+    neighbours_parser.add_argument(
+        "--against", nargs="+", metavar="PATH", help="match against these images only"
+    )
+    neighbours_parser.add_argument(
+        "--top", type=positive_int, default=DEFAULT_TOP, help=f"matches per image ({DEFAULT_TOP})"
+    )
+    neighbours_parser.add_argument(
+        "--min-ssim",
+        type=parse_ssim,
+        metavar="T",
+        help="also list every pair with SSIM >= T, and the groups they connect",
+    )
+    neighbours_parser.add_argument(
+        "--recursive", action="store_true", help="descend into the folders' subfolders"
+    )
+    neighbours_parser.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="keep prepared images and results here; a rerun scores only new pairs",
+    )
+    neighbours_parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=f"run on this Dask scheduler (default: ${SCHEDULER_VARIABLE}, else this machine)",
+    )
+
     diff_parser = command(
         "diff",
         run_diff,
@@ -351,6 +460,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def parse_ssim(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not -1.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected an SSIM in [-1, 1], got {text!r}")
+    return value
+
+
 def parse_threshold(text: str) -> float | None:
     if text.lower() == "otsu":
         return None
@@ -382,29 +501,62 @@ def expand_paths(paths: Sequence[str], notes: TextIO) -> list[Path]:
     """
     files: list[Path] = []
     for path in map(Path, paths):
-        if not path.is_dir():
-            files.append(path)
-            continue
-        entries = sorted(
-            (entry for entry in path.iterdir() if entry.is_file()),
-            key=lambda entry: entry.name,
-        )
-        images = [entry for entry in entries if is_image_filename(entry.name)]
-        skipped = [
-            entry.name
-            for entry in entries
-            if entry not in images and not entry.name.startswith(".")
-        ]
-        if skipped:
-            print(
-                f"imgsim: {path}: skipped {len(skipped)} file(s) without an image "
-                f"extension: {', '.join(skipped)}",
-                file=notes,
-            )
-        if not images:
-            print(f"imgsim: {path}: no images in this folder", file=notes)
-        files.extend(images)
+        files.extend(folder_images(path, False, notes) if path.is_dir() else [path])
     return files
+
+
+def folder_images(folder: Path, recursive: bool, notes: TextIO) -> list[Path]:
+    """A folder's image files, sorted by their path in it; others skipped with a note."""
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    entries = sorted(
+        (entry for entry in found if entry.is_file()),
+        key=lambda entry: entry.relative_to(folder).parts,
+    )
+    images = [entry for entry in entries if is_image_filename(entry.name)]
+    skipped = [
+        entry.relative_to(folder).as_posix()
+        for entry in entries
+        if entry not in images and not entry.name.startswith(".")
+    ]
+    if skipped:
+        print(
+            f"imgsim: {folder}: skipped {len(skipped)} file(s) without an image "
+            f"extension: {', '.join(skipped)}",
+            file=notes,
+        )
+    if not images:
+        print(f"imgsim: {folder}: no images in this folder", file=notes)
+    return images
+
+
+def expand_named_paths(
+    paths: Sequence[str], recursive: bool, notes: TextIO
+) -> list[tuple[str, Path]]:
+    """``(name, file)`` for each PATH: a file is named by its base name, a folder's
+    images by their path relative to it, and ``@list.txt`` stands for the paths
+    it lists, one a line (relative ones from the current folder).
+
+    Raises
+    ------
+    OSError
+        When a list file cannot be read.
+    """
+    named: list[tuple[str, Path]] = []
+    for text in paths:
+        if text.startswith("@"):
+            lines = Path(text[1:]).read_text(encoding="utf-8").splitlines()
+            listed = [line.strip() for line in lines if line.strip()]
+            named.extend(expand_named_paths(listed, recursive, notes))
+            continue
+        path = Path(text)
+        if path.is_dir():
+            named.extend(
+                (image.relative_to(path).as_posix(), image)
+                for image in folder_images(path, recursive, notes)
+            )
+        else:
+            named.append((path.name, path))
+    return named
 
 
 class TerminalProgress:

@@ -17,11 +17,15 @@ ENVIRONMENT = {
     "max_pixels": MAX_PIXELS_VARIABLE,
     "max_images": "IMGSIM_MAX_IMAGES",
     "max_work": "IMGSIM_MAX_WORK",
+    "max_pairs": "IMGSIM_MAX_PAIRS",
 }
 DEFAULT_MAX_IMAGES = 200
 # Compared values (pixels x channels) times pairs: 6 images at 10000 x 10000 are
 # 1.5e9, 200 images at 512 x 512 are 5.2e9 (about 10 s here).
 DEFAULT_MAX_WORK = 10_000_000_000
+# `neighbours` keeps no N x N matrix; only its pairs at or above --min-ssim can
+# grow as N x N (a low threshold on a large set), so they are what is limited.
+DEFAULT_MAX_PAIRS = 5_000_000
 
 
 class LimitError(ValueError):
@@ -40,15 +44,18 @@ class Limits:
         Images in one comparison.
     max_work : int
         Compared values (width x height x channels) times pairs, per request.
+    max_pairs : int
+        Pairs at or above ``--min-ssim`` kept by `neighbours`.
     """
 
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_images: int = DEFAULT_MAX_IMAGES
     max_work: int = DEFAULT_MAX_WORK
+    max_pairs: int = DEFAULT_MAX_PAIRS
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Limits:
-        """Defaults, overridden by IMGSIM_MAX_PIXELS, IMGSIM_MAX_IMAGES, IMGSIM_MAX_WORK.
+        """Defaults, overridden by the variables of `ENVIRONMENT` (IMGSIM_MAX_...).
 
         Raises
         ------

@@ -41,7 +41,7 @@ from imgsim.engine import (
     score_all_pairs,
     score_block_pairs,
 )
-from imgsim.limits import LimitError
+from imgsim.limits import DEFAULT_MAX_PAIRS, ENVIRONMENT, LimitError
 from imgsim.preparation import prepare
 from imgsim.progress import ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
@@ -55,10 +55,6 @@ TIE_DECIMALS = 12
 # enough for a Dask task, small enough that progress moves.
 TILE_PAIR_VALUES = 4e8
 MIN_BLOCK, MAX_BLOCK = 8, 1024
-# Pairs at or above --min-ssim are the only part of the result that can grow
-# as N x N (a low threshold on a large set), so they are limited.
-DEFAULT_MAX_PAIRS = 5_000_000
-MAX_PAIRS_VARIABLE = "IMGSIM_MAX_PAIRS"
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"  # Dask's own convention
 CACHE_FORMAT = 1
 
@@ -878,7 +874,7 @@ def neighbours(
                 raise LimitError(
                     f"more than {max_pairs:,} pairs have SSIM at or above {min_ssim}; "
                     f"raise --min-ssim, or the limit with the environment variable "
-                    f"{MAX_PAIRS_VARIABLE}"
+                    f"{ENVIRONMENT['max_pairs']}"
                 )
             pairs.append(result.pairs)
         computed += result.pairs_computed
