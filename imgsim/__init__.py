@@ -5,6 +5,7 @@
 >>> result.ssim  # N x N  # doctest: +SKIP
 """
 
+from imgsim.collection import Group, Neighbours, neighbours
 from imgsim.comparison import (
     Comparison,
     ImageError,
@@ -17,7 +18,6 @@ from imgsim.comparison import (
 from imgsim.decoding import DecodedImage, ImageReadError, decode, from_array
 from imgsim.limits import LimitError, Limits
 from imgsim.metrics import mse, psnr, ssim, ssim_map
-from imgsim.neighbours import Group, Neighbours, neighbours
 from imgsim.preparation import prepare
 from imgsim.progress import Progress
 from imgsim.settings import Settings

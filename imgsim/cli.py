@@ -21,7 +21,7 @@ from typing import TextIO
 
 from PIL import Image
 
-from imgsim import neighbour_report, report
+from imgsim import collection_report, report
 from imgsim.classify import (
     DEFAULT_THRESHOLD,
     METRICS,
@@ -30,11 +30,11 @@ from imgsim.classify import (
     label_from_folder,
     labels_from_csv,
 )
+from imgsim.collection import DEFAULT_TOP, SCHEDULER_VARIABLE, neighbours
 from imgsim.comparison import compare, unique_names
 from imgsim.decoding import is_image_filename
 from imgsim.differences import DEFAULT_MIN_AREA, inspect_pair, map_image, side_by_side
 from imgsim.limits import LimitError, Limits
-from imgsim.neighbours import DEFAULT_TOP, SCHEDULER_VARIABLE, neighbours
 from imgsim.progress import Progress, format_duration
 from imgsim.settings import (
     ALPHA_MODES,
@@ -59,9 +59,9 @@ CLASSIFY_FORMATS = {
     ),
 }
 NEIGHBOURS_FORMATS = {
-    "table": neighbour_report.to_table,
-    "csv": neighbour_report.to_csv,
-    "json": neighbour_report.to_json,
+    "table": collection_report.to_table,
+    "csv": collection_report.to_csv,
+    "json": collection_report.to_json,
 }
 DIFF_FORMATS = {
     "table": report.inspection_to_table,
@@ -215,7 +215,7 @@ def run_neighbours(
             )
             return 1
     if args.format == "parquet":
-        neighbour_report.write_parquet(result, args.output)
+        collection_report.write_parquet(result, args.output)
     else:
         _write(args, NEIGHBOURS_FORMATS[args.format](result))
     return 0

@@ -14,7 +14,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from imgsim.neighbours import Neighbours
+from imgsim.collection import Neighbours
 from imgsim.report import _align, _errors, _images, finite_or_none, to_json_text
 
 ROW_COLUMNS = ("query", "rank", "match", "ssim", "mse", "psnr")
