@@ -22,7 +22,7 @@ import os
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -546,30 +546,30 @@ def plan_tiles(
                 parts.append(("cross", new_a, old_a))
             if parts:
                 jobs.append((a, a, parts))
-            for b in range(a + 1, len(splits)):
-                new_b, old_b = splits[b]
-                every_b = tuple(sorted(new_b + old_b))
-                parts = []
-                if new_a and every_b:
-                    parts.append(("cross", new_a, every_b))
-                if old_a and new_b:
-                    parts.append(("cross", old_a, new_b))
-                if parts:
-                    jobs.append((a, b, parts))
+            jobs += [(a, b, parts) for b, parts in _cross(new_a, old_a, splits, a + 1)]
         return jobs
-    row_splits = [_split(known_rows, meta) for meta in row_metas]
     col_splits = [_split(known_cols, meta) for meta in col_metas]
-    for a, (new_a, old_a) in enumerate(row_splits):
-        for b, (new_b, old_b) in enumerate(col_splits):
-            every_b = tuple(sorted(new_b + old_b))
-            parts = []
-            if new_a and every_b:
-                parts.append(("cross", new_a, every_b))
-            if old_a and new_b:
-                parts.append(("cross", old_a, new_b))
-            if parts:
-                jobs.append((a, b, parts))
+    for a, meta in enumerate(row_metas):
+        new_a, old_a = _split(known_rows, meta)
+        jobs += [(a, b, parts) for b, parts in _cross(new_a, old_a, col_splits, 0)]
     return jobs
+
+
+def _cross(
+    new_a: tuple[int, ...], old_a: tuple[int, ...], splits: Sequence[tuple], first: int
+) -> Iterator[tuple[int, list[Part]]]:
+    """Parts of block a against each column block from ``first`` on: its new
+    images against all of them, its known images against their new ones."""
+    for b in range(first, len(splits)):
+        new_b, old_b = splits[b]
+        every_b = tuple(sorted(new_b + old_b))
+        parts: list[Part] = []
+        if new_a and every_b:
+            parts.append(("cross", new_a, every_b))
+        if old_a and new_b:
+            parts.append(("cross", old_a, new_b))
+        if parts:
+            yield b, parts
 
 
 def _pair_count(parts: Sequence[Part]) -> int:
