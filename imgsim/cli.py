@@ -198,8 +198,8 @@ def run_neighbours(
                 max_pixels=args.limits.max_pixels,
                 max_pairs=args.limits.max_pairs,
             )
-    except (OSError, TimeoutError) as error:
-        print(f"imgsim: cannot reach the Dask scheduler at {address}: {error}", file=sys.stderr)
+    except OSError as error:  # the scheduler is unreachable, or the cache unwritable
+        print(f"imgsim: {error}", file=sys.stderr)
         return 1
     for error in result.errors:
         print(f"imgsim: {error}", file=sys.stderr)
@@ -229,7 +229,11 @@ def dask_client(address: str | None) -> Iterator[object | None]:
         return
     from distributed import Client
 
-    with Client(address, timeout="20s") as client:
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as error:
+        raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {error}") from error
+    with client:
         yield client
 
 

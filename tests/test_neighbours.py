@@ -25,6 +25,7 @@ from imgsim.collection import TIE_DECIMALS, neighbours
 from .conftest import encode
 from .dask_cluster import dask_client, dask_cluster
 from .test_cli import run_cli, strict_json
+from .test_limits import run_cli as run_cli_with
 
 SIZE = (32, 32)
 # Scores are the engine's, summed in other tiles than compare's: equal to
@@ -476,3 +477,16 @@ def test_a_dask_cluster_gives_the_local_results(collection, tmp_path):
         run_cli("neighbours", *collection, "--size", "32", "--top", "3", "--format", "json").stdout
     )
     assert strict_json(cli.stdout) == here
+
+
+def test_cli_refuses_pairs_over_the_limit_and_an_unreachable_scheduler(collection):
+    over = run_cli_with(
+        {"IMGSIM_MAX_PAIRS": "2"}, "neighbours", *collection[:4], "--size", "32", "--min-ssim", "-1"
+    )
+    assert over.returncode == 2 and "IMGSIM_MAX_PAIRS" in over.stderr
+    # A port nothing listens on (the system's own ephemeral range is avoided).
+    unreachable = run_cli(
+        "neighbours", *collection[:4], "--size", "32", "--scheduler", "tcp://127.0.0.1:9",
+    )  # fmt: skip
+    assert unreachable.returncode == 1
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in unreachable.stderr
