@@ -815,7 +815,8 @@ def neighbours(
     rows = entries_from_inputs(inputs)
     cols = rows if within else entries_from_inputs(against)
     if client is not None:
-        _check_paths(rows if within else rows + cols)
+        rows = _absolute_paths(rows)
+        cols = rows if within else _absolute_paths(cols)
     folder = None if cache is None else str(Path(cache).resolve())
     size = block_size or block_size_for(settings)
     runner = _DaskRunner(client) if client is not None else _LocalRunner()
@@ -899,7 +900,10 @@ def neighbours(
     )
 
 
-def _check_paths(entries: Sequence[Entry]) -> None:
+def _absolute_paths(entries: Sequence[Entry]) -> list[Entry]:
+    """Entries whose sources are absolute paths, as Dask workers (whose current
+    folder is their own) need them."""
+    absolute = []
     for entry in entries:
         if not isinstance(entry.source, (str, os.PathLike)):
             raise ValueError(
@@ -907,6 +911,8 @@ def _check_paths(entries: Sequence[Entry]) -> None:
                 f"workers can read; got {type(entry.source).__name__}. Pass file paths "
                 "on a filesystem the workers share, or run without a client"
             )
+        absolute.append(replace(entry, source=os.path.abspath(entry.source)))
+    return absolute
 
 
 def _compact(metas: Sequence[BlockMeta], count: int) -> tuple[np.ndarray, list]:

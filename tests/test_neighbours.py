@@ -444,12 +444,16 @@ def test_pairs_over_the_limit_are_refused_naming_the_variable(collection):
         neighbours(collection, min_ssim=-1, size=SIZE, max_pairs=10)
 
 
-def test_a_dask_cluster_gives_the_local_results(collection, tmp_path):
+def test_a_dask_cluster_gives_the_local_results(collection, tmp_path, monkeypatch):
     options = {"top": 3, "min_ssim": 0.3, "size": SIZE, "block_size": 4}
     local = neighbours(collection, **options)
     with dask_cluster(tmp_path / "cluster", workers=2) as scheduler_file:
         with dask_client(scheduler_file, workers=2) as client:
-            distributed = neighbours(collection, client=client, cache=tmp_path / "cache", **options)
+            # Relative paths: the workers' current folder is not this one.
+            monkeypatch.chdir(collection[0].parent)
+            relative = [path.name for path in collection]
+            distributed = neighbours(relative, client=client, cache=tmp_path / "cache", **options)
+            monkeypatch.undo()
             with pytest.raises(ValueError, match="must be a path that the workers can read"):
                 neighbours([("array", np.zeros((8, 8), np.uint8))] * 2, client=client)
         address = json.loads(Path(scheduler_file).read_text())["address"]
