@@ -494,3 +494,20 @@ def test_cli_refuses_pairs_over_the_limit_and_an_unreachable_scheduler(collectio
     )  # fmt: skip
     assert unreachable.returncode == 1
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in unreachable.stderr
+
+
+def test_each_image_is_prepared_once_and_progress_reaches_the_end(collection, monkeypatch):
+    prepared = []
+    real_prepare = collection_module.prepare
+
+    def counting(image, settings):
+        prepared.append(image.name)
+        return real_prepare(image, settings)
+
+    monkeypatch.setattr(collection_module, "prepare", counting)
+    reports = []
+    neighbours(collection, top=2, size=SIZE, block_size=3, progress=reports.append)
+    assert sorted(prepared) == sorted(path.name for path in collection)
+    fractions = [report.fraction for report in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert reports[-1].message == "compared 91 of 91 pairs"  # 14 images
