@@ -381,10 +381,10 @@ def score_tile(
     row_block: Block,
     col_block: Block,
     parts: Sequence[Part],
+    ranks: np.ndarray,
     top: int,
     min_ssim: float | None,
     symmetric: bool,
-    ranks: np.ndarray,
     convention: str,
 ) -> TileResult:
     """Score a tile's parts and reduce them to top candidates and pairs (a task).
@@ -393,14 +393,14 @@ def score_tile(
     ----------
     row_block, col_block : Block
     parts : sequence of Part
+    ranks : ndarray of int
+        Rank of each match position's name, for ties.
     top : int
         Candidates kept per query.
     min_ssim : float or None
         Pairs at or above it are returned.
     symmetric : bool
         Within one set: each pair is a candidate for both of its images.
-    ranks : ndarray of int
-        Rank of each match position's name, for ties.
     convention : {"skimage", "gaussian"}
     """
     tops, pairs, computed = [], [], 0
@@ -469,9 +469,9 @@ class _LocalRunner:
                 on_block(len(block.meta.positions) + len(block.meta.errors))
         return blocks, [block.meta for block in blocks]
 
-    def tiles(self, rows: Sequence, cols: Sequence, jobs: Sequence, common: tuple):
+    def tiles(self, rows: Sequence, cols: Sequence, jobs: Sequence, ranks, options: tuple):
         for a, b, parts in jobs:
-            yield score_tile(rows[a], cols[b], parts, *common)
+            yield score_tile(rows[a], cols[b], parts, ranks, *options)
 
 
 class _DaskRunner:
@@ -492,14 +492,13 @@ class _DaskRunner:
             on_block(len(meta.positions) + len(meta.errors))
         return blocks, client.gather(metas)
 
-    def tiles(self, rows: Sequence, cols: Sequence, jobs: Sequence, common: tuple):
+    def tiles(self, rows: Sequence, cols: Sequence, jobs: Sequence, ranks, options: tuple):
         from distributed import as_completed
 
         client = self._client
-        ranks = client.scatter(common[3], broadcast=True)
-        common = (*common[:3], ranks, *common[4:])
+        ranks = client.scatter(ranks, broadcast=True)  # sent once, not with every task
         futures = [
-            client.submit(score_tile, rows[a], cols[b], parts, *common, pure=False)
+            client.submit(score_tile, rows[a], cols[b], parts, ranks, *options, pure=False)
             for a, b, parts in jobs
         ]
         for future in as_completed(futures):
@@ -866,8 +865,8 @@ def neighbours(
     base = tracker.done
     tracker.total = base + total_pairs * pair_work
     computed = 0
-    common = (top, min_ssim, within, ranks, settings.ssim)
-    for result in runner.tiles(row_blocks, col_blocks, jobs, common):
+    options = (top, min_ssim, within, settings.ssim)
+    for result in runner.tiles(row_blocks, col_blocks, jobs, ranks, options):
         state.merge(result.tops)
         if min_ssim is not None:
             kept += len(result.pairs)
