@@ -1,6 +1,6 @@
 """Benchmark `neighbours` on a generated collection, in process and on a local Dask cluster.
 
-    python bench/neighbours.py                          # 2,000 images (a few minutes)
+    python bench/neighbours.py                          # 2,000 images (minutes: both runs)
     python bench/neighbours.py --count 10000 --no-dask  # the issue's large case
     python bench/neighbours.py --write BENCHMARKS.md    # also replace its section there
 
@@ -8,9 +8,9 @@ The collection: random crops of the photos that scikit-image installs (random
 place, scale and mirror; flat ones such as a patch of sky are drawn again),
 128 x 128, saved as JPEG; one image in ten is a near-duplicate of another
 (shifted by up to a pixel, rescaled down and up, recompressed at JPEG quality
-70 to 90 and noised), and which ones is known. Each
-run is a fresh process (`python -m imgsim neighbours`, top 10, groups at
---min-ssim) timed from outside, its peak memory from the kernel (ru_maxrss);
+70 to 90 and noised), and which ones is known. Each run is a fresh process
+(`python -m imgsim neighbours`, top 10, groups at --min-ssim) timed from
+outside, its peak memory from the kernel (ru_maxrss);
 for Dask, the same command against a scheduler and two worker processes with
 one thread each, on the same machine, and the workers' own peaks (VmHWM).
 Recall and precision compare the pairs at --min-ssim with the injected ones.
@@ -183,6 +183,7 @@ def main() -> None:
         truth = generate(folder, args.count)
         pairs = args.count * (args.count - 1) // 2
         rows = []
+        load = os.getloadavg()
         cost = cross_tile_cost()
         print(f"running {args.count} images in process...", file=sys.stderr, flush=True)
         local = run(folder, Path(scratch) / "local.json")
@@ -202,7 +203,9 @@ def main() -> None:
     values = SIDE * SIDE
     lines = [
         f"{args.count} images of {SIDE} x {SIDE} (grayscale), top {TOP}, groups at "
-        f"--min-ssim {MIN_SSIM}; {pairs:,} pairs; {len(truth)} injected near-duplicate pairs.",
+        f"--min-ssim {MIN_SSIM}; {pairs:,} pairs; {len(truth)} injected near-duplicate pairs. "
+        f"Load average (other processes on this machine) {load[0]:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after.",
         "",
         "| run | time | peak memory | pairs per second | ns per pixel-pair |",
         "| --- | --- | --- | --- | --- |",
