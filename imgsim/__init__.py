@@ -5,6 +5,7 @@
 >>> result.ssim  # N x N  # doctest: +SKIP
 """
 
+from imgsim.collection import Group, Neighbours, neighbours
 from imgsim.comparison import (
     Comparison,
     ImageError,
@@ -26,12 +27,14 @@ __version__ = "0.1.0"
 __all__ = [
     "Comparison",
     "DecodedImage",
+    "Group",
     "ImageError",
     "ImageInfo",
     "ImageReadError",
     "ImageSource",
     "LimitError",
     "Limits",
+    "Neighbours",
     "Pair",
     "Progress",
     "Settings",
@@ -40,6 +43,7 @@ __all__ = [
     "from_array",
     "load_image",
     "mse",
+    "neighbours",
     "prepare",
     "psnr",
     "ssim",

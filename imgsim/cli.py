@@ -1,4 +1,4 @@
-"""Command line: ``imgsim {compare,sweep,diff,classify} [options] ...``.
+"""Command line: ``imgsim {compare,sweep,diff,classify,neighbours} [options] ...``.
 
 A thin shell over `imgsim.compare`, `imgsim.sweep.sweep`,
 `imgsim.differences.inspect_pair` and `imgsim.classify.classify`: parse options
@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from PIL import Image
 
-from imgsim import __version__, report
+from imgsim import __version__, collection_report, report
 from imgsim.classify import (
     DEFAULT_THRESHOLD,
     METRICS,
@@ -36,6 +36,7 @@ from imgsim.classify import (
     label_from_folder,
     labels_from_csv,
 )
+from imgsim.collection import DEFAULT_TOP, SCHEDULER_VARIABLE, neighbours
 from imgsim.comparison import ImageError, compare, load_image, unique_names
 from imgsim.decoding import is_image_filename
 from imgsim.differences import DEFAULT_MIN_AREA, inspect_pair, map_image, side_by_side
@@ -69,6 +70,11 @@ CLASSIFY_FORMATS = {
         report.with_provenance(report.classification_to_dict(result, source), record)
     ),
 }
+NEIGHBOURS_FORMATS = {
+    "table": collection_report.to_table,
+    "csv": collection_report.to_csv,
+    "json": collection_report.to_json,
+}
 DIFF_FORMATS = {
     "table": lambda result, record: report.inspection_to_table(result),
     "json": lambda result, record: report.to_json_text(
@@ -76,7 +82,7 @@ DIFF_FORMATS = {
     ),
 }
 # Output formats implied by -o's extension (any other extension: --format, else table).
-EXTENSION_FORMATS = {".json": "json", ".csv": "csv"}
+EXTENSION_FORMATS = {".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
 
 class UsageError(Exception):
@@ -230,6 +236,72 @@ def run_classify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def run_neighbours(args: argparse.Namespace, settings: Settings) -> int:
+    if args.format == "parquet" and not args.output:
+        raise UsageError("--format parquet writes a file: give it with -o FILE")
+    try:
+        files = expand_named_paths(args.paths, args.recursive, sys.stderr)
+        references = (
+            None
+            if args.against is None
+            else expand_named_paths(args.against, args.recursive, sys.stderr)
+        )
+    except OSError as error:
+        raise UsageError(f"cannot read the list {error.filename}: {error.strerror}") from None
+    address = args.scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    try:
+        with dask_client(address) as client, terminal_progress() as bar:
+            result = neighbours(
+                files,
+                against=references,
+                top=args.top,
+                min_ssim=args.min_ssim,
+                settings=settings,
+                progress=bar,
+                cache=args.cache,
+                client=client,
+                max_pixels=args.limits.max_pixels,
+                max_pairs=args.limits.max_pairs,
+            )
+    except OSError as error:  # the scheduler is unreachable, or the cache unwritable
+        print(f"imgsim: {error}", file=sys.stderr)
+        return 1
+    for error in result.errors:
+        print(f"imgsim: {error}", file=sys.stderr)
+    needed = 2 if references is None else 1
+    sets = [(len(result.images), len(files), needed, "images")]
+    if result.references is not None:
+        sets.append((len(result.references), len(references), 1, "--against images"))
+    for read, given, least, what in sets:
+        if read < least:
+            print(
+                f"imgsim: {read} of {given} {what} could be read; at least {least} needed",
+                file=sys.stderr,
+            )
+            return 1
+    if args.format == "parquet":
+        collection_report.write_parquet(result, args.output)
+    else:
+        _write(args, NEIGHBOURS_FORMATS[args.format](result))
+    return 0
+
+
+@contextmanager
+def dask_client(address: str | None) -> Iterator[object | None]:
+    """A Dask client connected to ``address``, or None to run on this machine."""
+    if not address:
+        yield None
+        return
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as error:
+        raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {error}") from error
+    with client:
+        yield client
+
+
 def _enough_images(result, files: int) -> bool:
     """Report unreadable files; False when fewer than two images remain."""
     for error in result.errors:
@@ -369,6 +441,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="SSIM from which images are near-duplicates",
     )
 
+    neighbours_parser = command(
+        "neighbours",
+        run_neighbours,
+        NEIGHBOURS_FORMATS | {"parquet": None},
+        help="each image's most similar images, for collections of thousands",
+        description="For every image, its --top most similar other images (or, with "
+        "--against, its best matches in a second set), without an N x N matrix; with "
+        "--min-ssim also every pair at or above it and their groups. A PATH may be a "
+        "file, a folder (--recursive to descend) or @list.txt (one path a line).",
+    )
+    neighbours_parser.add_argument("paths", nargs="+", metavar="PATH", help="images")
+    neighbours_parser.add_argument(
+        "--against", nargs="+", metavar="PATH", help="match against these images only"
+    )
+    neighbours_parser.add_argument(
+        "--top", type=positive_int, default=DEFAULT_TOP, help=f"matches per image ({DEFAULT_TOP})"
+    )
+    neighbours_parser.add_argument(
+        "--min-ssim",
+        type=parse_ssim,
+        metavar="T",
+        help="also list every pair with SSIM >= T, and the groups they connect",
+    )
+    neighbours_parser.add_argument(
+        "--recursive", action="store_true", help="descend into the folders' subfolders"
+    )
+    neighbours_parser.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="keep prepared images and results here; a rerun scores only new pairs",
+    )
+    neighbours_parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=f"run on this Dask scheduler (default: ${SCHEDULER_VARIABLE}, else this machine)",
+    )
+
     diff_parser = command(
         "diff",
         run_diff,
@@ -456,6 +565,16 @@ def positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def parse_ssim(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not -1.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected an SSIM in [-1, 1], got {text!r}")
     return value
 
 
@@ -574,29 +693,62 @@ def expand_paths(paths: Sequence[str], notes: TextIO) -> list[Path]:
     """
     files: list[Path] = []
     for path in map(Path, paths):
-        if not path.is_dir():
-            files.append(path)
-            continue
-        entries = sorted(
-            (entry for entry in path.iterdir() if entry.is_file()),
-            key=lambda entry: entry.name,
-        )
-        images = [entry for entry in entries if is_image_filename(entry.name)]
-        skipped = [
-            entry.name
-            for entry in entries
-            if entry not in images and not entry.name.startswith(".")
-        ]
-        if skipped:
-            print(
-                f"imgsim: {path}: skipped {len(skipped)} file(s) without an image "
-                f"extension: {', '.join(skipped)}",
-                file=notes,
-            )
-        if not images:
-            print(f"imgsim: {path}: no images in this folder", file=notes)
-        files.extend(images)
+        files.extend(folder_images(path, False, notes) if path.is_dir() else [path])
     return files
+
+
+def folder_images(folder: Path, recursive: bool, notes: TextIO) -> list[Path]:
+    """A folder's image files, sorted by their path in it; others skipped with a note."""
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    entries = sorted(
+        (entry for entry in found if entry.is_file()),
+        key=lambda entry: entry.relative_to(folder).parts,
+    )
+    images = [entry for entry in entries if is_image_filename(entry.name)]
+    skipped = [
+        entry.relative_to(folder).as_posix()
+        for entry in entries
+        if entry not in images and not entry.name.startswith(".")
+    ]
+    if skipped:
+        print(
+            f"imgsim: {folder}: skipped {len(skipped)} file(s) without an image "
+            f"extension: {', '.join(skipped)}",
+            file=notes,
+        )
+    if not images:
+        print(f"imgsim: {folder}: no images in this folder", file=notes)
+    return images
+
+
+def expand_named_paths(
+    paths: Sequence[str], recursive: bool, notes: TextIO
+) -> list[tuple[str, Path]]:
+    """``(name, file)`` for each PATH: a file is named by its base name, a folder's
+    images by their path relative to it, and ``@list.txt`` stands for the paths
+    it lists, one a line (relative ones from the current folder).
+
+    Raises
+    ------
+    OSError
+        When a list file cannot be read.
+    """
+    named: list[tuple[str, Path]] = []
+    for text in paths:
+        if text.startswith("@"):
+            lines = Path(text[1:]).read_text(encoding="utf-8").splitlines()
+            listed = [line.strip() for line in lines if line.strip()]
+            named.extend(expand_named_paths(listed, recursive, notes))
+            continue
+        path = Path(text)
+        if path.is_dir():
+            named.extend(
+                (image.relative_to(path).as_posix(), image)
+                for image in folder_images(path, recursive, notes)
+            )
+        else:
+            named.append((path.name, path))
+    return named
 
 
 class TerminalProgress:

@@ -245,6 +245,11 @@ class TimeModel:
         seconds = engine_seconds_at(self.calibrate(), image_count, compared_values(settings))
         return seconds * self._ratios["engine"]
 
+    def pair_seconds(self, settings: Settings) -> float:
+        """Expected seconds of one more pair, once the images' statistics are made."""
+        seconds = compared_values(settings) * self.calibrate().pair_value
+        return seconds * self._ratios["engine"]
+
     def estimate_seconds(
         self, image_count: int, *settings: Settings, decoded: bool = False
     ) -> float:

@@ -109,12 +109,8 @@ def decode(
         name = name or "image"
         data = bytes(source)
     else:
-        path = Path(source)
-        name = name or path.name
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise ImageReadError(name, f"cannot read the file ({error.strerror})") from error
+        name = name or Path(source).name
+        data = read_file(source, name)
     if not data:
         raise ImageReadError(name, "the file is empty")
     try:
@@ -150,6 +146,14 @@ def decode(
             raise ImageReadError(
                 name, f"damaged or truncated image data ({_describe(error)})"
             ) from error
+
+
+def read_file(path: str | os.PathLike[str], name: str) -> bytes:
+    """The bytes of an image file, or an `ImageReadError` naming ``name`` and why not."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise ImageReadError(name, f"cannot read the file ({error.strerror})") from error
 
 
 def from_array(

@@ -347,6 +347,38 @@ def score_all_pairs(
     return PairScores(mse=mse, ssim=ssim, psnr=psnr)
 
 
+def score_block_pairs(
+    first: Sequence[np.ndarray],
+    second: Sequence[np.ndarray],
+    convention: SsimConvention,
+    on_progress: Callable[[float], None] | None = None,
+) -> PairScores:
+    """MSE, SSIM and PSNR of every image of ``first`` against every image of ``second``.
+
+    Parameters
+    ----------
+    first, second : sequence of ndarray of uint8, all of one shape (H, W) or (H, W, C)
+    convention : {"skimage", "gaussian"}
+    on_progress : callable, optional
+        Called from the calling thread with the share of the work done, in (0, 1].
+
+    Returns
+    -------
+    PairScores
+        Arrays of shape ``(len(first), len(second))``, the same numbers as
+        `score_all_pairs` gives for those pairs.
+    """
+    # A thin adapter over the all-pairs engine (it also scores the pairs within
+    # each block, which are dropped); the fast cross-block engine replaces it.
+    scores = score_all_pairs([*first, *second], convention, on_progress)
+    count = len(first)
+    return PairScores(
+        mse=scores.mse[:count, count:].copy(),
+        ssim=scores.ssim[:count, count:].copy(),
+        psnr=scores.psnr[:count, count:].copy(),
+    )
+
+
 def ssim_map(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage") -> np.ndarray:
     """Local SSIM of one pair, as scikit-image's ``full=True`` map.
 

@@ -19,6 +19,7 @@ ENVIRONMENT = {
     "max_images": "IMGSIM_MAX_IMAGES",
     "max_work": "IMGSIM_MAX_WORK",
     "max_side": "IMGSIM_MAX_SIDE",
+    "max_pairs": "IMGSIM_MAX_PAIRS",
 }
 DEFAULT_MAX_IMAGES = 200
 # `imgsim.cost.work`: 6 images at 10000 x 10000 are 3.3e9, 200 images at
@@ -26,6 +27,9 @@ DEFAULT_MAX_IMAGES = 200
 DEFAULT_MAX_WORK = 10_000_000_000
 # The original tutorial's 10000 x 10000; one colour resize is then 300 MB.
 DEFAULT_MAX_SIDE = 10000
+# `neighbours` keeps no N x N matrix; only its pairs at or above --min-ssim can
+# grow as N x N (a low threshold on a large set), so they are what is limited.
+DEFAULT_MAX_PAIRS = 5_000_000
 
 
 class LimitError(ValueError):
@@ -46,16 +50,19 @@ class Limits:
         `imgsim.cost.work` of one request (all sizes of a sweep together).
     max_side : int
         Target width and height, checked before anything is allocated.
+    max_pairs : int
+        Pairs at or above ``--min-ssim`` kept by `neighbours`.
     """
 
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_images: int = DEFAULT_MAX_IMAGES
     max_work: int = DEFAULT_MAX_WORK
     max_side: int = DEFAULT_MAX_SIDE
+    max_pairs: int = DEFAULT_MAX_PAIRS
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Limits:
-        """Defaults, overridden by IMGSIM_MAX_PIXELS, _IMAGES, _WORK and _SIDE.
+        """Defaults, overridden by IMGSIM_MAX_PIXELS, _IMAGES, _WORK, _SIDE and _PAIRS.
 
         Raises
         ------

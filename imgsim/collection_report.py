@@ -1,0 +1,167 @@
+"""`neighbours` results as JSON, CSV, Parquet or a text table (the CLI's formats).
+
+JSON contract: ``{"settings", "images", "references" (with --against), "errors",
+"neighbours": [{"name", "matches": [{"name", "ssim", "mse", "psnr"}]}], "pairs":
+[{"a", "b", "ssim", "mse", "psnr", "exact"}] and "groups": [{"names", "min_ssim",
+"exact"}] (with --min-ssim)}``; infinite PSNR is null, as in compare's contract.
+CSV and Parquet: one row per (query, rank, match, ssim, mse, psnr).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from imgsim import report
+from imgsim.collection import Neighbours
+from imgsim.report import _align, _errors, _images, finite_or_none, to_json_text
+
+ROW_COLUMNS = ("query", "rank", "match", "ssim", "mse", "psnr")
+
+
+def add_provenance(document: dict[str, Any], result: Neighbours) -> dict[str, Any]:
+    """The document with compare's ``"provenance"`` (versions, each input's SHA-256).
+
+    ``result.digests`` already holds the digests, so no file is hashed again.
+    """
+    names = result.names + [image.name for image in result.references or ()]
+    inputs = list(zip(names, result.digests, strict=True))
+    return report.with_provenance(document, report.provenance(inputs))
+
+
+def to_dict(result: Neighbours) -> dict[str, Any]:
+    """The JSON contract as plain Python values (no NaN or infinity)."""
+    names, matches = result.names, result.match_names
+    document: dict[str, Any] = {
+        "settings": {**result.settings.to_dict(), "top": result.top, "min_ssim": result.min_ssim},
+        "images": _images(result.images),
+    }
+    if result.references is not None:
+        document["references"] = _images(result.references)
+    document["errors"] = _errors(result.errors)
+    document["neighbours"] = [
+        {
+            "name": names[query],
+            "matches": [
+                {"name": match, "ssim": ssim, "mse": mse, "psnr": finite_or_none(psnr)}
+                for _, match, ssim, mse, psnr in _matches(result, query)
+            ],
+        }
+        for query in range(len(names))
+    ]
+    if result.pairs is not None:
+        pairs = result.pairs
+        document["pairs"] = [
+            {
+                "a": names[a],
+                "b": matches[b],
+                "ssim": float(ssim),
+                "mse": float(mse),
+                "psnr": finite_or_none(float(psnr)),
+                "exact": bool(mse == 0),
+            }
+            for a, b, ssim, mse, psnr in zip(
+                pairs.query, pairs.match, pairs.ssim, pairs.mse, pairs.psnr, strict=True
+            )
+        ]
+    if result.groups is not None:
+        document["groups"] = [
+            {
+                "names": [names[i] for i in group.members],
+                "min_ssim": group.min_ssim,
+                "exact": group.exact,
+            }
+            for group in result.groups
+        ]
+    return add_provenance(document, result)
+
+
+def to_json(result: Neighbours) -> str:
+    return to_json_text(to_dict(result))
+
+
+def _matches(result: Neighbours, query: int) -> Iterator[tuple[int, str, float, float, float]]:
+    """(rank from 1, match name, ssim, mse, psnr) of one query's matches."""
+    names = result.match_names
+    for rank, match in enumerate(result.index[query], start=1):
+        if match < 0:
+            return
+        slot = rank - 1
+        yield (
+            rank,
+            names[match],
+            float(result.ssim[query, slot]),
+            float(result.mse[query, slot]),
+            float(result.psnr[query, slot]),
+        )
+
+
+def rows(result: Neighbours) -> Iterator[tuple[str, int, str, float, float, float]]:
+    """One row per (query, rank, match, ssim, mse, psnr), queries in input order."""
+    for query, name in enumerate(result.names):
+        for rank, match, ssim, mse, psnr in _matches(result, query):
+            yield name, rank, match, ssim, mse, psnr
+
+
+def to_csv(result: Neighbours) -> str:
+    """`rows` as CSV (``inf`` PSNR for identical images, as compare's CSV)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ROW_COLUMNS)
+    for name, rank, match, ssim, mse, psnr in rows(result):
+        writer.writerow([name, rank, match, repr(ssim), repr(mse), repr(psnr)])
+    return buffer.getvalue()
+
+
+def write_parquet(result: Neighbours, path: str) -> None:
+    """`rows` as a Parquet file (PSNR null where infinite), for tables too large for JSON."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns: dict[str, list] = {column: [] for column in ROW_COLUMNS}
+    for row in rows(result):
+        for column, value in zip(ROW_COLUMNS, row, strict=True):
+            columns[column].append(value)
+    columns["psnr"] = [finite_or_none(value) for value in columns["psnr"]]
+    schema = pa.schema(
+        [
+            ("query", pa.string()),
+            ("rank", pa.int32()),
+            ("match", pa.string()),
+            ("ssim", pa.float64()),
+            ("mse", pa.float64()),
+            ("psnr", pa.float64()),
+        ]
+    )
+    pq.write_table(pa.table(columns, schema=schema), path)
+
+
+def to_table(result: Neighbours) -> str:
+    """Each image's matches, then the near-duplicate groups."""
+    settings = result.settings
+    against = "" if result.references is None else f" against {len(result.references)}"
+    lines = [
+        f"{len(result.images)} images{against} at {settings.width}x{settings.height}, "
+        f"{'grayscale' if settings.grayscale else 'colour'}, fit {settings.fit}, "
+        f"{settings.interp} interpolation, SSIM {settings.ssim_convention}; top {result.top}",
+        "",
+    ]
+    table = [("image", "best matches (SSIM)")] + [
+        (
+            name,
+            ", ".join(f"{match} ({ssim:.4f})" for _, match, ssim, _, _ in _matches(result, query)),
+        )
+        for query, name in enumerate(result.names)
+    ]
+    lines.append(_align(table, left=2))
+    if result.pairs is not None:
+        lines += ["", f"pairs with SSIM >= {result.min_ssim}: {len(result.pairs)}"]
+    if result.groups is not None:
+        lines.append(f"groups: {len(result.groups)}")
+        for group in result.groups:
+            kind = "exact duplicates" if group.exact else f"min SSIM {group.min_ssim:.4f}"
+            names = ", ".join(result.names[i] for i in group.members)
+            lines.append(f"  {names} ({kind})")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,94 @@
+"""A real Dask cluster on 127.0.0.1 for the tests and the benchmark.
+
+A scheduler and worker processes started as `dask scheduler` / `dask worker`
+commands, on ports the system picks (port 0, address read back from a
+scheduler file), without dashboards, and always stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 120  # seconds; generous, the machine is shared
+STOP_TIMEOUT = 30
+
+
+@contextmanager
+def dask_cluster(folder: Path, workers: int = 2, threads: int = 1) -> Iterator[str]:
+    """Yield the scheduler file of a scheduler and ``workers`` worker processes.
+
+    Connect with ``distributed.Client(scheduler_file=...)``. The processes
+    import imgsim from this checkout (PYTHONPATH) and keep their files under
+    ``folder``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    scheduler_file = folder / "scheduler.json"
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    dask = [sys.executable, "-m", "dask"]
+    commands = [
+        [
+            *dask,
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(scheduler_file),
+        ],
+    ] + [
+        [
+            *dask,
+            "worker",
+            "--scheduler-file",
+            str(scheduler_file),
+            "--host",
+            "127.0.0.1",
+            "--nthreads",
+            str(threads),
+            "--no-dashboard",
+            "--local-directory",
+            str(folder / f"worker-{index}"),
+            "--death-timeout",
+            str(START_TIMEOUT),
+        ]
+        for index in range(workers)
+    ]
+    with ExitStack() as stack:
+        processes = []
+        for index, command in enumerate(commands):
+            log = stack.enter_context((folder / f"process-{index}.log").open("wb"))
+            processes.append(
+                subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+            )
+        try:
+            yield str(scheduler_file)
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+            for process in reversed(processes):
+                try:
+                    process.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(STOP_TIMEOUT)
+
+
+@contextmanager
+def dask_client(scheduler_file: str, workers: int) -> Iterator[object]:
+    """A client of the cluster, once ``workers`` workers have joined."""
+    from distributed import Client
+
+    with Client(scheduler_file=scheduler_file, timeout=f"{START_TIMEOUT}s") as client:
+        client.wait_for_workers(workers, timeout=START_TIMEOUT)
+        yield client

@@ -1,0 +1,537 @@
+"""Collections: `imgsim.neighbours` and `python -m imgsim neighbours`.
+
+Every score and top list is checked against dense `compare` on sets small
+enough for it; the cache by counting the pairs a rerun scores; Dask on a real
+cluster of two worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import skimage.data
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+import imgsim
+import imgsim.collection as collection_module
+from imgsim.collection import TIE_DECIMALS, neighbours
+
+from .conftest import encode
+from .dask_cluster import dask_client, dask_cluster
+from .test_cli import run_cli, strict_json
+from .test_limits import run_cli as run_cli_with
+
+SIZE = (32, 32)
+# Scores are the engine's, summed in other tiles than compare's: equal to
+# rounding (about 1e-15), checked with room to spare.
+TOLERANCE = 1e-12
+
+
+def _photos() -> list[np.ndarray]:
+    gray = [
+        skimage.data.camera(),
+        skimage.data.coins(),
+        skimage.data.moon(),
+        skimage.data.page(),
+        skimage.color.rgb2gray(skimage.data.chelsea()),
+        skimage.color.rgb2gray(skimage.data.coffee()),
+    ]
+    return [skimage.util.img_as_ubyte(photo) for photo in gray]
+
+
+def write_collection(folder: Path, count: int, seed: int = 0, first: int = 0) -> list[Path]:
+    """``count`` PNGs: the six photos with more and more noise, named img-NNN.png."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    photos = _photos()
+    paths = []
+    for index in range(first, first + count):
+        photo = photos[index % len(photos)].astype(float)
+        noisy = photo + rng.normal(0, 4 + 3 * index, photo.shape)
+        path = folder / f"img-{index:03d}.png"
+        path.write_bytes(encode(np.clip(noisy, 0, 255).astype(np.uint8), "PNG"))
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory) -> list[Path]:
+    """13 noisy photos and an exact copy of the first."""
+    folder = tmp_path_factory.mktemp("collection")
+    paths = write_collection(folder, 13)
+    copy = folder / "img-copy.png"
+    shutil.copyfile(paths[0], copy)
+    return [*paths, copy]
+
+
+def dense_top(ssim: np.ndarray, names: list[str], top: int) -> list[list[int]]:
+    """Each row's best columns, by SSIM then name, from a dense matrix."""
+    return [
+        sorted(range(len(names)), key=lambda j: (-round(row[j], TIE_DECIMALS), names[j]))[:top]
+        for row in ssim
+    ]
+
+
+def assert_matches_dense(result, ssim, mse, psnr, match_names) -> None:
+    expected = dense_top(ssim, match_names, result.top)
+    for query, columns in enumerate(expected):
+        assert result.index[query].tolist() == columns
+        np.testing.assert_allclose(result.ssim[query], ssim[query, columns], rtol=0, atol=TOLERANCE)
+        np.testing.assert_allclose(result.mse[query], mse[query, columns], rtol=TOLERANCE)
+        np.testing.assert_allclose(result.psnr[query], psnr[query, columns], rtol=TOLERANCE)
+
+
+@pytest.mark.parametrize("block_size", [1, 3, 64])
+def test_top_lists_and_scores_equal_dense_compare(collection, block_size):
+    dense = imgsim.compare(collection, size=SIZE)
+    result = neighbours(collection, top=4, size=SIZE, block_size=block_size)
+    assert result.names == dense.names
+    ssim = dense.ssim.copy()
+    np.fill_diagonal(ssim, -np.inf)  # an image is never its own match
+    assert_matches_dense(result, ssim, dense.mse, dense.psnr, dense.names)
+    assert result.pairs_computed == len(collection) * (len(collection) - 1) // 2
+
+
+@pytest.mark.parametrize("block_size", [2, 64])
+def test_cross_set_matches_equal_dense_compare(collection, block_size):
+    queries, references = collection[:5], collection[5:]
+    dense = imgsim.compare(collection, size=SIZE)
+    result = neighbours(queries, against=references, top=3, size=SIZE, block_size=block_size)
+    cross = (slice(0, 5), slice(5, None))
+    assert [image.name for image in result.references] == dense.names[5:]
+    assert_matches_dense(
+        result, dense.ssim[cross], dense.mse[cross], dense.psnr[cross], dense.names[5:]
+    )
+    assert result.pairs_computed == 5 * (len(collection) - 5)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"grayscale": False}, {"ssim_convention": "gaussian"}, {"fit": "crop", "size": (40, 24)}],
+)
+def test_every_setting_gives_compare_scores(collection, changes):
+    changes = {"size": SIZE, **changes}
+    dense = imgsim.compare(collection[:7], **changes)
+    result = neighbours(collection[:7], top=6, block_size=3, **changes)
+    ssim = dense.ssim.copy()
+    np.fill_diagonal(ssim, -np.inf)
+    assert_matches_dense(result, ssim, dense.mse, dense.psnr, dense.names)
+
+
+def test_pairs_and_groups_are_the_components_of_pairs_at_min_ssim(collection):
+    threshold = 0.35
+    dense = imgsim.compare(collection, size=SIZE)
+    result = neighbours(collection, top=2, min_ssim=threshold, size=SIZE, block_size=4)
+    upper = np.triu(dense.ssim >= threshold, 1)
+    expected = list(zip(*np.nonzero(upper), strict=True))
+    assert list(zip(result.pairs.query, result.pairs.match, strict=True)) == expected
+    np.testing.assert_allclose(result.pairs.ssim, dense.ssim[upper], rtol=0, atol=TOLERANCE)
+    count = len(collection)
+    graph = coo_matrix((np.ones(len(expected)), np.nonzero(upper)), shape=(count, count))
+    _, labels = connected_components(graph, directed=False)
+    components = [tuple(np.flatnonzero(labels == label)) for label in np.unique(labels)]
+    assert {group.members for group in result.groups} == {c for c in components if len(c) > 1}
+    assert len(result.groups) >= 2  # the data has groups, or this test proves nothing
+    for group in result.groups:
+        inside = upper & np.isin(np.arange(count), group.members)[:, None]
+        assert group.min_ssim == pytest.approx(dense.ssim[inside].min(), abs=TOLERANCE)
+
+
+def test_identical_prepared_images_are_flagged_as_exact_duplicates(collection, tmp_path):
+    output = tmp_path / "out.json"
+    done = run_cli(
+        "neighbours",
+        *collection,
+        "--size",
+        "32",
+        "--min-ssim",
+        "0.999",
+        "--format",
+        "json",
+        "-o",
+        output,
+    )
+    assert done.returncode == 0, done.stderr
+    document = strict_json(output.read_text())
+    assert document["groups"] == [
+        {
+            "names": ["img-000.png", "img-copy.png"],
+            "min_ssim": document["groups"][0]["min_ssim"],
+            "exact": True,
+        }
+    ]
+    (pair,) = document["pairs"]
+    assert (pair["a"], pair["b"], pair["mse"], pair["psnr"], pair["exact"]) == (
+        "img-000.png",
+        "img-copy.png",
+        0.0,
+        None,
+        True,
+    )
+
+
+def test_equal_scores_are_ordered_by_name(tmp_path):
+    photo = _photos()[0]
+    query = encode(photo, "PNG")
+    copy = encode(photo[::-1], "PNG")  # every copy scores the same against the query
+    inputs = [("query.png", query), ("c.png", copy), ("a.png", copy), ("b.png", copy)]
+    result = neighbours(inputs[:1], against=inputs[1:], top=3, size=SIZE)
+    names = [result.match_names[i] for i in result.index[0]]
+    assert names == ["a.png", "b.png", "c.png"]
+
+
+def test_unreadable_files_are_reported_one_line_each_and_the_rest_matched(collection, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    missing = tmp_path / "missing.png"
+    done = run_cli(
+        "neighbours",
+        collection[0],
+        broken,
+        collection[1],
+        missing,
+        collection[2],
+        "--size",
+        "32",
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("imgsim: broken.png: ") and "missing.png: cannot read" in lines[1]
+    document = strict_json(done.stdout)
+    assert [error["name"] for error in document["errors"]] == ["broken.png", "missing.png"]
+    assert [entry["name"] for entry in document["neighbours"]] == [
+        "img-000.png",
+        "img-001.png",
+        "img-002.png",
+    ]
+
+
+def test_fewer_than_two_readable_images_exit_with_one(collection, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"garbage")
+    done = run_cli("neighbours", collection[0], broken, "--size", "32")
+    assert done.returncode == 1 and "1 of 2 images could be read" in done.stderr
+
+
+def test_names_are_paths_relative_to_the_path_given(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_collection(first / "deep", 2)
+    write_collection(second, 2, seed=1)
+    (tmp_path / "list.txt").write_text(f"{second / 'img-001.png'}\n\n")
+    done = run_cli(
+        "neighbours",
+        first,
+        second,
+        f"@{tmp_path / 'list.txt'}",
+        "--recursive",
+        "--size",
+        "32",
+        "--top",
+        "1",
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0, done.stderr
+    names = [image["name"] for image in strict_json(done.stdout)["images"]]
+    # Equal base names stay apart: the folder's relative path, then " (2)" as compare does.
+    assert names == [
+        "deep/img-000.png",
+        "deep/img-001.png",
+        "img-000.png",
+        "img-001.png",
+        "img-001.png (2)",
+    ]
+    flat = run_cli("neighbours", first, second, "--size", "32", "--format", "json")
+    assert [image["name"] for image in strict_json(flat.stdout)["images"]] == [
+        "img-000.png",
+        "img-001.png",
+    ]
+
+
+def test_json_follows_the_contract(collection):
+    done = run_cli(
+        "neighbours",
+        *collection[:4],
+        "--against",
+        *collection[4:8],
+        "--size",
+        "32",
+        "--top",
+        "2",
+        "--min-ssim",
+        "-1",
+        "--format",
+        "json",
+    )
+    assert done.returncode == 0, done.stderr
+    document = strict_json(done.stdout)
+    assert list(document) == [
+        "settings",
+        "images",
+        "references",
+        "errors",
+        "neighbours",
+        "pairs",
+        "provenance",
+    ]
+    # Queries then references, each with the SHA-256 of its bytes, as compare's.
+    assert document["provenance"]["inputs"] == [
+        {"name": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        for path in collection[:8]
+    ]
+    assert set(document["provenance"]["versions"]) >= {"imgsim", "numpy", "opencv"}
+    assert document["settings"] == {
+        **imgsim.Settings(size=SIZE).to_dict(),
+        "top": 2,
+        "min_ssim": -1.0,
+    }
+    assert [image["name"] for image in document["references"]] == [
+        path.name for path in collection[4:8]
+    ]
+    assert set(document["images"][0]) == {"name", "width", "height"}
+    for entry in document["neighbours"]:
+        assert len(entry["matches"]) == 2
+        for match in entry["matches"]:
+            assert set(match) == {"name", "ssim", "mse", "psnr"}
+    assert len(document["pairs"]) == 16  # every cross pair is >= -1
+    within = strict_json(
+        run_cli(
+            "neighbours", *collection[:4], "--size", "32", "--min-ssim", "0.9", "--format", "json"
+        ).stdout
+    )
+    assert list(within) == [
+        "settings",
+        "images",
+        "errors",
+        "neighbours",
+        "pairs",
+        "groups",
+        "provenance",
+    ]
+
+
+def test_csv_and_parquet_have_one_row_per_query_rank_and_match(collection, tmp_path):
+    inputs = collection[-3:]  # ends with the exact copy of img-000, so one PSNR is infinite
+    inputs = [collection[0], *inputs]
+    parquet = tmp_path / "out.parquet"
+    done = run_cli("neighbours", *inputs, "--size", "32", "--format", "parquet", "-o", parquet)
+    assert done.returncode == 0, done.stderr
+    table = pq.read_table(parquet)
+    assert table.column_names == ["query", "rank", "match", "ssim", "mse", "psnr"]
+    assert [str(field.type) for field in table.schema] == [
+        "string",
+        "int32",
+        "string",
+        "double",
+        "double",
+        "double",
+    ]
+    rows = table.to_pylist()
+    assert len(rows) == 4 * 3
+    assert [row["rank"] for row in rows[:3]] == [1, 2, 3]
+    first = rows[0]
+    assert (first["query"], first["match"], first["mse"], first["psnr"]) == (
+        "img-000.png",
+        "img-copy.png",
+        0.0,
+        None,
+    )
+    csv_lines = run_cli("neighbours", *inputs, "--size", "32", "--format", "csv").stdout
+    assert csv_lines.splitlines()[0] == "query,rank,match,ssim,mse,psnr"
+    assert len(csv_lines.splitlines()) == 1 + 4 * 3
+    assert csv_lines.splitlines()[1].endswith(",0.0,inf")
+    refused = run_cli("neighbours", *inputs, "--format", "parquet")
+    assert refused.returncode == 2 and "-o FILE" in refused.stderr
+
+
+def _same(first, second) -> None:
+    assert first.names == second.names
+    assert first.index.tolist() == second.index.tolist()
+    np.testing.assert_allclose(first.ssim, second.ssim, rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(first.mse, second.mse, rtol=TOLERANCE)
+    if first.pairs is not None:
+        assert first.pairs.query.tolist() == second.pairs.query.tolist()
+        assert first.pairs.match.tolist() == second.pairs.match.tolist()
+        assert [g.members for g in first.groups] == [g.members for g in second.groups]
+
+
+def test_cache_rerun_scores_only_the_pairs_with_new_images(tmp_path):
+    folder, cache = tmp_path / "images", tmp_path / "cache"
+    old = write_collection(folder, 10)
+    options = {"top": 3, "min_ssim": 0.3, "size": SIZE, "block_size": 4}
+    first = neighbours(old, cache=cache, **options)
+    assert first.pairs_computed == 45
+    # New images sorted among the old ones: img-010... and a0 first.
+    new = write_collection(folder, 4, seed=7, first=10)
+    everything = sorted([*old, *new])
+    again = neighbours(everything, cache=cache, **options)
+    assert again.pairs_computed == 4 * 10 + 4 * 3 // 2
+    _same(again, neighbours(everything, **options))
+    unchanged = neighbours(everything, cache=cache, **options)
+    assert unchanged.pairs_computed == 0
+    _same(unchanged, again)
+
+
+def test_cache_rerun_across_sets_scores_only_new_queries_and_references(tmp_path):
+    cache = tmp_path / "cache"
+    queries = write_collection(tmp_path / "q", 5)
+    references = write_collection(tmp_path / "r", 6, seed=3)
+    options = {"top": 2, "size": SIZE, "block_size": 3}
+    neighbours(queries[:4], against=references[:4], cache=cache, **options)
+    again = neighbours(queries, against=references, cache=cache, **options)
+    assert again.pairs_computed == 5 * 6 - 4 * 4
+    _same(again, neighbours(queries, against=references, **options))
+
+
+def test_cache_never_reuses_data_prepared_under_other_settings(tmp_path):
+    cache = tmp_path / "cache"
+    paths = write_collection(tmp_path / "images", 5)
+    neighbours(paths, size=SIZE, cache=cache)
+    other = neighbours(paths, size=(40, 40), cache=cache)
+    assert other.pairs_computed == 10
+    _same(other, neighbours(paths, size=(40, 40)))
+    assert len(list((cache / "prepared").iterdir())) == 2
+
+
+def test_a_run_killed_halfway_leaves_the_cache_usable(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    paths = write_collection(tmp_path / "images", 9)
+    options = {"top": 3, "min_ssim": 0.3, "size": SIZE, "block_size": 3}
+    neighbours(paths[:6], cache=cache, **options)
+    real_replace = collection_module.os.replace
+    calls = []
+
+    def killed_at_the_results(source, target):
+        # Dies just before the new results replace the old ones: a temporary
+        # file is left behind, and the old results are still whole.
+        if "results" in str(target):
+            raise KeyboardInterrupt
+        calls.append(target)
+        return real_replace(source, target)
+
+    monkeypatch.setattr(collection_module.os, "replace", killed_at_the_results)
+    with pytest.raises(KeyboardInterrupt):
+        neighbours(paths, cache=cache, **options)
+    assert calls  # the new images' prepared data was written before the kill
+    monkeypatch.undo()
+    (cache / "results" / ".tmp-left-by-a-kill.npz").write_bytes(b"PK\x03\x04 half")
+    recovered = neighbours(paths, cache=cache, **options)
+    assert recovered.pairs_computed == 3 * 6 + 3
+    _same(recovered, neighbours(paths, **options))
+
+
+def test_tiles_never_hold_more_than_two_blocks(collection, monkeypatch):
+    sizes = []
+
+    def recording(function):
+        def wrapper(*blocks, **kwargs):
+            sizes.append(sum(len(block) for block in blocks if isinstance(block, list)))
+            return function(*blocks, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        collection_module, "score_all_pairs", recording(collection_module.score_all_pairs)
+    )
+    monkeypatch.setattr(
+        collection_module, "score_block_pairs", recording(collection_module.score_block_pairs)
+    )
+    neighbours(collection, top=2, size=SIZE, block_size=3)
+    assert sizes and max(sizes) <= 2 * 3
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"top": 0}, "top must be a whole number of at least 1; got 0"),
+        ({"min_ssim": 1.5}, r"min_ssim must be in \[-1, 1\]"),
+        ({"block_size": 0}, "block_size must be at least 1"),
+    ],
+)
+def test_invalid_arguments_say_what_was_expected(collection, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        neighbours(collection[:2], **arguments)
+
+
+def test_pairs_over_the_limit_are_refused_naming_the_variable(collection):
+    with pytest.raises(imgsim.LimitError, match="IMGSIM_MAX_PAIRS"):
+        neighbours(collection, min_ssim=-1, size=SIZE, max_pairs=10)
+
+
+def test_a_dask_cluster_gives_the_local_results(collection, tmp_path, monkeypatch):
+    options = {"top": 3, "min_ssim": 0.3, "size": SIZE, "block_size": 4}
+    local = neighbours(collection, **options)
+    with dask_cluster(tmp_path / "cluster", workers=2) as scheduler_file:
+        with dask_client(scheduler_file, workers=2) as client:
+            # Relative paths: the workers' current folder is not this one.
+            monkeypatch.chdir(collection[0].parent)
+            relative = [path.name for path in collection]
+            distributed = neighbours(relative, client=client, cache=tmp_path / "cache", **options)
+            monkeypatch.undo()
+            with pytest.raises(ValueError, match="must be a path that the workers can read"):
+                neighbours([("array", np.zeros((8, 8), np.uint8))] * 2, client=client)
+        address = json.loads(Path(scheduler_file).read_text())["address"]
+        cli = run_cli(
+            "neighbours",
+            *collection,
+            "--size",
+            "32",
+            "--top",
+            "3",
+            "--scheduler",
+            address,
+            "--format",
+            "json",
+        )
+    # The same tiles scored the same way: identical, not merely close.
+    assert distributed.names == local.names
+    assert np.array_equal(distributed.index, local.index)
+    assert np.array_equal(distributed.ssim, local.ssim)
+    assert np.array_equal(distributed.mse, local.mse)
+    assert np.array_equal(distributed.pairs.ssim, local.pairs.ssim)
+    assert distributed.groups == local.groups
+    assert cli.returncode == 0, cli.stderr
+    here = strict_json(
+        run_cli("neighbours", *collection, "--size", "32", "--top", "3", "--format", "json").stdout
+    )
+    assert strict_json(cli.stdout) == here
+
+
+def test_cli_refuses_pairs_over_the_limit_and_an_unreachable_scheduler(collection):
+    over = run_cli_with(
+        {"IMGSIM_MAX_PAIRS": "2"}, "neighbours", *collection[:4], "--size", "32", "--min-ssim", "-1"
+    )
+    assert over.returncode == 2 and "IMGSIM_MAX_PAIRS" in over.stderr
+    # A port nothing listens on (the system's own ephemeral range is avoided).
+    unreachable = run_cli(
+        "neighbours", *collection[:4], "--size", "32", "--scheduler", "tcp://127.0.0.1:9",
+    )  # fmt: skip
+    assert unreachable.returncode == 1
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in unreachable.stderr
+
+
+def test_each_image_is_prepared_once_and_progress_reaches_the_end(collection, monkeypatch):
+    prepared = []
+    real_prepare = collection_module.prepare
+
+    def counting(image, settings):
+        prepared.append(image.name)
+        return real_prepare(image, settings)
+
+    monkeypatch.setattr(collection_module, "prepare", counting)
+    reports = []
+    neighbours(collection, top=2, size=SIZE, block_size=3, progress=reports.append)
+    assert sorted(prepared) == sorted(path.name for path in collection)
+    fractions = [report.fraction for report in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert reports[-1].message == "compared 91 of 91 pairs"  # 14 images
