@@ -207,6 +207,44 @@ def _uniform_pairs(
 
 
 @_kernel
+def _gaussian_column(x, y, top, weights, column):  # pragma: no cover
+    """Vertical Gaussian sums of x·y over rows top .. top + 10, for every column.
+
+    The window is symmetric, so products at equal distance from the centre
+    are added first (exactly, in int32): 6 multiplications instead of 11.
+    """
+    w0, w1, w2, w3, w4, w5 = weights[0], weights[1], weights[2], weights[3], weights[4], weights[5]
+    x0, x1, x2, x3, x4, x5 = x[top], x[top + 1], x[top + 2], x[top + 3], x[top + 4], x[top + 5]
+    x6, x7, x8, x9, x10 = x[top + 6], x[top + 7], x[top + 8], x[top + 9], x[top + 10]
+    y0, y1, y2, y3, y4, y5 = y[top], y[top + 1], y[top + 2], y[top + 3], y[top + 4], y[top + 5]
+    y6, y7, y8, y9, y10 = y[top + 6], y[top + 7], y[top + 8], y[top + 9], y[top + 10]
+    for c in range(column.shape[0]):
+        s0 = _i32(_i32(x0[c]) * _i32(y0[c]) + _i32(x10[c]) * _i32(y10[c]))
+        s1 = _i32(_i32(x1[c]) * _i32(y1[c]) + _i32(x9[c]) * _i32(y9[c]))
+        s2 = _i32(_i32(x2[c]) * _i32(y2[c]) + _i32(x8[c]) * _i32(y8[c]))
+        s3 = _i32(_i32(x3[c]) * _i32(y3[c]) + _i32(x7[c]) * _i32(y7[c]))
+        s4 = _i32(_i32(x4[c]) * _i32(y4[c]) + _i32(x6[c]) * _i32(y6[c]))
+        s5 = _i32(_i32(x5[c]) * _i32(y5[c]))
+        column[c] = (
+            (w0 * _f64(s0) + w1 * _f64(s1))
+            + (w2 * _f64(s2) + w3 * _f64(s3))
+            + (w4 * _f64(s4) + w5 * _f64(s5))
+        )
+
+
+@_kernel
+def _gaussian_row(column, weights, window):  # pragma: no cover
+    """Horizontal Gaussian sums of ``column``, symmetric as `_gaussian_column`."""
+    w0, w1, w2, w3, w4, w5 = weights[0], weights[1], weights[2], weights[3], weights[4], weights[5]
+    for c in range(window.shape[0]):
+        window[c] = (
+            (w0 * (column[c] + column[c + 10]) + w1 * (column[c + 1] + column[c + 9]))
+            + (w2 * (column[c + 2] + column[c + 8]) + w3 * (column[c + 3] + column[c + 7]))
+            + (w4 * (column[c + 4] + column[c + 6]) + w5 * column[c + 5])
+        )
+
+
+@_kernel
 def _gaussian_stats(
     planes, weights, mse_start, mse_stop, means, mean_sq, var, squares
 ):  # pragma: no cover
@@ -214,6 +252,7 @@ def _gaussian_stats(
     count, rows_in, width = planes.shape
     reach = GAUSSIAN_SIZE - 1
     rows, cols = rows_in - reach, width - reach
+    ones = np.ones((rows_in, width), np.uint8)
     column = np.empty(width, np.float64)
     column_sq = np.empty(width, np.float64)
     mean = np.empty(cols, np.float64)
@@ -227,22 +266,12 @@ def _gaussian_stats(
                 total += _i32(row[c]) * _i32(row[c])
         squares[k] = total
         for out in range(rows):
-            column[:] = 0.0
-            column_sq[:] = 0.0
-            for t in range(GAUSSIAN_SIZE):
-                weight = weights[t]
-                row = x[out + t]
-                for c in range(width):
-                    value = _f64(row[c])
-                    column[c] += weight * value
-                    column_sq[c] += weight * (value * value)
-            mean[:] = 0.0
-            mean_square[:] = 0.0
-            for t in range(GAUSSIAN_SIZE):
-                weight = weights[t]
-                for c in range(cols):
-                    mean[c] += weight * column[c + t]
-                    mean_square[c] += weight * column_sq[c + t]
+            _gaussian_column(x, ones, out, weights, column)
+            # The same operations as `_gaussian_pairs` on x·y, so that an image
+            # against itself gives exactly 1.
+            _gaussian_column(x, x, out, weights, column_sq)
+            _gaussian_row(column, weights, mean)
+            _gaussian_row(column_sq, weights, mean_square)
             for c in range(cols):
                 m = mean[c]
                 means[k, out, c] = m
@@ -274,17 +303,8 @@ def _gaussian_pairs(
         products[p] = total
         accumulated[:] = 0.0
         for out in range(rows):
-            column[:] = 0.0
-            for t in range(GAUSSIAN_SIZE):
-                weight = weights[t]
-                xr, yr = x[out + t], y[out + t]
-                for c in range(width):
-                    column[c] += weight * _f64(_i32(_i32(xr[c]) * _i32(yr[c])))
-            window[:] = 0.0
-            for t in range(GAUSSIAN_SIZE):
-                weight = weights[t]
-                for c in range(cols):
-                    window[c] += weight * column[c + t]
+            _gaussian_column(x, y, out, weights, column)
+            _gaussian_row(column, weights, window)
             mi, mj = means[i, out], means[j, out]
             qi, qj = mean_sq[i, out], mean_sq[j, out]
             vi, vj = var[i, out], var[j, out]
