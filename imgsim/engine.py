@@ -3,18 +3,20 @@
 Equal to ``skimage.metrics`` (SSIM within 1e-6, MSE exactly) and near the
 machine's floor:
 
-- Rows are processed in strips that carry the window's halo, on a thread pool,
-  so memory grows with width × strip height × images, never with image area;
-  the same code serves 7 × 7 and 10000 × 10000.
-- In each strip, every image's local statistics are computed once; then each
-  pair costs one fused pass (`imgsim.windows`): the window sums of x·y, the
-  SSIM formula and its mean, without arrays of pair size.
+- Images are processed in blocks of rows (and, for wide images or many of
+  them, of columns) that carry the window's halo, on a thread pool, so memory
+  grows with the block's size × images, never with image area; the same code
+  serves 7 × 7 and 10000 × 10000.
+- In each block, every image's local statistics are computed once, within a
+  budget that keeps them in cache; then each pair costs one fused pass
+  (`imgsim.windows`): the window sums of x·y, the SSIM formula and its mean,
+  without arrays of pair size.
 - Pairs are scored in tiles of images, so that the statistics a tile needs
-  stay in cache while its pairs are scored.
+  stay in the core's own cache while its pairs are scored.
 - MSE comes from Σx² per image and Σx·y per pair, exact in integers.
 
 `score_all_pairs` scores every pair of one list, `score_block_pairs` every
-pair across two lists; both run the same strips and kernels.
+pair across two lists; both run the same blocks and kernels.
 """
 
 from __future__ import annotations
@@ -33,13 +35,15 @@ from imgsim.settings import SSIM_CONVENTIONS, SSIM_WINDOW, Settings, SsimConvent
 from imgsim.windows import BORDER, DATA_RANGE, WINDOWS, Window, Workspace
 from imgsim.windows import warm_up as _warm_up_kernels
 
-# Statistics of every image over one strip (one channel at a time) are kept
-# within this budget, which sets the strip height: they stay in the shared L3
-# cache while the strip's pairs read them. Pairs are scored in tiles whose
-# images' statistics fit in one core's L2 cache.
+# Statistics of every image over one block (one channel at a time) are kept
+# within this budget, which sets the block's size: they stay in the shared L3
+# cache while the block's pairs read them. Pairs are scored in tiles whose
+# images' statistics fit in one core's L2 cache. Blocks are at least this
+# many rows and columns (halos of 6 or 10 rows and columns are redone).
 STATS_BUDGET_BYTES = 8 * 2**20
 TILE_BUDGET_BYTES = 512 * 2**10
 MIN_STRIP_ROWS = 16
+MIN_BLOCK_COLUMNS = 256
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,57 +61,67 @@ class PairScores:
 
 
 @dataclass(frozen=True)
-class _Strip:
-    """Output rows [start, stop) of the (padded) images, and the rows it owns for MSE."""
+class _Block:
+    """Output rows [start, stop) and columns [left, right) of the (padded) images,
+    and the rows and columns of the images it owns for MSE."""
 
     start: int
     stop: int
     mse_start: int
     mse_stop: int
+    left: int
+    right: int
+    mse_left: int
+    mse_right: int
 
 
 @dataclass(frozen=True, eq=False)
 class _Plan:
     window: Window
-    strips: tuple[_Strip, ...]
+    blocks: tuple[_Block, ...]
     pairs: np.ndarray  # (P, 2) int64 indices into the images, in tile order
 
 
 @dataclass(frozen=True, eq=False)
-class _StripSums:
-    ssim: np.ndarray  # (P,): Σ local SSIM over the strip's windows and channels
-    products: np.ndarray  # (P,) int64: Σx·y over the strip's MSE rows
-    squares: np.ndarray  # (N,) int64: Σx² over the strip's MSE rows
+class _BlockSums:
+    ssim: np.ndarray  # (P,): Σ local SSIM over the block's windows and channels
+    products: np.ndarray  # (P,) int64: Σx·y over the block's owned pixels
+    squares: np.ndarray  # (N,) int64: Σx² over the block's owned pixels
 
 
-def _strip_sums(
+def _block_sums(
     images: Sequence[np.ndarray],
     plan: _Plan,
-    strip: _Strip,
+    block: _Block,
     workspace: Workspace,
     local_map: np.ndarray | None,
-) -> _StripSums:
+) -> _BlockSums:
     window = plan.window
-    width = images[0].shape[1]
+    pad = window.pad
     channels = images[0].shape[2] if images[0].ndim == 3 else 1
-    first, last = strip.start - window.pad, strip.stop + window.pad
-    mse_rows = slice(strip.mse_start - first, strip.mse_stop - first)
+    rows = slice(block.start - pad, block.stop + pad)
+    cols = slice(block.left - pad, block.right + pad)
+    owned = (
+        slice(block.mse_start - rows.start, block.mse_stop - rows.start),
+        slice(block.mse_left - cols.start, block.mse_right - cols.start),
+    )
     ssim = np.zeros(len(plan.pairs))
     products = np.zeros(len(plan.pairs), np.int64)
     squares = np.zeros(len(images), np.int64)
-    planes = workspace.take("planes", (len(images), last - first, width), np.uint8)
+    shape = (len(images), rows.stop - rows.start, cols.stop - cols.start)
+    planes = workspace.take("planes", shape, np.uint8)
     for channel in range(channels):
         for index, image in enumerate(images):
-            planes[index] = image[first:last] if channels == 1 else image[first:last, :, channel]
-        stats = window.stats(planes, mse_rows, workspace)
+            planes[index] = image[rows, cols] if channels == 1 else image[rows, cols, channel]
+        stats = window.stats(planes, owned, workspace)
         squares += stats.square_sums
         target = None
-        if local_map is not None:
-            target = local_map[channel, strip.start - window.pad : strip.stop - window.pad]
-        sums, product_sums = window.pairs(planes, stats, plan.pairs, mse_rows, target)
+        if local_map is not None:  # full-width blocks: a contiguous run of map rows
+            target = local_map[channel, block.start - pad : block.stop - pad]
+        sums, product_sums = window.pairs(planes, stats, plan.pairs, owned, target)
         ssim += sums
         products += product_sums
-    return _StripSums(ssim, products, squares)
+    return _BlockSums(ssim, products, squares)
 
 
 # Workspaces outlive a call, so the next one (the page's next rerun) finds its
@@ -141,34 +155,34 @@ def _workers(tasks: int) -> int:
 def _run(
     images: Sequence[np.ndarray],
     plan: _Plan,
-    on_strip: Callable[[_Strip], None] | None,
+    on_block: Callable[[_Block], None] | None,
     local_map: np.ndarray | None = None,
-) -> list[_StripSums]:
-    """Every strip's sums, in strip order, so totals do not depend on thread timing.
+) -> list[_BlockSums]:
+    """Every block's sums, in block order, so totals do not depend on thread timing.
 
     Progress is reported from the calling thread (the page's callbacks need it).
     """
 
-    def task(strip: _Strip) -> _StripSums:
+    def task(block: _Block) -> _BlockSums:
         workspace = _borrow_workspace()
         try:
-            return _strip_sums(images, plan, strip, workspace, local_map)
+            return _block_sums(images, plan, block, workspace, local_map)
         finally:
             _return_workspace(workspace)
 
-    workers = _workers(len(plan.strips))
+    workers = _workers(len(plan.blocks))
     results = []
     if workers == 1:
-        outcomes = map(task, plan.strips)
+        outcomes = map(task, plan.blocks)
         pool = None
     else:
         pool = ThreadPoolExecutor(workers, thread_name_prefix="imgsim")
-        outcomes = pool.map(task, plan.strips)
+        outcomes = pool.map(task, plan.blocks)
     try:
-        for strip, result in zip(plan.strips, outcomes, strict=True):
+        for block, result in zip(plan.blocks, outcomes, strict=True):
             results.append(result)
-            if on_strip is not None:
-                on_strip(strip)
+            if on_block is not None:
+                on_block(block)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -184,26 +198,50 @@ def _tiled(pairs: np.ndarray, tile: int) -> np.ndarray:
     return np.ascontiguousarray(pairs[order], dtype=np.int64)
 
 
-def _plan(shape: tuple[int, ...], pairs: np.ndarray, count: int, convention: str) -> _Plan:
-    """Strips within the statistics budget, and the pairs in tile order.
+def _spans(start: int, stop: int, step: int, end: int) -> list[tuple[int, int, int, int]]:
+    """Output spans [a, b) of ``step`` from start to stop, and the image spans they own
+    for MSE (the first from 0, the last to ``end``, so each row or column once)."""
+    starts = range(start, stop, step)
+    spans = []
+    for index, first in enumerate(starts):
+        last = min(first + step, stop)
+        owned_first = 0 if index == 0 else first
+        owned_last = end if index == len(starts) - 1 else last
+        spans.append((first, last, owned_first, owned_last))
+    return spans
 
-    Output rows are those whose window lies inside the images (pad them to
-    get a map of every pixel).
+
+def _plan(
+    shape: tuple[int, ...],
+    pairs: np.ndarray,
+    count: int,
+    convention: str,
+    full_width: bool = False,
+) -> _Plan:
+    """Blocks within the statistics budget, and the pairs in tile order.
+
+    Output positions are those whose window lies inside the images (pad them
+    to get a map of every pixel). Blocks span the full width while
+    ``MIN_STRIP_ROWS`` rows of every image's statistics fit the budget (always
+    with ``full_width``, for maps); beyond, they are about square.
     """
     window = WINDOWS[convention]
     pad = window.pad
     height, width = shape[:2]
-    row_bytes = (width - 2 * pad) * window.stats_bytes  # one image, one channel
-    rows_per_strip = max(MIN_STRIP_ROWS, STATS_BUDGET_BYTES // (row_bytes * max(count, 1)))
-    starts = range(pad, height - pad, rows_per_strip)
-    strips = []
-    for index, start in enumerate(starts):
-        stop = min(start + rows_per_strip, height - pad)
-        mse_start = 0 if index == 0 else start
-        mse_stop = height if index == len(starts) - 1 else stop
-        strips.append(_Strip(start, stop, mse_start, mse_stop))
-    tile = max(1, TILE_BUDGET_BYTES // (row_bytes * rows_per_strip))
-    return _Plan(window, tuple(strips), _tiled(pairs, tile))
+    cols = width - 2 * pad
+    area = max(1, STATS_BUDGET_BYTES // (window.stats_bytes * max(count, 1)))  # output values
+    if full_width or cols * MIN_STRIP_ROWS <= area:
+        block_cols = cols
+    else:
+        block_cols = min(cols, max(MIN_BLOCK_COLUMNS, math.isqrt(area)))
+    block_rows = max(MIN_STRIP_ROWS, area // block_cols)
+    blocks = tuple(
+        _Block(start, stop, mse_start, mse_stop, left, right, mse_left, mse_right)
+        for start, stop, mse_start, mse_stop in _spans(pad, height - pad, block_rows, height)
+        for left, right, mse_left, mse_right in _spans(pad, width - pad, block_cols, width)
+    )
+    tile = max(1, TILE_BUDGET_BYTES // (window.stats_bytes * block_rows * block_cols))
+    return _Plan(window, blocks, _tiled(pairs, tile))
 
 
 def check_images(images: Sequence[np.ndarray]) -> None:
@@ -244,13 +282,14 @@ def _score(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pairs (rows of indices into ``images``) in the order scored, their SSIM and MSE."""
     plan = _plan(images[0].shape, pairs, len(images), convention)
-    first, last = plan.strips[0].start, plan.strips[-1].stop
+    done = iter(range(1, len(plan.blocks) + 1))
 
-    def on_strip(strip: _Strip) -> None:
+    def on_block(block: _Block) -> None:
+        finished = next(done)  # blocks are reported in order
         if on_progress is not None:
-            on_progress((strip.stop - first) / (last - first))
+            on_progress(finished / len(plan.blocks))
 
-    results = _run(images, plan, on_strip)
+    results = _run(images, plan, on_block)
     ssim_sums = np.sum([result.ssim for result in results], axis=0)
     products = np.sum([result.products for result in results], axis=0)
     squares = np.sum([result.squares for result in results], axis=0)
@@ -312,7 +351,7 @@ def score_block_pairs(
 ) -> PairScores:
     """MSE, SSIM and PSNR of every image of ``first`` against every image of ``second``.
 
-    The cross-block form of `score_all_pairs` (same strips, kernels and
+    The cross-block form of `score_all_pairs` (same blocks, kernels and
     numbers), for collections scored block by block.
 
     Parameters
@@ -364,7 +403,7 @@ def ssim_map(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage
     padded = [cv2.copyMakeBorder(image, pad, pad, pad, pad, BORDER) for image in (a, b)]
     if a.ndim == 3 and padded[0].ndim == 2:  # OpenCV drops a single channel
         padded = [image[:, :, np.newaxis] for image in padded]
-    plan = _plan(padded[0].shape, np.array([[0, 1]]), 2, convention)
+    plan = _plan(padded[0].shape, np.array([[0, 1]]), 2, convention, full_width=True)
     channels = a.shape[2] if a.ndim == 3 else 1
     full = np.empty((channels, *a.shape[:2]))
     _run(padded, plan, None, local_map=full)

@@ -101,7 +101,7 @@ _f64 = np.float64
 
 
 @_kernel
-def _uniform_stats(planes, mse_start, mse_stop, sums, mean_sq, var, squares):  # pragma: no cover
+def _uniform_stats(planes, owned, sums, mean_sq, var, squares):  # pragma: no cover
     """Window sums Σx (int32), (Σx)² + c1/2 and 49·Σx² − (Σx)² + c2/2 (float32)."""
     count, rows_in, width = planes.shape
     reach = UNIFORM_SIZE - 1
@@ -121,8 +121,8 @@ def _uniform_stats(planes, mse_start, mse_stop, sums, mean_sq, var, squares):  #
                 value = _i32(row[c])
                 column[c] = _i32(column[c] + value)
                 column_sq[c] = _i32(column_sq[c] + _i32(value * value))
-            if mse_start <= r < mse_stop:
-                for c in range(width):
+            if owned[0] <= r < owned[1]:
+                for c in range(owned[2], owned[3]):
                     total += _i32(row[c]) * _i32(row[c])
             out = r - reach
             if out < 0:
@@ -148,7 +148,7 @@ def _uniform_stats(planes, mse_start, mse_stop, sums, mean_sq, var, squares):  #
 
 @_kernel
 def _uniform_pairs(
-    planes, sums, mean_sq, var, pairs, mse_start, mse_stop, ssim_sums, products, local_map
+    planes, sums, mean_sq, var, pairs, owned, ssim_sums, products, local_map
 ):  # pragma: no cover
     """Fused pass per pair: Σ local SSIM over the strip's windows, and Σx·y for MSE.
 
@@ -172,14 +172,16 @@ def _uniform_pairs(
         total = 0
         for r in range(rows_in):
             xr, yr = x[r], y[r]
-            if mse_start <= r < mse_stop:
-                for c in range(width):
-                    product = _i32(_i32(xr[c]) * _i32(yr[c]))
-                    column[c] = _i32(column[c] + product)
-                    total += product
-            else:
-                for c in range(width):
-                    column[c] = _i32(column[c] + _i32(_i32(xr[c]) * _i32(yr[c])))
+            # Σx·y for MSE over the owned rows and columns, in the same loop.
+            left, right = (owned[2], owned[3]) if owned[0] <= r < owned[1] else (width, width)
+            for c in range(left):
+                column[c] = _i32(column[c] + _i32(_i32(xr[c]) * _i32(yr[c])))
+            for c in range(left, right):
+                product = _i32(_i32(xr[c]) * _i32(yr[c]))
+                column[c] = _i32(column[c] + product)
+                total += product
+            for c in range(right, width):
+                column[c] = _i32(column[c] + _i32(_i32(xr[c]) * _i32(yr[c])))
             out = r - reach
             if out < 0:
                 continue
@@ -245,9 +247,7 @@ def _gaussian_row(column, weights, window):  # pragma: no cover
 
 
 @_kernel
-def _gaussian_stats(
-    planes, weights, mse_start, mse_stop, means, mean_sq, var, squares
-):  # pragma: no cover
+def _gaussian_stats(planes, weights, owned, means, mean_sq, var, squares):  # pragma: no cover
     """μ (float64), μ² + C1/2 and σ² + C2/2 (float32), filtered in float64."""
     count, rows_in, width = planes.shape
     reach = GAUSSIAN_SIZE - 1
@@ -260,9 +260,9 @@ def _gaussian_stats(
     for k in range(count):
         x = planes[k]
         total = 0
-        for r in range(mse_start, mse_stop):
+        for r in range(owned[0], owned[1]):
             row = x[r]
-            for c in range(width):
+            for c in range(owned[2], owned[3]):
                 total += _i32(row[c]) * _i32(row[c])
         squares[k] = total
         for out in range(rows):
@@ -281,7 +281,7 @@ def _gaussian_stats(
 
 @_kernel
 def _gaussian_pairs(
-    planes, weights, means, mean_sq, var, pairs, mse_start, mse_stop, ssim_sums, products, local_map
+    planes, weights, means, mean_sq, var, pairs, owned, ssim_sums, products, local_map
 ):  # pragma: no cover
     """As `_uniform_pairs`, with the 11x11 Gaussian window filtered in float64."""
     rows_in, width = planes.shape[1:]
@@ -296,9 +296,9 @@ def _gaussian_pairs(
         i, j = pairs[p, 0], pairs[p, 1]
         x, y = planes[i], planes[j]
         total = 0
-        for r in range(mse_start, mse_stop):
+        for r in range(owned[0], owned[1]):
             xr, yr = x[r], y[r]
-            for c in range(width):
+            for c in range(owned[2], owned[3]):
                 total += _i32(_i32(xr[c]) * _i32(yr[c]))
         products[p] = total
         accumulated[:] = 0.0
@@ -365,6 +365,12 @@ class Workspace:
 
 
 _NO_MAP = np.empty((0, 0), np.float64)
+Owned = tuple[slice, slice]
+
+
+def _bounds(owned: Owned) -> np.ndarray:
+    rows, cols = owned
+    return np.array([rows.start, rows.stop, cols.start, cols.stop], np.int64)
 
 
 class Window:
@@ -378,15 +384,15 @@ class Window:
     def pad(self) -> int:
         return self.size // 2
 
-    def stats(self, planes: np.ndarray, mse_rows: slice, workspace: Workspace) -> StripStats:
+    def stats(self, planes: np.ndarray, owned: Owned, workspace: Workspace) -> StripStats:
         """Statistics of every image's plane over a strip.
 
         Parameters
         ----------
         planes : ndarray of uint8, shape (N, rows_in, W), C-contiguous
             Each image's plane over the strip and its halo.
-        mse_rows : slice
-            The rows (within ``rows_in``) this strip owns for MSE.
+        owned : (slice, slice)
+            The rows and columns (within the planes) this block owns for MSE.
         workspace : Workspace
             Where the arrays live; they are valid until its next use.
         """
@@ -396,7 +402,7 @@ class Window:
         mean_sq = workspace.take("mean_sq", shape, np.float32)
         var = workspace.take("var", shape, np.float32)
         squares = np.empty(count, np.int64)
-        self._stats(planes, mse_rows.start, mse_rows.stop, mean, mean_sq, var, squares)
+        self._stats(planes, _bounds(owned), mean, mean_sq, var, squares)
         return StripStats(mean, mean_sq, var, squares)
 
     def pairs(
@@ -404,7 +410,7 @@ class Window:
         planes: np.ndarray,
         stats: StripStats,
         pairs: np.ndarray,
-        mse_rows: slice,
+        owned: Owned,
         local_map: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Σ local SSIM over the strip's windows and Σx·y over its MSE rows, per pair.
@@ -416,24 +422,20 @@ class Window:
             From `stats` on the same planes.
         pairs : ndarray of int64, shape (P, 2)
             Indices into ``planes``.
-        mse_rows : slice
+        owned : (slice, slice)
         local_map : ndarray of float64, shape (rows, cols), optional
             Receives the local SSIM of the single pair in ``pairs``.
         """
         ssim_sums = np.empty(len(pairs), np.float64)
         products = np.empty(len(pairs), np.int64)
         target = _NO_MAP if local_map is None else local_map
-        self._pairs(
-            planes, stats, pairs, mse_rows.start, mse_rows.stop, ssim_sums, products, target
-        )
+        self._pairs(planes, stats, pairs, _bounds(owned), ssim_sums, products, target)
         return ssim_sums, products
 
-    def _stats(self, planes, mse_start, mse_stop, mean, mean_sq, var, squares) -> None:
+    def _stats(self, planes, owned, mean, mean_sq, var, squares) -> None:
         raise NotImplementedError
 
-    def _pairs(
-        self, planes, stats, pairs, mse_start, mse_stop, ssim_sums, products, local_map
-    ) -> None:
+    def _pairs(self, planes, stats, pairs, owned, ssim_sums, products, local_map) -> None:
         raise NotImplementedError
 
 
@@ -444,20 +446,17 @@ class UniformWindow(Window):
     mean_dtype = np.int32
     stats_bytes = 4 + 4 + 4
 
-    def _stats(self, planes, mse_start, mse_stop, mean, mean_sq, var, squares) -> None:
-        _uniform_stats(planes, mse_start, mse_stop, mean, mean_sq, var, squares)
+    def _stats(self, planes, owned, mean, mean_sq, var, squares) -> None:
+        _uniform_stats(planes, owned, mean, mean_sq, var, squares)
 
-    def _pairs(
-        self, planes, stats, pairs, mse_start, mse_stop, ssim_sums, products, local_map
-    ) -> None:
+    def _pairs(self, planes, stats, pairs, owned, ssim_sums, products, local_map) -> None:
         _uniform_pairs(
             planes,
             stats.mean,
             stats.mean_sq,
             stats.var,
             pairs,
-            mse_start,
-            mse_stop,
+            owned,
             ssim_sums,
             products,
             local_map,
@@ -477,12 +476,10 @@ class GaussianWindow(Window):
         weights = np.exp(-0.5 / GAUSSIAN_SIGMA**2 * offsets**2)
         self._weights = weights / weights.sum()
 
-    def _stats(self, planes, mse_start, mse_stop, mean, mean_sq, var, squares) -> None:
-        _gaussian_stats(planes, self._weights, mse_start, mse_stop, mean, mean_sq, var, squares)
+    def _stats(self, planes, owned, mean, mean_sq, var, squares) -> None:
+        _gaussian_stats(planes, self._weights, owned, mean, mean_sq, var, squares)
 
-    def _pairs(
-        self, planes, stats, pairs, mse_start, mse_stop, ssim_sums, products, local_map
-    ) -> None:
+    def _pairs(self, planes, stats, pairs, owned, ssim_sums, products, local_map) -> None:
         _gaussian_pairs(
             planes,
             self._weights,
@@ -490,8 +487,7 @@ class GaussianWindow(Window):
             stats.mean_sq,
             stats.var,
             pairs,
-            mse_start,
-            mse_stop,
+            owned,
             ssim_sums,
             products,
             local_map,
@@ -510,8 +506,8 @@ def warm_up() -> None:
     """
     for window in WINDOWS.values():
         planes = np.zeros((2, window.size, window.size), np.uint8)
-        rows = slice(0, window.size)
-        stats = window.stats(planes, rows, Workspace())
+        owned = (slice(0, window.size), slice(0, window.size))
+        stats = window.stats(planes, owned, Workspace())
         pairs = np.array([[0, 1]], np.int64)
-        window.pairs(planes, stats, pairs, rows)
-        window.pairs(planes, stats, pairs, rows, np.empty((1, 1), np.float64))
+        window.pairs(planes, stats, pairs, owned)
+        window.pairs(planes, stats, pairs, owned, np.empty((1, 1), np.float64))

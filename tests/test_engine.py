@@ -1,4 +1,4 @@
-"""The all-pairs engine equals scikit-image, in strips, threads and bounded memory.
+"""The all-pairs engine equals scikit-image, in blocks, threads and bounded memory.
 
 References: ``skimage.metrics.structural_similarity`` (scikit-image 0.26) with
 ``data_range=255`` and, for ``gaussian``, ``gaussian_weights=True, sigma=1.5,
@@ -89,16 +89,18 @@ def test_every_pair_equals_scikit_image(convention, colour, size, kind):
 
 
 @pytest.mark.parametrize("convention", ["skimage", "gaussian"])
-def test_many_images_in_many_strips_and_tiles_equal_scikit_image(monkeypatch, convention):
+def test_many_images_in_many_blocks_and_tiles_equal_scikit_image(monkeypatch, convention):
     images = [photo(70, 90, colour=False), *(noise_image((70, 90), seed) for seed in range(4))]
     images.append(images[0] // 2 + 60)
-    monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)  # minimal strips
-    # Tiles of two images, so that tiles reorder the pairs.
-    row_bytes = (90 - 2 * (WINDOW[convention] // 2)) * engine.WINDOWS[convention].stats_bytes
-    monkeypatch.setattr(engine, "TILE_BUDGET_BYTES", 2 * engine.MIN_STRIP_ROWS * row_bytes)
+    monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)  # minimal blocks...
+    monkeypatch.setattr(engine, "MIN_BLOCK_COLUMNS", 20)  # ...of rows and of columns
+    # Tiles of two images (blocks are 16 x 20 here), so that tiles reorder the pairs.
+    block_bytes = engine.WINDOWS[convention].stats_bytes * engine.MIN_STRIP_ROWS * 20
+    monkeypatch.setattr(engine, "TILE_BUDGET_BYTES", 2 * block_bytes)
     upper = np.stack(np.triu_indices(len(images), 1), axis=1)
     plan = engine._plan(images[0].shape, upper, len(images), convention)
-    assert len(plan.strips) > 2
+    assert len({block.start for block in plan.blocks}) > 2
+    assert len({block.left for block in plan.blocks}) > 2
     assert plan.pairs.tolist() != upper.tolist()  # tiles reorder the pairs
     scores = score_all_pairs(images, convention)
     for i in range(len(images)):
