@@ -21,11 +21,13 @@ pair across two lists; both run the same blocks and kernels.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -157,10 +159,12 @@ def _run(
     plan: _Plan,
     on_block: Callable[[_Block], None] | None,
     local_map: np.ndarray | None = None,
-) -> list[_BlockSums]:
-    """Every block's sums, in block order, so totals do not depend on thread timing.
+) -> _BlockSums:
+    """The blocks' sums, added in block order so totals do not depend on thread timing.
 
-    Progress is reported from the calling thread (the page's callbacks need it).
+    Only a few blocks are in flight at once, so that memory does not grow with
+    their number. Progress is reported from the calling thread (the page's
+    callbacks need it).
     """
 
     def task(block: _Block) -> _BlockSums:
@@ -170,23 +174,39 @@ def _run(
         finally:
             _return_workspace(workspace)
 
+    total = _BlockSums(
+        np.zeros(len(plan.pairs)),
+        np.zeros(len(plan.pairs), np.int64),
+        np.zeros(len(images), np.int64),
+    )
+
+    def add(block: _Block, sums: _BlockSums) -> None:
+        total.ssim[:] += sums.ssim
+        total.products[:] += sums.products
+        total.squares[:] += sums.squares
+        if on_block is not None:
+            on_block(block)
+
     workers = _workers(len(plan.blocks))
-    results = []
     if workers == 1:
-        outcomes = map(task, plan.blocks)
-        pool = None
-    else:
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="imgsim")
-        outcomes = pool.map(task, plan.blocks)
-    try:
-        for block, result in zip(plan.blocks, outcomes, strict=True):
-            results.append(result)
-            if on_block is not None:
-                on_block(block)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    return results
+        for block in plan.blocks:
+            add(block, task(block))
+        return total
+    blocks = iter(plan.blocks)
+    pending: deque[tuple[_Block, Future[_BlockSums]]] = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="imgsim") as pool:
+        try:
+            for block in itertools.islice(blocks, 2 * workers):
+                pending.append((block, pool.submit(task, block)))
+            while pending:
+                block, future = pending.popleft()
+                add(block, future.result())
+                for following in itertools.islice(blocks, 1):
+                    pending.append((following, pool.submit(task, following)))
+        finally:
+            for _, future in pending:
+                future.cancel()
+    return total
 
 
 def _tiled(pairs: np.ndarray, tile: int) -> np.ndarray:
@@ -229,7 +249,10 @@ def _plan(
     pad = window.pad
     height, width = shape[:2]
     cols = width - 2 * pad
-    area = max(1, STATS_BUDGET_BYTES // (window.stats_bytes * max(count, 1)))  # output values
+    # Output positions per block: every image's statistics within the budget,
+    # and a pair's two within a tile (so a pair never streams from memory).
+    budget = min(STATS_BUDGET_BYTES // max(count, 1), TILE_BUDGET_BYTES // 2)
+    area = max(1, budget // window.stats_bytes)
     if full_width or cols * MIN_STRIP_ROWS <= area:
         block_cols = cols
     else:
@@ -289,10 +312,8 @@ def _score(
         if on_progress is not None:
             on_progress(finished / len(plan.blocks))
 
-    results = _run(images, plan, on_block)
-    ssim_sums = np.sum([result.ssim for result in results], axis=0)
-    products = np.sum([result.products for result in results], axis=0)
-    squares = np.sum([result.squares for result in results], axis=0)
+    sums = _run(images, plan, on_block)
+    ssim_sums, products, squares = sums.ssim, sums.products, sums.squares
     height, width = images[0].shape[:2]
     pad = plan.window.pad
     windows = (height - 2 * pad) * (width - 2 * pad) * (images[0].size // (height * width))
