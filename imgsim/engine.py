@@ -372,21 +372,15 @@ def score_block_pairs(
 ) -> PairScores:
     """MSE, SSIM and PSNR of every image of ``first`` against every image of ``second``.
 
-    The cross-block form of `score_all_pairs` (same blocks, kernels and
-    numbers), for collections scored block by block.
-
-    Parameters
-    ----------
-    first, second : sequence of ndarray of uint8, all of one shape (H, W) or (H, W, C)
-    convention : {"skimage", "gaussian"}
-    on_progress : callable, optional
-        Called from the calling thread with the share of the work done, in (0, 1].
+    The cross-block form of `score_all_pairs`, for collections scored block
+    by block: same parameters (``images`` split in two), checks, kernels and
+    numbers.
 
     Returns
     -------
     PairScores
         Matrices of shape (len(first), len(second)); entry [i, j] scores
-        first[i] against second[j], as `score_all_pairs` would.
+        first[i] against second[j].
     """
     images = [*first, *second]
     check_images(images)

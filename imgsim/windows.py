@@ -385,6 +385,12 @@ class Window:
     mean_dtype: type
     stats_bytes: int  # bytes of statistics per image and output value
 
+    def __init__(self, stats_kernel, pairs_kernel, *constants: np.ndarray) -> None:
+        # Instance attributes: the kernels, and the constants passed before the planes.
+        self._stats_kernel = stats_kernel
+        self._pairs_kernel = pairs_kernel
+        self._constants = constants
+
     @property
     def pad(self) -> int:
         return self.size // 2
@@ -407,7 +413,7 @@ class Window:
         mean_sq = workspace.take("mean_sq", shape, np.float32)
         var = workspace.take("var", shape, np.float32)
         squares = np.empty(count, np.int64)
-        self._stats(planes, _bounds(owned), mean, mean_sq, var, squares)
+        self._stats_kernel(planes, *self._constants, _bounds(owned), mean, mean_sq, var, squares)
         return StripStats(mean, mean_sq, var, squares)
 
     def pairs(
@@ -434,14 +440,19 @@ class Window:
         ssim_sums = np.empty(len(pairs), np.float64)
         products = np.empty(len(pairs), np.int64)
         target = _NO_MAP if local_map is None else local_map
-        self._pairs(planes, stats, pairs, _bounds(owned), ssim_sums, products, target)
+        self._pairs_kernel(
+            planes,
+            *self._constants,
+            stats.mean,
+            stats.mean_sq,
+            stats.var,
+            pairs,
+            _bounds(owned),
+            ssim_sums,
+            products,
+            target,
+        )
         return ssim_sums, products
-
-    def _stats(self, planes, owned, mean, mean_sq, var, squares) -> None:
-        raise NotImplementedError
-
-    def _pairs(self, planes, stats, pairs, owned, ssim_sums, products, local_map) -> None:
-        raise NotImplementedError
 
 
 class UniformWindow(Window):
@@ -451,21 +462,8 @@ class UniformWindow(Window):
     mean_dtype = np.int32
     stats_bytes = 4 + 4 + 4
 
-    def _stats(self, planes, owned, mean, mean_sq, var, squares) -> None:
-        _uniform_stats(planes, owned, mean, mean_sq, var, squares)
-
-    def _pairs(self, planes, stats, pairs, owned, ssim_sums, products, local_map) -> None:
-        _uniform_pairs(
-            planes,
-            stats.mean,
-            stats.mean_sq,
-            stats.var,
-            pairs,
-            owned,
-            ssim_sums,
-            products,
-            local_map,
-        )
+    def __init__(self) -> None:
+        super().__init__(_uniform_stats, _uniform_pairs)
 
 
 class GaussianWindow(Window):
@@ -479,24 +477,7 @@ class GaussianWindow(Window):
         # scipy.ndimage's kernel, as scikit-image uses it: truncate 3.5 -> radius 5.
         offsets = np.arange(self.size, dtype=np.float64) - self.size // 2
         weights = np.exp(-0.5 / GAUSSIAN_SIGMA**2 * offsets**2)
-        self._weights = weights / weights.sum()
-
-    def _stats(self, planes, owned, mean, mean_sq, var, squares) -> None:
-        _gaussian_stats(planes, self._weights, owned, mean, mean_sq, var, squares)
-
-    def _pairs(self, planes, stats, pairs, owned, ssim_sums, products, local_map) -> None:
-        _gaussian_pairs(
-            planes,
-            self._weights,
-            stats.mean,
-            stats.mean_sq,
-            stats.var,
-            pairs,
-            owned,
-            ssim_sums,
-            products,
-            local_map,
-        )
+        super().__init__(_gaussian_stats, _gaussian_pairs, weights / weights.sum())
 
 
 WINDOWS: dict[str, Window] = {"skimage": UniformWindow(), "gaussian": GaussianWindow()}
