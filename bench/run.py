@@ -12,7 +12,10 @@ pair) and scaled, marked "est.". imgsim's kernels are warmed first (their
 first-call latency, compiling and loading from Numba's cache, is its own row).
 "ns/pixel-pair" is imgsim's time per pair per pixel (per channel for colour);
 "floor" divides it by one float32 pass over two images of that size (read two,
-write one) on one core: a memory floor per pair.
+write one) on one core: a memory floor per pair. "CPU ns/pixel-pair" is the
+same from CPU time summed over imgsim's threads (2 cores: about twice the wall
+figure on a quiet machine); other processes on a shared machine inflate wall
+times much more than it, so it is the figure to compare across loaded runs.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -54,22 +58,30 @@ def memory(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def measure(function, repeats: int = 1, warm: bool = False):
-    """Best wall time over ``repeats`` runs, and peak memory above what was in use before.
+class Measured(NamedTuple):
+    result: object
+    seconds: float  # best wall time
+    peak_mb: float  # peak memory above what was in use before
+    cpu_seconds: float  # best CPU time of all threads: the work, which load disturbs less
+
+
+def measure(function, repeats: int = 1, warm: bool = False) -> Measured:
+    """Best wall and CPU time over ``repeats`` runs, and the peak memory.
 
     With ``warm``, one more run comes first: its memory counts (it is the cold
     run, which maps the memory) but its time does not, so that first-call
     costs do not decide a sub-second timing.
     """
-    times, peak = [], 0.0
+    times, cpu_times, peak = [], [], 0.0
     for _ in range(repeats + warm):
         base = memory("VmRSS")
         reset_peak_memory()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = function()
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
         peak = max(peak, (memory("VmHWM") - base) / MB)
-    return result, min(times[warm:]), peak
+    return Measured(result, min(times[warm:]), peak, min(cpu_times[warm:]))
 
 
 def sample_files(count: int) -> list[Path]:
@@ -128,11 +140,11 @@ def case_all_pairs(
     pairs = [(i, j) for i in range(count) for j in range(i + 1, count)]
     warm_up()
     # Both sides: best of the same number of runs, on the same prepared arrays.
-    scores, fast, fast_memory = measure(
+    scores, fast, fast_memory, fast_cpu = measure(
         lambda: score_all_pairs(images, convention), repeats, warm=True
     )
     sampled = pairs if reference_pairs is None else pairs[:: max(1, len(pairs) // reference_pairs)]
-    reference, slow, slow_memory = measure(
+    reference, slow, slow_memory, _ = measure(
         lambda: skimage_pairs(images, sampled, convention), repeats
     )
     difference = max(
@@ -140,6 +152,7 @@ def case_all_pairs(
     )
     return {
         "imgsim_s": fast,
+        "imgsim_cpu_s": fast_cpu,
         "imgsim_mb": fast_memory,
         "reference_s": slow * len(pairs) / len(sampled),
         "reference_measured_pairs": len(sampled),
@@ -152,18 +165,6 @@ def case_all_pairs(
     }
 
 
-def cpu_seconds(function, repeats: int) -> float:
-    """Best CPU time (all threads) over ``repeats`` runs: the work done, which other
-    processes on a shared machine disturb much less than wall time."""
-    function()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        function()
-        best = min(best, time.process_time() - start)
-    return best
-
-
 def case_block_pairs(count: int, size: int, repeats: int) -> dict:
     """Block A x block B (the collections' form) against all pairs, per pair, in one run.
 
@@ -174,11 +175,10 @@ def case_block_pairs(count: int, size: int, repeats: int) -> dict:
     images = prepared(2 * count, size)
     first, second = images[:count], images[count:]
     warm_up()
-    block, fast, fast_memory = measure(
+    block, fast, fast_memory, block_cpu = measure(
         lambda: score_block_pairs(first, second, "skimage"), repeats, warm=True
     )
-    block_cpu = cpu_seconds(lambda: score_block_pairs(first, second, "skimage"), repeats)
-    whole_cpu = cpu_seconds(lambda: score_all_pairs(images, "skimage"), repeats)
+    whole_cpu = measure(lambda: score_all_pairs(images, "skimage"), repeats, warm=True).cpu_seconds
     whole_pairs = len(images) * (len(images) - 1) // 2
     sampled = [(i, j) for i in range(0, count, 4) for j in range(0, count, 4)]
     difference = max(
@@ -186,6 +186,7 @@ def case_block_pairs(count: int, size: int, repeats: int) -> dict:
     )
     return {
         "imgsim_s": fast,
+        "imgsim_cpu_s": block_cpu,
         "imgsim_mb": fast_memory,
         "pairs": count * count,
         "values": images[0].size,
@@ -240,15 +241,18 @@ def big_pair() -> list[np.ndarray]:
 def case_big_pair(reference: bool) -> dict:
     a, b = big_pair()
     warm_up()
-    scores, fast, fast_memory = measure(lambda: score_all_pairs([a, b], "skimage"), 3, warm=True)
+    scores, fast, fast_memory, fast_cpu = measure(
+        lambda: score_all_pairs([a, b], "skimage"), 3, warm=True
+    )
     result = {
         "imgsim_s": fast,
+        "imgsim_cpu_s": fast_cpu,
         "imgsim_mb": fast_memory,
         "ssim": scores.ssim[0, 1],
         "values": a.size,
     }
     if reference:
-        value, slow, slow_memory = measure(lambda: structural_similarity(a, b))
+        value, slow, slow_memory, _ = measure(lambda: structural_similarity(a, b))
         result |= {
             "reference_s": slow,
             "reference_mb": slow_memory,
@@ -278,7 +282,7 @@ def case_cli(reference: bool) -> dict:
             ]
             return structural_similarity(*grays)
 
-        _, slow, slow_memory = measure(tutorial_pair)
+        _, slow, slow_memory, _ = measure(tutorial_pair)
         result |= {"reference_s": slow * len(pairs), "reference_mb": slow_memory}
     return result
 
@@ -342,9 +346,10 @@ def ns_per_pixel_pair(result: dict) -> float | None:
 def table(results: dict[str, dict]) -> str:
     header = (
         "| case | imgsim | tutorial's method | speed-up | max abs SSIM difference "
-        "| imgsim peak memory | tutorial's peak memory | ns/pixel-pair | vs float32 floor |"
+        "| imgsim peak memory | tutorial's peak memory | ns/pixel-pair | vs float32 floor "
+        "| CPU ns/pixel-pair |"
     )
-    lines = [header, "|" + " --- |" * 9]
+    lines = [header, "|" + " --- |" * 10]
     for name, result in results.items():
         if "imgsim_s" not in result:
             continue
@@ -368,6 +373,9 @@ def table(results: dict[str, dict]) -> str:
             # The floor's pass is over one value per pixel, as a gray pair.
             f"{nanoseconds / (floor / result['values'] * result['channels'] * 1e9):.1f}× floor"
             if floor
+            else "",
+            f"{result['imgsim_cpu_s'] / pairs / result['values'] * 1e9:.2f}"
+            if "imgsim_cpu_s" in result
             else "",
         ]
         lines.append("| " + " | ".join(cells) + " |")
