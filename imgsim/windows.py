@@ -239,16 +239,21 @@ def _gaussian_column(x, y, top, weights, column):  # pragma: no cover
         )
 
 
-@_kernel
-def _gaussian_row(column, weights, window):  # pragma: no cover
-    """Horizontal Gaussian sums of ``column``, symmetric as `_gaussian_column`."""
-    w0, w1, w2, w3, w4, w5 = weights[0], weights[1], weights[2], weights[3], weights[4], weights[5]
-    for c in range(window.shape[0]):
-        window[c] = (
-            (w0 * (column[c] + column[c + 10]) + w1 * (column[c + 1] + column[c + 9]))
-            + (w2 * (column[c + 2] + column[c + 8]) + w3 * (column[c + 3] + column[c + 7]))
-            + (w4 * (column[c + 4] + column[c + 6]) + w5 * column[c + 5])
+@numba.njit(inline="always")
+def _gaussian_tap(column, c, weights):  # pragma: no cover
+    """Horizontal Gaussian sum of ``column`` at c .. c + 10, symmetric as `_gaussian_column`.
+
+    Inlined into the loops that use it: a separate pass writing float64 that
+    it reads as float64 is not vectorised (LLVM cannot rule out an overlap).
+    """
+    return (
+        (weights[0] * (column[c] + column[c + 10]) + weights[1] * (column[c + 1] + column[c + 9]))
+        + (
+            weights[2] * (column[c + 2] + column[c + 8])
+            + weights[3] * (column[c + 3] + column[c + 7])
         )
+        + (weights[4] * (column[c + 4] + column[c + 6]) + weights[5] * column[c + 5])
+    )
 
 
 @_kernel
@@ -260,8 +265,6 @@ def _gaussian_stats(planes, weights, owned, means, mean_sq, var, squares):  # pr
     ones = np.ones((rows_in, width), np.uint8)
     column = np.empty(width, np.float64)
     column_sq = np.empty(width, np.float64)
-    mean = np.empty(cols, np.float64)
-    mean_square = np.empty(cols, np.float64)
     for k in range(count):
         x = planes[k]
         total = 0
@@ -275,13 +278,11 @@ def _gaussian_stats(planes, weights, owned, means, mean_sq, var, squares):  # pr
             # The same operations as `_gaussian_pairs` on x·y, so that an image
             # against itself gives exactly 1.
             _gaussian_column(x, x, out, weights, column_sq)
-            _gaussian_row(column, weights, mean)
-            _gaussian_row(column_sq, weights, mean_square)
             for c in range(cols):
-                m = mean[c]
+                m = _gaussian_tap(column, c, weights)
                 means[k, out, c] = m
                 mean_sq[k, out, c] = _f32(m * m + C1 / 2)
-                var[k, out, c] = _f32((mean_square[c] - m * m) + C2 / 2)
+                var[k, out, c] = _f32((_gaussian_tap(column_sq, c, weights) - m * m) + C2 / 2)
 
 
 @_kernel
@@ -294,7 +295,6 @@ def _gaussian_pairs(
     rows, cols = rows_in - reach, width - reach
     keep_map = local_map.shape[0] > 0
     column = np.empty(width, np.float64)
-    window = np.empty(cols, np.float64)
     quarter = np.empty(cols, np.float32)
     accumulated = np.empty(cols, np.float64)
     for p in range(pairs.shape[0]):
@@ -309,14 +309,13 @@ def _gaussian_pairs(
         accumulated[:] = 0.0
         for out in range(rows):
             _gaussian_column(x, y, out, weights, column)
-            _gaussian_row(column, weights, window)
             mi, mj = means[i, out], means[j, out]
             qi, qj = mean_sq[i, out], mean_sq[j, out]
             vi, vj = var[i, out], var[j, out]
             for c in range(cols):
                 mean_product = mi[c] * mj[c]
                 a = _f32(mean_product + C1 / 2)
-                b = _f32((window[c] - mean_product) + C2 / 2)
+                b = _f32((_gaussian_tap(column, c, weights) - mean_product) + C2 / 2)
                 quarter[c] = (a * b) / ((qi[c] + qj[c]) * (vi[c] + vj[c]))
             for c in range(cols):
                 accumulated[c] += quarter[c]
