@@ -422,7 +422,17 @@ def ssim_map(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage
     channels = a.shape[2] if a.ndim == 3 else 1
     full = np.empty((channels, *a.shape[:2]))
     _run(padded, plan, None, local_map=full)
-    return full[0] if a.ndim == 2 else np.moveaxis(full, 0, 2)
+    return full[0] if a.ndim == 2 else np.ascontiguousarray(np.moveaxis(full, 0, 2))
+
+
+def warm_up() -> None:
+    """Compile the engine's kernels, or load them from the on-disk cache, now.
+
+    Call it when a server starts (or before timing the engine), so that no
+    request pays the first call: seconds on a machine's first run (compiling),
+    about 0.3 s once Numba's cache holds the machine code (loading it).
+    """
+    _warm_up_kernels()
 
 
 def psnr_from_mse(mse_value: float) -> float:
@@ -430,16 +440,6 @@ def psnr_from_mse(mse_value: float) -> float:
     if mse_value == 0:
         return math.inf
     return 10.0 * math.log10(DATA_RANGE**2 / mse_value)
-
-
-def warm_up() -> None:
-    """Compile the engine's kernels, or load them from the on-disk cache, now.
-
-    Call it when a server starts (or before timing the engine), so that no
-    request pays the first call: seconds on a machine's first run, a few tens
-    of milliseconds once Numba's cache holds the machine code.
-    """
-    _warm_up_kernels()
 
 
 # Measured by bench/run.py on the 2-core development machine: seconds per
