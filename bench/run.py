@@ -1,14 +1,14 @@
 """Benchmark imgsim against the tutorial's method, side by side, in one run.
 
-    python bench/run.py                      # prints the table (takes about 4 minutes)
+    python bench/run.py                        # prints the table (about 5 minutes)
     python bench/run.py --write BENCHMARKS.md  # adds this machine's run above the earlier ones
 
 The tutorial's method is ``skimage.metrics.structural_similarity`` called for
 each pair, after the same decoding and resizing. Each case runs in a fresh
 process, so that its peak memory (VmHWM, reset before the timed part) is its own.
-Times are the best of several runs (the same number on both sides); where the
-tutorial's method would take minutes, it is timed on a sample of pairs (or one
-pair) and scaled, marked "est.". imgsim's kernels are warmed first (their
+Times are the best of several runs (the same number on both sides, taken in
+turns); where the tutorial's method would take minutes, it is timed on a sample
+of pairs (or one pair) and scaled, marked "est.". imgsim's kernels are warmed first (their
 first-call latency, compiling and loading from Numba's cache, is its own row).
 "ns/pixel-pair" is imgsim's time per pair per pixel (per channel for colour);
 "floor" divides it by one float32 pass over two images of that size (read two,
@@ -84,6 +84,30 @@ def measure(function, repeats: int = 1, warm: bool = False) -> Measured:
     return Measured(result, min(times[warm:]), peak, min(cpu_times[warm:]))
 
 
+def alternate(fast, slow, repeats: int) -> tuple[Measured, Measured]:
+    """Both sides measured in turns (fast, slow, fast, slow...), best of ``repeats`` each.
+
+    On a shared machine the load changes from second to second; taking turns
+    gives both sides the same chances, so their ratio means more than two
+    series measured one after the other. The fast side is warmed first.
+    """
+    fast_runs = [measure(fast, 1, warm=True)]
+    slow_runs = [measure(slow, 1)]
+    for _ in range(repeats - 1):
+        fast_runs.append(measure(fast, 1))
+        slow_runs.append(measure(slow, 1))
+
+    def best(runs: list[Measured]) -> Measured:
+        return Measured(
+            runs[-1].result,
+            min(run.seconds for run in runs),
+            max(run.peak_mb for run in runs),
+            min(run.cpu_seconds for run in runs),
+        )
+
+    return best(fast_runs), best(slow_runs)
+
+
 def sample_files(count: int) -> list[Path]:
     """Real files that scikit-image installs, decoded by imgsim like uploads."""
     folder = Path(skimage.data.data_dir)
@@ -139,13 +163,11 @@ def case_all_pairs(
     images = prepared(count, size, grayscale)
     pairs = [(i, j) for i in range(count) for j in range(i + 1, count)]
     warm_up()
-    # Both sides: best of the same number of runs, on the same prepared arrays.
-    scores, fast, fast_memory, fast_cpu = measure(
-        lambda: score_all_pairs(images, convention), repeats, warm=True
-    )
     sampled = pairs if reference_pairs is None else pairs[:: max(1, len(pairs) // reference_pairs)]
-    reference, slow, slow_memory, _ = measure(
-        lambda: skimage_pairs(images, sampled, convention), repeats
+    (scores, fast, fast_memory, fast_cpu), (reference, slow, slow_memory, _) = alternate(
+        lambda: score_all_pairs(images, convention),
+        lambda: skimage_pairs(images, sampled, convention),
+        repeats,
     )
     difference = max(
         abs(scores.ssim[i, j] - r) for (i, j), r in zip(sampled, reference, strict=True)
