@@ -46,6 +46,10 @@ STATS_BUDGET_BYTES = 8 * 2**20
 TILE_BUDGET_BYTES = 512 * 2**10
 MIN_STRIP_ROWS = 16
 MIN_BLOCK_COLUMNS = 256
+# Each block costs about 0.1 ms of Python (copies, kernel calls) besides its
+# work: output positions × (pairs + images) of at least this keep that small
+# (a single pair of large images would otherwise be thousands of tiny blocks).
+MIN_BLOCK_WORK = 2**20
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,9 +254,11 @@ def _plan(
     height, width = shape[:2]
     cols = width - 2 * pad
     # Output positions per block: every image's statistics within the budget,
-    # and a pair's two within a tile (so a pair never streams from memory).
+    # and a pair's two within a tile (so a pair never streams from memory)...
     budget = min(STATS_BUDGET_BYTES // max(count, 1), TILE_BUDGET_BYTES // 2)
     area = max(1, budget // window.stats_bytes)
+    # ...unless that leaves too little work per block for its fixed cost.
+    area = max(area, MIN_BLOCK_WORK // (len(pairs) + count))
     if full_width or cols * MIN_STRIP_ROWS <= area:
         block_cols = cols
     else:

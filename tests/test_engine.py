@@ -93,6 +93,7 @@ def test_many_images_in_many_blocks_and_tiles_equal_scikit_image(monkeypatch, co
     images = [photo(70, 90, colour=False), *(noise_image((70, 90), seed) for seed in range(4))]
     images.append(images[0] // 2 + 60)
     monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)  # minimal blocks...
+    monkeypatch.setattr(engine, "MIN_BLOCK_WORK", 1)
     monkeypatch.setattr(engine, "MIN_BLOCK_COLUMNS", 20)  # ...of rows and of columns
     # Tiles of two images (blocks are 16 x 20 here), so that tiles reorder the pairs.
     block_bytes = engine.WINDOWS[convention].stats_bytes * engine.MIN_STRIP_ROWS * 20
@@ -114,6 +115,7 @@ def test_many_images_in_many_blocks_and_tiles_equal_scikit_image(monkeypatch, co
 def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
     images = [noise_image((300, 200), seed) for seed in range(5)]
     monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)
+    monkeypatch.setattr(engine, "MIN_BLOCK_WORK", 1)
     threaded = score_all_pairs(images, "skimage")
     monkeypatch.setattr(engine, "_workers", lambda tasks: 1)
     serial = score_all_pairs(images, "skimage")
@@ -139,6 +141,7 @@ def test_progress_rises_to_one_in_the_calling_thread(monkeypatch):
     caller = threading.get_ident()
     reports = []
     monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)
+    monkeypatch.setattr(engine, "MIN_BLOCK_WORK", 1)
     score_all_pairs(
         [noise_image((200, 50), seed) for seed in range(3)],
         "skimage",
