@@ -48,7 +48,6 @@ SAMPLE_NOTES = {
 
 st.set_page_config(page_title="imgsim: image similarity", page_icon="🖼️", layout="wide")
 
-compute.engine_ready()  # the first visitor after a start, not each request, loads the engine
 try:
     compute.page_limits()
 except ValueError as error:

@@ -19,7 +19,6 @@ import streamlit as st
 from PIL import Image
 
 import imgsim
-import imgsim.engine
 from imgsim import samples
 from imgsim.comparison import thumbnail
 from imgsim.differences import PairInspection, inspect_pair
@@ -28,13 +27,6 @@ from imgsim.sweep import Sweep, sweep
 
 Files = tuple[tuple[str, bytes], ...]
 READING_SHARE = 0.1  # of the bar, for decoding the files
-
-
-@st.cache_resource(show_spinner="Loading the comparison engine…")
-def engine_ready() -> bool:
-    """Load (or, on a machine's first run, compile) the engine's kernels, once per server."""
-    imgsim.engine.warm_up()
-    return True
 
 
 @st.cache_resource
