@@ -34,8 +34,7 @@ import cv2
 import numpy as np
 
 from imgsim.settings import SSIM_CONVENTIONS, SSIM_WINDOW, Settings, SsimConvention
-from imgsim.windows import BORDER, DATA_RANGE, WINDOWS, Window, Workspace
-from imgsim.windows import warm_up as _warm_up_kernels
+from imgsim.windows import BORDER, DATA_RANGE, WINDOWS, StripStats, Window, Workspace
 
 # Statistics of every image over one block (one channel at a time) are kept
 # within this budget, which sets the block's size: they stay in the shared L3
@@ -119,7 +118,7 @@ def _block_sums(
     for channel in range(channels):
         for index, image in enumerate(images):
             planes[index] = image[rows, cols] if channels == 1 else image[rows, cols, channel]
-        stats = window.stats(planes, owned, workspace)
+        stats: StripStats = window.stats(planes, owned, workspace)
         squares += stats.square_sums
         target = None
         if local_map is not None:  # full-width blocks: a contiguous run of map rows
@@ -434,11 +433,18 @@ def ssim_map(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage
 def warm_up() -> None:
     """Compile the engine's kernels, or load them from the on-disk cache, now.
 
-    Call it when a server starts (or before timing the engine), so that no
-    request pays the first call: seconds on a machine's first run (compiling),
-    about 0.3 s once Numba's cache holds the machine code (loading it).
+    The first call of a kernel in a process costs its compilation (seconds, on
+    a machine's first run) or loading its machine code from Numba's cache
+    (about 0.3 s). Call this when a server starts (or before timing the
+    engine), so that no request pays it.
     """
-    _warm_up_kernels()
+    for window in WINDOWS.values():
+        planes = np.zeros((2, window.size, window.size), np.uint8)
+        owned = (slice(0, window.size), slice(0, window.size))
+        stats = window.stats(planes, owned, Workspace())
+        pairs = np.array([[0, 1]], np.int64)
+        window.pairs(planes, stats, pairs, owned)
+        window.pairs(planes, stats, pairs, owned, np.empty((1, 1), np.float64))
 
 
 def psnr_from_mse(mse_value: float) -> float:

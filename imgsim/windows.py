@@ -15,8 +15,8 @@ columns c .. c + size - 1 (a map of every pixel is had by padding the images).
   nothing of pair size goes through memory. It also gives Σx·y for MSE.
 
 Both are Numba kernels compiled once to machine code and cached on disk
-(`warm_up` compiles or loads them; see README "Speed"). They release the GIL,
-so the engine runs strips on several threads.
+(`imgsim.engine.warm_up` compiles or loads them; see README "Speed"). They
+release the GIL, so the engine runs blocks on several threads.
 
 The formula is (2a)(2b) / (d·e) = 4·(a)(b) / (d·e) with a = μxμy + C1/2,
 b = σxy + C2/2, d = (μx² + C1/2) + (μy² + C1/2), e = (σx² + C2/2) + (σy² + C2/2):
@@ -480,19 +480,3 @@ class GaussianWindow(Window):
 
 
 WINDOWS: dict[str, Window] = {"skimage": UniformWindow(), "gaussian": GaussianWindow()}
-
-
-def warm_up() -> None:
-    """Compile the kernels (or load them from Numba's on-disk cache) now.
-
-    The first call of a kernel in a process costs its compilation (seconds)
-    or, once cached, loading it (milliseconds); servers call this at start so
-    that no user waits for it.
-    """
-    for window in WINDOWS.values():
-        planes = np.zeros((2, window.size, window.size), np.uint8)
-        owned = (slice(0, window.size), slice(0, window.size))
-        stats = window.stats(planes, owned, Workspace())
-        pairs = np.array([[0, 1]], np.int64)
-        window.pairs(planes, stats, pairs, owned)
-        window.pairs(planes, stats, pairs, owned, np.empty((1, 1), np.float64))

@@ -332,8 +332,8 @@ def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 COUNT_CACHE = """
 import json
-from imgsim import windows
-windows.warm_up()
+from imgsim import engine, windows
+engine.warm_up()
 kernels = [windows._uniform_stats, windows._uniform_pairs,
            windows._gaussian_stats, windows._gaussian_pairs]
 print(json.dumps([[sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values())]
