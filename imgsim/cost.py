@@ -74,14 +74,14 @@ class Rates:
     decode: float
 
 
-# Measured by bench/run.py on the 2-core development machine (it predicts the
-# benchmark's 190 pairs at 512 x 512 and one pair at 10000 x 10000 within 5 %).
-# The engine's shape comes from here, scaled by the probe to this machine; update
-# it from the benchmark when the engine changes.
+# The engine's shape (per call, per pair, per image), fitted to `score_all_pairs`
+# timings of the Numba engine on the 2-core AMD EPYC development machine (2 to
+# 100 images at 16² to 1024²; each case within 15 %). The probe scales it to the
+# machine it runs on; refit it when the engine changes.
 FALLBACK_RATES = Rates(
-    engine_call=0.002,
-    pair_value=2.0e-9,
-    image_value=3.2e-9,
+    engine_call=0.0003,
+    pair_value=1.2e-9,
+    image_value=1.3e-9,
     prepared_value=1.3e-9,
     decode=0.01,
 )
@@ -138,9 +138,12 @@ def measure_rates(timer: Callable[[], float] = time.perf_counter) -> Rates:
 
     from imgsim.comparison import thumbnail
     from imgsim.decoding import decode, from_array
-    from imgsim.engine import score_all_pairs
+    from imgsim.engine import score_all_pairs, warm_up
     from imgsim.preparation import prepare
 
+    # Loading (or, on a machine's first run, compiling) the kernels is not
+    # comparison time: done first, it stays out of the rates.
+    warm_up()
     rng = np.random.default_rng(0)
 
     def fastest(run: Callable[[], object]) -> float:

@@ -1,25 +1,33 @@
 """All-pairs similarity engine: MSE, PSNR and SSIM of every pair of images.
 
-Equal to ``skimage.metrics`` (SSIM within 1e-6, MSE exactly) and fast:
+Equal to ``skimage.metrics`` (SSIM within 1e-6, MSE exactly) and near the
+machine's floor:
 
-- Rows are processed in strips that carry the window's halo, on a thread pool,
-  so memory grows with width × strip height × images, never with image area;
-  the same code serves 7 × 7 and 10000 × 10000.
-- In each strip, every image's local statistics are computed once
-  (`imgsim.windows`); per pair only the products x·y are filtered. Pairs are
-  taken in batches (image i against images j > i) so one NumPy or OpenCV call
-  serves many pairs.
-- MSE comes from Σx² per image and Σx·y per pair (the products the SSIM cross
-  term needs anyway), exact in integers.
+- Images are processed in blocks of rows (and, for wide images or many of
+  them, of columns) that carry the window's halo, on a thread pool, so memory
+  grows with the block's size × images, never with image area; the same code
+  serves 7 × 7 and 10000 × 10000.
+- In each block, every image's local statistics are computed once, within a
+  budget that keeps them in cache; then each pair costs one fused pass
+  (`imgsim.windows`): the window sums of x·y, the SSIM formula and its mean,
+  without arrays of pair size.
+- Pairs are scored in tiles of images, so that the statistics a tile needs
+  stay in the core's own cache while its pairs are scored.
+- MSE comes from Σx² per image and Σx·y per pair, exact in integers.
+
+`score_all_pairs` scores every pair of one list, `score_block_pairs` every
+pair across two lists; both run the same blocks and kernels.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -28,19 +36,28 @@ import numpy as np
 from imgsim.settings import SSIM_CONVENTIONS, SSIM_WINDOW, SsimConvention
 from imgsim.windows import BORDER, DATA_RANGE, WINDOWS, StripStats, Window, Workspace
 
-# Working memory of one strip task (two run at once on two cores): the images'
-# statistics set the strip height; a batch of pairs is kept small enough to stay
-# in cache (measured fastest around 4 MB on a 2-core EPYC with 1 MB L2 per core).
-STATS_BUDGET_BYTES = 24 * 2**20
-BATCH_BUDGET_BYTES = 4 * 2**20
+# Statistics of every image over one block (one channel at a time) are kept
+# within this budget, which sets the block's size: they stay in the shared L3
+# cache while the block's pairs read them. Pairs are scored in tiles whose
+# images' statistics fit in one core's L2 cache. Blocks are at least this
+# many rows and columns (halos of 6 or 10 rows and columns are redone).
+STATS_BUDGET_BYTES = 8 * 2**20
+TILE_BUDGET_BYTES = 512 * 2**10
 MIN_STRIP_ROWS = 16
+MIN_BLOCK_COLUMNS = 256
+# Each block costs about 0.1 ms of Python (copies, kernel calls) besides its
+# work: output positions × (pairs + images) of at least this keep that small
+# (a single pair of large images would otherwise be thousands of tiny blocks).
+MIN_BLOCK_WORK = 2**20
 
 
 @dataclass(frozen=True, eq=False)
 class PairScores:
-    """N x N matrices of every pair's scores (symmetric).
+    """Matrices of pair scores.
 
-    The diagonal holds each image against itself: MSE 0, SSIM 1, PSNR inf.
+    From `score_all_pairs`: N x N and symmetric; the diagonal holds each image
+    against itself (MSE 0, SSIM 1, PSNR inf). From `score_block_pairs`:
+    len(first) x len(second).
     """
 
     mse: np.ndarray
@@ -49,133 +66,67 @@ class PairScores:
 
 
 @dataclass(frozen=True)
-class _Strip:
-    """Output rows [start, stop) of the (padded) images, and the rows it owns for MSE."""
+class _Block:
+    """Output rows [start, stop) and columns [left, right) of the (padded) images,
+    and the rows and columns of the images it owns for MSE."""
 
     start: int
     stop: int
     mse_start: int
     mse_stop: int
-
-
-@dataclass(frozen=True)
-class _Plan:
-    window: Window
-    strips: tuple[_Strip, ...]
-    cols: slice  # output columns
-    batch: int  # pairs per call
-    keep_map: bool
+    left: int
+    right: int
+    mse_left: int
+    mse_right: int
 
 
 @dataclass(frozen=True, eq=False)
-class _StripSums:
-    ssim: np.ndarray  # (N, N): Σ local SSIM over the strip's windows and channels, i < j
-    products: np.ndarray  # (N, N): Σx·y over the strip's MSE rows, i < j
-    squares: np.ndarray  # (N,): Σx² over the strip's MSE rows
-    local_map: np.ndarray | None  # (rows, cols, channels) of pair (0, 1), when asked for
+class _Plan:
+    window: Window
+    blocks: tuple[_Block, ...]
+    pairs: np.ndarray  # (P, 2) int64 indices into the images, in tile order
 
 
-class _Scratch:
-    """A batch of pairs' arrays, taken from the worker's workspace."""
-
-    def __init__(
-        self, window: Window, workspace: Workspace, batch: int, rows_in: int, width: int, shape
-    ) -> None:
-        def take(name: str, size: tuple[int, ...], dtype: type) -> np.ndarray:
-            return workspace.take(name, (batch, *size), dtype)
-
-        self.products = take("products", (rows_in, width), window.value_dtype)
-        self.filtered = take("pair_filtered", (rows_in, width), window.filter_dtype)
-        self.mean_product = take("mean_product", shape, window.mean_dtype)
-        self.covariance = take("covariance", shape, window.mean_dtype)
-        self.numerator = take("numerator", shape, window.formula_dtype)
-        self.factor = take("factor", shape, window.formula_dtype)
-        self.denominator = take("denominator", shape, window.formula_dtype)
+@dataclass(frozen=True, eq=False)
+class _BlockSums:
+    ssim: np.ndarray  # (P,): Σ local SSIM over the block's windows and channels
+    products: np.ndarray  # (P,) int64: Σx·y over the block's owned pixels
+    squares: np.ndarray  # (N,) int64: Σx² over the block's owned pixels
 
 
-def _plane_views(image: np.ndarray, start: int, stop: int) -> list[np.ndarray]:
-    if image.ndim == 2:
-        return [image[start:stop]]
-    return [image[start:stop, :, c] for c in range(image.shape[2])]
-
-
-def _batch(
-    window: Window,
-    stats: StripStats,
-    i: int,
-    others: slice,
-    rows: slice,
-    cols: slice,
-    mse_rows: slice,
-    scratch: _Scratch,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Image i against images ``others``: quarter SSIM maps, their sums, Σx·y.
-
-    (2a + c1)(2b + c2) / (d·e) is computed as 4·(a + c1/2)(b + c2/2) / (d·e):
-    two fewer passes; the factor 4 is applied to the sums (exactly).
-    """
-    count = others.stop - others.start
-    width = stats.values.shape[2]
-    products = scratch.products[:count]
-    np.multiply(stats.values[i], stats.values[others], out=products)
-    filtered = window.filter(
-        products.reshape(-1, width), out=scratch.filtered[:count].reshape(-1, width)
-    ).reshape(products.shape)
-    mean_product, covariance = scratch.mean_product[:count], scratch.covariance[:count]
-    np.multiply(stats.mean[i], stats.mean[others], out=mean_product)
-    window.covariance(filtered[:, rows, cols], mean_product, out=covariance)
-    quarter, factor, denominator = (
-        scratch.numerator[:count],
-        scratch.factor[:count],
-        scratch.denominator[:count],
-    )
-    formula = window.formula_dtype
-    np.add(mean_product, window.c1 / 2, out=quarter, dtype=formula, casting="unsafe")
-    np.add(covariance, window.c2 / 2, out=factor, dtype=formula, casting="unsafe")
-    quarter *= factor
-    np.add(stats.mean_sq[i], stats.mean_sq[others], out=denominator)
-    np.add(stats.var[i], stats.var[others], out=factor)
-    denominator *= factor
-    quarter /= denominator
-    # OpenCV sums in float64, several times faster than NumPy's casting sum.
-    sums = 4 * cv2.reduce(quarter.reshape(count, -1), 1, cv2.REDUCE_SUM, dtype=cv2.CV_64F)[:, 0]
-    product_sums = [cv2.sumElems(products[k, mse_rows])[0] for k in range(count)]
-    return quarter, sums, np.array(product_sums)
-
-
-def _strip_sums(
-    images: Sequence[np.ndarray], plan: _Plan, strip: _Strip, workspace: Workspace
-) -> _StripSums:
+def _block_sums(
+    images: Sequence[np.ndarray],
+    plan: _Plan,
+    block: _Block,
+    workspace: Workspace,
+    local_map: np.ndarray | None,
+) -> _BlockSums:
     window = plan.window
-    count = len(images)
-    width = images[0].shape[1]
-    first, last = strip.start - window.pad, strip.stop + window.pad
-    rows = slice(window.pad, window.pad + strip.stop - strip.start)
-    mse_rows = slice(strip.mse_start - first, strip.mse_stop - first)
-    shape = (rows.stop - rows.start, len(range(*plan.cols.indices(width))))
-    planes = [_plane_views(image, first, last) for image in images]
-    channels = len(planes[0])
-    ssim = np.zeros((count, count))
-    products = np.zeros((count, count))
-    squares = np.zeros(count)
-    local_map = np.empty((*shape, channels)) if plan.keep_map else None
-    scratch = _Scratch(window, workspace, plan.batch, last - first, width, shape)
+    pad = window.pad
+    channels = images[0].shape[2] if images[0].ndim == 3 else 1
+    rows = slice(block.start - pad, block.stop + pad)
+    cols = slice(block.left - pad, block.right + pad)
+    owned = (
+        slice(block.mse_start - rows.start, block.mse_stop - rows.start),
+        slice(block.mse_left - cols.start, block.mse_right - cols.start),
+    )
+    ssim = np.zeros(len(plan.pairs))
+    products = np.zeros(len(plan.pairs), np.int64)
+    squares = np.zeros(len(images), np.int64)
+    shape = (len(images), rows.stop - rows.start, cols.stop - cols.start)
+    planes = workspace.take("planes", shape, np.uint8)
     for channel in range(channels):
-        stats = window.stats(
-            [image[channel] for image in planes], rows, plan.cols, mse_rows, workspace
-        )
+        for index, image in enumerate(images):
+            planes[index] = image[rows, cols] if channels == 1 else image[rows, cols, channel]
+        stats: StripStats = window.stats(planes, owned, workspace)
         squares += stats.square_sums
-        for i in range(count - 1):
-            for start in range(i + 1, count, plan.batch):
-                others = slice(start, min(start + plan.batch, count))
-                quarter, sums, product_sums = _batch(
-                    window, stats, i, others, rows, plan.cols, mse_rows, scratch
-                )
-                ssim[i, others] += sums
-                products[i, others] += product_sums
-                if local_map is not None:
-                    np.multiply(quarter[0], 4, out=local_map[:, :, channel])
-    return _StripSums(ssim, products, squares, local_map)
+        target = None
+        if local_map is not None:  # full-width blocks: a contiguous run of map rows
+            target = local_map[channel, block.start - pad : block.stop - pad]
+        sums, product_sums = window.pairs(planes, stats, plan.pairs, owned, target)
+        ssim += sums
+        products += product_sums
+    return _BlockSums(ssim, products, squares)
 
 
 # Workspaces outlive a call, so the next one (the page's next rerun) finds its
@@ -207,63 +158,118 @@ def _workers(tasks: int) -> int:
 
 
 def _run(
-    images: Sequence[np.ndarray], plan: _Plan, on_strip: Callable[[_Strip], None] | None
-) -> list[_StripSums]:
-    """Every strip's sums, in strip order, so totals do not depend on thread timing.
+    images: Sequence[np.ndarray],
+    plan: _Plan,
+    on_block: Callable[[_Block], None] | None,
+    local_map: np.ndarray | None = None,
+) -> _BlockSums:
+    """The blocks' sums, added in block order so totals do not depend on thread timing.
 
-    Progress is reported from the calling thread (the page's callbacks need it).
+    Only a few blocks are in flight at once, so that memory does not grow with
+    their number. Progress is reported from the calling thread (the page's
+    callbacks need it).
     """
 
-    def task(strip: _Strip) -> _StripSums:
+    def task(block: _Block) -> _BlockSums:
         workspace = _borrow_workspace()
         try:
-            return _strip_sums(images, plan, strip, workspace)
+            return _block_sums(images, plan, block, workspace, local_map)
         finally:
             _return_workspace(workspace)
 
-    workers = _workers(len(plan.strips))
-    results = []
+    total = _BlockSums(
+        np.zeros(len(plan.pairs)),
+        np.zeros(len(plan.pairs), np.int64),
+        np.zeros(len(images), np.int64),
+    )
+
+    def add(block: _Block, sums: _BlockSums) -> None:
+        total.ssim[:] += sums.ssim
+        total.products[:] += sums.products
+        total.squares[:] += sums.squares
+        if on_block is not None:
+            on_block(block)
+
+    workers = _workers(len(plan.blocks))
     if workers == 1:
-        outcomes = map(task, plan.strips)
-        pool = None
-    else:
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="imgsim")
-        outcomes = pool.map(task, plan.strips)
-    try:
-        for strip, result in zip(plan.strips, outcomes, strict=True):
-            results.append(result)
-            if on_strip is not None:
-                on_strip(strip)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    return results
+        for block in plan.blocks:
+            add(block, task(block))
+        return total
+    blocks = iter(plan.blocks)
+    pending: deque[tuple[_Block, Future[_BlockSums]]] = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="imgsim") as pool:
+        try:
+            for block in itertools.islice(blocks, 2 * workers):
+                pending.append((block, pool.submit(task, block)))
+            while pending:
+                block, future = pending.popleft()
+                add(block, future.result())
+                for following in itertools.islice(blocks, 1):
+                    pending.append((following, pool.submit(task, following)))
+        finally:
+            for _, future in pending:
+                future.cancel()
+    return total
 
 
-def _plan(shape: tuple[int, ...], count: int, convention: str, keep_map: bool) -> _Plan:
-    """Strips and batch size within the memory budget.
+def _tiled(pairs: np.ndarray, tile: int) -> np.ndarray:
+    """Pairs grouped by the tiles of their two images, in order within a tile."""
+    tiles = pairs // tile
+    order = np.argsort(
+        tiles[:, 0] * (int(tiles[:, 1].max(initial=0)) + 1) + tiles[:, 1], kind="stable"
+    )
+    return np.ascontiguousarray(pairs[order], dtype=np.int64)
 
-    Output rows are those whose window lies inside the images; columns too,
-    unless a full-width map is kept (images padded with reflected rows above
-    and below then give every row of the map).
+
+def _spans(start: int, stop: int, step: int, end: int) -> list[tuple[int, int, int, int]]:
+    """Output spans [a, b) of ``step`` from start to stop, and the image spans they own
+    for MSE (the first from 0, the last to ``end``, so each row or column once)."""
+    starts = range(start, stop, step)
+    spans = []
+    for index, first in enumerate(starts):
+        last = min(first + step, stop)
+        owned_first = 0 if index == 0 else first
+        owned_last = end if index == len(starts) - 1 else last
+        spans.append((first, last, owned_first, owned_last))
+    return spans
+
+
+def _plan(
+    shape: tuple[int, ...],
+    pairs: np.ndarray,
+    count: int,
+    convention: str,
+    full_width: bool = False,
+) -> _Plan:
+    """Blocks within the statistics budget, and the pairs in tile order.
+
+    Output positions are those whose window lies inside the images (pad them
+    to get a map of every pixel). Blocks span the full width while
+    ``MIN_STRIP_ROWS`` rows of every image's statistics fit the budget (always
+    with ``full_width``, for maps); beyond, they are about square.
     """
-    window = WINDOWS[convention]()
+    window = WINDOWS[convention]
     pad = window.pad
     height, width = shape[:2]
-    planes = shape[2] if len(shape) == 3 else 1
-    per_row = width * planes * count * window.stats_bytes
-    rows_per_strip = max(MIN_STRIP_ROWS, STATS_BUDGET_BYTES // per_row)
-    rows_in = rows_per_strip + 2 * pad
-    batch = max(1, min(count - 1, BATCH_BUDGET_BYTES // (rows_in * width * window.pair_bytes)))
-    starts = range(pad, height - pad, rows_per_strip)
-    strips = []
-    for index, start in enumerate(starts):
-        stop = min(start + rows_per_strip, height - pad)
-        mse_start = 0 if index == 0 else start
-        mse_stop = height if index == len(starts) - 1 else stop
-        strips.append(_Strip(start, stop, mse_start, mse_stop))
-    cols = slice(0, width) if keep_map else slice(pad, width - pad)
-    return _Plan(window, tuple(strips), cols, batch, keep_map)
+    cols = width - 2 * pad
+    # Output positions per block: every image's statistics within the budget,
+    # and a pair's two within a tile (so a pair never streams from memory)...
+    budget = min(STATS_BUDGET_BYTES // max(count, 1), TILE_BUDGET_BYTES // 2)
+    area = max(1, budget // window.stats_bytes)
+    # ...unless that leaves too little work per block for its fixed cost.
+    area = max(area, MIN_BLOCK_WORK // (len(pairs) + count))
+    if full_width or cols * MIN_STRIP_ROWS <= area:
+        block_cols = cols
+    else:
+        block_cols = min(cols, max(MIN_BLOCK_COLUMNS, math.isqrt(area)))
+    block_rows = max(MIN_STRIP_ROWS, area // block_cols)
+    blocks = tuple(
+        _Block(start, stop, mse_start, mse_stop, left, right, mse_left, mse_right)
+        for start, stop, mse_start, mse_stop in _spans(pad, height - pad, block_rows, height)
+        for left, right, mse_left, mse_right in _spans(pad, width - pad, block_cols, width)
+    )
+    tile = max(1, TILE_BUDGET_BYTES // (window.stats_bytes * block_rows * block_cols))
+    return _Plan(window, blocks, _tiled(pairs, tile))
 
 
 def check_images(images: Sequence[np.ndarray]) -> None:
@@ -296,6 +302,38 @@ def _check_window(images: Sequence[np.ndarray], convention: str) -> None:
         )
 
 
+def _score(
+    images: Sequence[np.ndarray],
+    pairs: np.ndarray,
+    convention: str,
+    on_progress: Callable[[float], None] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs (rows of indices into ``images``) in the order scored, their SSIM and MSE."""
+    plan = _plan(images[0].shape, pairs, len(images), convention)
+    done = iter(range(1, len(plan.blocks) + 1))
+
+    def on_block(block: _Block) -> None:
+        finished = next(done)  # blocks are reported in order
+        if on_progress is not None:
+            on_progress(finished / len(plan.blocks))
+
+    sums = _run(images, plan, on_block)
+    ssim_sums, products, squares = sums.ssim, sums.products, sums.squares
+    height, width = images[0].shape[:2]
+    pad = plan.window.pad
+    windows = (height - 2 * pad) * (width - 2 * pad) * (images[0].size // (height * width))
+    i, j = plan.pairs[:, 0], plan.pairs[:, 1]
+    # Exact in int64 until this division, as scikit-image's float64 mean of squares.
+    mse = (squares[i] + squares[j] - 2 * products) / images[0].size
+    return plan.pairs, ssim_sums / windows, mse
+
+
+def _psnr(mse: np.ndarray) -> np.ndarray:
+    """PSNR in dB of every MSE, infinite where it is 0 (as `psnr_from_mse`)."""
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(DATA_RANGE**2 / mse)
+
+
 def score_all_pairs(
     images: Sequence[np.ndarray],
     convention: SsimConvention,
@@ -314,8 +352,8 @@ def score_all_pairs(
     Returns
     -------
     PairScores
-        Each SSIM equals ``skimage.metrics.structural_similarity`` within 1e-6;
-        MSE is exact.
+        N x N, symmetric. Each SSIM equals ``skimage.metrics.structural_similarity``
+        within 1e-6 (the bound is derived in `imgsim.windows`); MSE is exact.
     """
     check_images(images)
     _check_window(images, convention)
@@ -323,28 +361,12 @@ def score_all_pairs(
     mse = np.zeros((count, count))
     ssim = np.ones((count, count))
     if count >= 2:
-        plan = _plan(images[0].shape, count, convention, keep_map=False)
-        first, last = plan.strips[0].start, plan.strips[-1].stop
-
-        def on_strip(strip: _Strip) -> None:
-            if on_progress is not None:
-                on_progress((strip.stop - first) / (last - first))
-
-        results = _run(images, plan, on_strip)
-        ssim_sums = np.sum([result.ssim for result in results], axis=0)
-        product_sums = np.sum([result.products for result in results], axis=0)
-        squares = np.sum([result.squares for result in results], axis=0)
-        height, width = images[0].shape[:2]
-        pad = plan.window.pad
-        windows = (height - 2 * pad) * (width - 2 * pad) * (images[0].size // (height * width))
-        upper = np.triu_indices(count, 1)
-        mse[upper] = squares[upper[0]] + squares[upper[1]] - 2 * product_sums[upper]
-        mse[upper] /= images[0].size
-        ssim[upper] = ssim_sums[upper] / windows
-        mse = np.maximum(mse, mse.T)
-        ssim = np.where(np.tri(count, dtype=bool, k=-1), ssim.T, ssim)
-    psnr = np.vectorize(psnr_from_mse, otypes=[float])(mse)
-    return PairScores(mse=mse, ssim=ssim, psnr=psnr)
+        upper = np.stack(np.triu_indices(count, 1), axis=1)
+        pairs, pair_ssim, pair_mse = _score(images, upper, convention, on_progress)
+        i, j = pairs[:, 0], pairs[:, 1]
+        ssim[i, j] = ssim[j, i] = pair_ssim
+        mse[i, j] = mse[j, i] = pair_mse
+    return PairScores(mse=mse, ssim=ssim, psnr=_psnr(mse))
 
 
 def score_block_pairs(
@@ -355,28 +377,29 @@ def score_block_pairs(
 ) -> PairScores:
     """MSE, SSIM and PSNR of every image of ``first`` against every image of ``second``.
 
-    Parameters
-    ----------
-    first, second : sequence of ndarray of uint8, all of one shape (H, W) or (H, W, C)
-    convention : {"skimage", "gaussian"}
-    on_progress : callable, optional
-        Called from the calling thread with the share of the work done, in (0, 1].
+    The cross-block form of `score_all_pairs`, for collections scored block
+    by block: same parameters (``images`` split in two), checks, kernels and
+    numbers.
 
     Returns
     -------
     PairScores
-        Arrays of shape ``(len(first), len(second))``, the same numbers as
-        `score_all_pairs` gives for those pairs.
+        Matrices of shape (len(first), len(second)); entry [i, j] scores
+        first[i] against second[j].
     """
-    # A thin adapter over the all-pairs engine (it also scores the pairs within
-    # each block, which are dropped); the fast cross-block engine replaces it.
-    scores = score_all_pairs([*first, *second], convention, on_progress)
-    count = len(first)
-    return PairScores(
-        mse=scores.mse[:count, count:].copy(),
-        ssim=scores.ssim[:count, count:].copy(),
-        psnr=scores.psnr[:count, count:].copy(),
-    )
+    images = [*first, *second]
+    check_images(images)
+    _check_window(images, convention)
+    shape = (len(first), len(second))
+    mse = np.zeros(shape)
+    ssim = np.ones(shape)
+    if len(first) and len(second):
+        grid = np.indices(shape).reshape(2, -1).T
+        grid[:, 1] += len(first)
+        pairs, pair_ssim, pair_mse = _score(images, grid, convention, on_progress)
+        ssim[pairs[:, 0], pairs[:, 1] - len(first)] = pair_ssim
+        mse[pairs[:, 0], pairs[:, 1] - len(first)] = pair_mse
+    return PairScores(mse=mse, ssim=ssim, psnr=_psnr(mse))
 
 
 def ssim_map(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage") -> np.ndarray:
@@ -396,12 +419,32 @@ def ssim_map(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage
     check_images([a, b])
     _check_window([a, b], convention)
     pad = SSIM_WINDOW[convention] // 2
-    # Reflected rows above and below give every output row its halo.
-    padded = [cv2.copyMakeBorder(image, pad, pad, 0, 0, BORDER) for image in (a, b)]
-    plan = _plan(padded[0].shape, 2, convention, keep_map=True)
-    results = _run(padded, plan, None)
-    full = np.concatenate([result.local_map for result in results], axis=0)
-    return full[:, :, 0] if a.ndim == 2 else full
+    # Reflected edges give every pixel a full window, as scipy.ndimage does.
+    padded = [cv2.copyMakeBorder(image, pad, pad, pad, pad, BORDER) for image in (a, b)]
+    if a.ndim == 3 and padded[0].ndim == 2:  # OpenCV drops a single channel
+        padded = [image[:, :, np.newaxis] for image in padded]
+    plan = _plan(padded[0].shape, np.array([[0, 1]]), 2, convention, full_width=True)
+    channels = a.shape[2] if a.ndim == 3 else 1
+    full = np.empty((channels, *a.shape[:2]))
+    _run(padded, plan, None, local_map=full)
+    return full[0] if a.ndim == 2 else np.ascontiguousarray(np.moveaxis(full, 0, 2))
+
+
+def warm_up() -> None:
+    """Compile the engine's kernels, or load them from the on-disk cache, now.
+
+    The first call of a kernel in a process costs its compilation (seconds, on
+    a machine's first run) or loading its machine code from Numba's cache
+    (about 0.3 s). Call this when a server starts (or before timing the
+    engine), so that no request pays it.
+    """
+    for window in WINDOWS.values():
+        planes = np.zeros((2, window.size, window.size), np.uint8)
+        owned = (slice(0, window.size), slice(0, window.size))
+        stats = window.stats(planes, owned, Workspace())
+        pairs = np.array([[0, 1]], np.int64)
+        window.pairs(planes, stats, pairs, owned)
+        window.pairs(planes, stats, pairs, owned, np.empty((1, 1), np.float64))
 
 
 def psnr_from_mse(mse_value: float) -> float:

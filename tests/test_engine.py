@@ -1,4 +1,4 @@
-"""The all-pairs engine equals scikit-image, in strips, threads and bounded memory.
+"""The all-pairs engine equals scikit-image, in blocks, threads and bounded memory.
 
 References: ``skimage.metrics.structural_similarity`` (scikit-image 0.26) with
 ``data_range=255`` and, for ``gaussian``, ``gaussian_weights=True, sigma=1.5,
@@ -8,7 +8,12 @@ Tolerance 1e-6 on every score (the engine's own error is near 1e-8).
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import tracemalloc
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -20,11 +25,12 @@ from hypothesis.extra.numpy import arrays
 from skimage.metrics import mean_squared_error, structural_similarity
 
 from imgsim import engine
-from imgsim.engine import score_all_pairs, ssim_map
+from imgsim.engine import score_all_pairs, score_block_pairs, ssim_map
 
 from .conftest import noise_image
 
 TOLERANCE = 1e-6
+ROOT = Path(__file__).resolve().parents[1]
 WINDOW = {"skimage": 7, "gaussian": 11}
 
 
@@ -83,13 +89,20 @@ def test_every_pair_equals_scikit_image(convention, colour, size, kind):
 
 
 @pytest.mark.parametrize("convention", ["skimage", "gaussian"])
-def test_many_images_in_many_strips_and_batches_equal_scikit_image(monkeypatch, convention):
+def test_many_images_in_many_blocks_and_tiles_equal_scikit_image(monkeypatch, convention):
     images = [photo(70, 90, colour=False), *(noise_image((70, 90), seed) for seed in range(4))]
     images.append(images[0] // 2 + 60)
-    monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)  # minimal strips
-    monkeypatch.setattr(engine, "BATCH_BUDGET_BYTES", 1)  # one pair per batch
-    plan = engine._plan(images[0].shape, len(images), convention, keep_map=False)
-    assert len(plan.strips) > 2 and plan.batch == 1
+    monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)  # minimal blocks...
+    monkeypatch.setattr(engine, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(engine, "MIN_BLOCK_COLUMNS", 20)  # ...of rows and of columns
+    # Tiles of two images (blocks are 16 x 20 here), so that tiles reorder the pairs.
+    block_bytes = engine.WINDOWS[convention].stats_bytes * engine.MIN_STRIP_ROWS * 20
+    monkeypatch.setattr(engine, "TILE_BUDGET_BYTES", 2 * block_bytes)
+    upper = np.stack(np.triu_indices(len(images), 1), axis=1)
+    plan = engine._plan(images[0].shape, upper, len(images), convention)
+    assert len({block.start for block in plan.blocks}) > 2
+    assert len({block.left for block in plan.blocks}) > 2
+    assert plan.pairs.tolist() != upper.tolist()  # tiles reorder the pairs
     scores = score_all_pairs(images, convention)
     for i in range(len(images)):
         for j in range(i + 1, len(images)):
@@ -102,6 +115,7 @@ def test_many_images_in_many_strips_and_batches_equal_scikit_image(monkeypatch, 
 def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
     images = [noise_image((300, 200), seed) for seed in range(5)]
     monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)
+    monkeypatch.setattr(engine, "MIN_BLOCK_WORK", 1)
     threaded = score_all_pairs(images, "skimage")
     monkeypatch.setattr(engine, "_workers", lambda tasks: 1)
     serial = score_all_pairs(images, "skimage")
@@ -127,6 +141,7 @@ def test_progress_rises_to_one_in_the_calling_thread(monkeypatch):
     caller = threading.get_ident()
     reports = []
     monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)
+    monkeypatch.setattr(engine, "MIN_BLOCK_WORK", 1)
     score_all_pairs(
         [noise_image((200, 50), seed) for seed in range(3)],
         "skimage",
@@ -139,6 +154,7 @@ def test_progress_rises_to_one_in_the_calling_thread(monkeypatch):
 
 
 def peak_traced_bytes(images) -> int:
+    engine.warm_up()  # loading the compiled kernels is not working memory
     engine._SPARE_WORKSPACES.clear()  # count the working memory this call maps
     tracemalloc.start()
     try:
@@ -195,3 +211,160 @@ def test_ssim_stays_within_minus_one_and_one_and_matches_scikit_image(a, seed, c
     value = score_all_pairs([a, b], convention).ssim[0, 1]
     assert -1.0 - 1e-9 <= value <= 1.0 + 1e-9
     assert value == pytest.approx(reference(a, b, convention), abs=TOLERANCE)
+
+
+def test_tiles_hold_every_pair_once_grouped_by_tile():
+    pairs = np.stack(np.triu_indices(9, 1), axis=1)
+    tiled = engine._tiled(pairs, 4)
+    assert sorted(map(tuple, tiled.tolist())) == sorted(map(tuple, pairs.tolist()))
+    tiles = [tuple(pair // 4) for pair in tiled]
+    assert tiles == sorted(tiles)  # each tile's pairs together, tiles in order
+
+
+BLOCK_CASES = [
+    (convention, colour) for convention in ("skimage", "gaussian") for colour in (False, True)
+]
+
+
+@pytest.mark.parametrize(("convention", "colour"), BLOCK_CASES)
+def test_block_pairs_equal_all_pairs_and_scikit_image(convention, colour):
+    images = [photo(40, 52, colour), *(noise_image((40, 52, 3)[: 2 + colour], s) for s in range(4))]
+    images.append(images[0] // 3 + 80)
+    first, second = images[:2], images[2:]
+    block = score_block_pairs(first, second, convention)
+    whole = score_all_pairs(images, convention)
+    assert block.ssim.shape == block.mse.shape == block.psnr.shape == (2, 4)
+    for i, a in enumerate(first):
+        for j, b in enumerate(second):
+            # Same kernels, only the strips' summation order may differ.
+            assert block.ssim[i, j] == pytest.approx(whole.ssim[i, 2 + j], abs=1e-12)
+            assert block.mse[i, j] == whole.mse[i, 2 + j] == mean_squared_error(a, b)
+            assert block.psnr[i, j] == whole.psnr[i, 2 + j]
+            assert block.ssim[i, j] == pytest.approx(reference(a, b, convention), abs=TOLERANCE)
+
+
+def test_block_pairs_score_an_image_against_itself():
+    image = noise_image((30, 30), 7)
+    block = score_block_pairs([image], [image, image.copy()], "skimage")
+    assert block.ssim.tolist() == [[1.0, 1.0]]
+    assert block.mse.tolist() == [[0.0, 0.0]]
+    assert np.isinf(block.psnr).all()
+
+
+@pytest.mark.parametrize(("first", "second"), [(0, 3), (3, 0), (0, 0)])
+def test_an_empty_block_has_no_pairs(first, second):
+    images = [noise_image((12, 12), seed) for seed in range(3)]
+    block = score_block_pairs(images[:first], images[:second], "gaussian")
+    assert block.ssim.shape == block.mse.shape == (first, second)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        ([np.zeros((9, 9), np.uint8)], [np.zeros((9, 10), np.uint8)], "the same shape"),
+        ([np.zeros((9, 9), np.uint8)], [np.zeros((9, 9), np.float32)], "must be uint8"),
+        ([np.zeros((5, 9), np.uint8)], [np.zeros((5, 9), np.uint8)], "smaller than the 7x7"),
+    ],
+)
+def test_block_pairs_validate_like_all_pairs(first, second, message):
+    with pytest.raises(ValueError, match=message) as block_error:
+        score_block_pairs(first, second, "skimage")
+    with pytest.raises(ValueError) as all_error:
+        score_all_pairs([*first, *second], "skimage")
+    assert str(block_error.value) == str(all_error.value)
+
+
+def adversarial_pair(kind: str, shape: tuple[int, ...]):
+    """Inputs at the edges of the kernels' integer and float32 ranges."""
+    rng = np.random.default_rng(sum(shape))
+    checker = (np.indices(shape[:2]).sum(axis=0) % 2 * 255).astype(np.uint8)
+    if len(shape) == 3:
+        checker = np.repeat(checker[:, :, np.newaxis], shape[2], axis=2)
+    if kind == "extremes":  # largest window sums and variances, exact anti-correlation
+        return checker, 255 - checker
+    if kind == "black-white":  # largest possible μ difference, no variance
+        return np.zeros(shape, np.uint8), np.full(shape, 255, np.uint8)
+    if kind == "flat-and-one-step":  # σ² and σxy near 0 next to a large mean
+        a = np.full(shape, 254, np.uint8)
+        b = a.copy()
+        b.flat[rng.integers(0, b.size, 3)] = 255
+        return a, b
+    # σxy ≈ −C2/2 scale: b is the negative of a, with little contrast
+    a = rng.integers(120, 124, shape, dtype=np.uint8)
+    return a, (243 - a).astype(np.uint8)
+
+
+ADVERSARIAL = [
+    (convention, kind, shape)
+    for convention in ("skimage", "gaussian")
+    for kind in ("extremes", "black-white", "flat-and-one-step", "weak-anti-correlation")
+    for shape in (
+        (WINDOW[convention], WINDOW[convention]),
+        (WINDOW[convention] + 1, 40),
+        (64, 64, 3),
+    )
+]
+
+
+@pytest.mark.parametrize(("convention", "kind", "shape"), ADVERSARIAL, ids=str)
+def test_adversarial_inputs_equal_scikit_image(convention, kind, shape):
+    a, b = adversarial_pair(kind, shape)
+    scores = score_all_pairs([a, b], convention)
+    assert scores.ssim[0, 1] == pytest.approx(reference(a, b, convention), abs=TOLERANCE)
+    assert scores.mse[0, 1] == mean_squared_error(a, b)
+    _, expected = reference(a, b, convention, full=True)
+    np.testing.assert_allclose(ssim_map(a, b, convention), expected, rtol=0, atol=TOLERANCE)
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter with these Numba settings (and no others)."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
+    environment |= env
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        check=True,
+    )
+
+
+COUNT_CACHE = """
+import json
+from imgsim import engine, windows
+engine.warm_up()
+kernels = [windows._uniform_stats, windows._uniform_pairs,
+           windows._gaussian_stats, windows._gaussian_pairs]
+print(json.dumps([[sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values())]
+                  for k in kernels]))
+"""
+
+
+def test_compiled_kernels_are_cached_for_the_next_process(tmp_path):
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    first = json.loads(run_python(COUNT_CACHE, env).stdout)
+    assert all(misses > 0 for _, misses in first)  # compiled...
+    assert any((tmp_path / "cache").rglob("*.nbi"))  # ...and written where asked
+    second = json.loads(run_python(COUNT_CACHE, env).stdout)
+    assert all(hits > 0 and misses == 0 for hits, misses in second)  # loaded, not compiled
+
+
+def test_without_a_writable_cache_the_kernels_still_run_and_say_why(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    env = {
+        "NUMBA_CACHE_DIR": str(blocked),  # cannot hold a cache...
+        "NUMBA_CACHE_LOCATOR_CLASSES": "UserProvidedCacheLocator",  # ...and no other place
+    }
+    code = (
+        "import numpy as np; from imgsim.engine import score_all_pairs; "
+        "a = np.arange(64, dtype=np.uint8).reshape(8, 8); "
+        "print(score_all_pairs([a, a.T.copy()], 'skimage').ssim[0, 1])"
+    )
+    completed = run_python(code, env)
+    assert "Numba cannot cache its kernels" in completed.stderr
+    a = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    assert float(completed.stdout) == pytest.approx(
+        reference(a, a.T.copy(), "skimage"), abs=TOLERANCE
+    )
