@@ -700,3 +700,43 @@ def test_with_otsu_the_slider_shows_the_threshold_used(app):
     slider = app.slider(key="inspect_threshold")
     assert slider.disabled and slider.value == round(used, 2)
     assert slider.value != 0.3
+
+
+def apply_size(at: AppTest, width: int, height: int) -> AppTest:
+    at.sidebar.number_input(key="width").set_value(width)
+    at.sidebar.number_input(key="height").set_value(height)
+    at.sidebar.button[0].click()
+    return at.run()
+
+
+def test_with_keep_aspect_widths_are_never_refused_for_rounding(app):
+    """25 at 256×128 is 25×12 (rounded): derived heights are not checked against the aspect."""
+    apply_size(app, 256, 128)
+    open_sweep(app, "16, 25, 64, 128")
+    assert app.toggle(key="sweep_keep_aspect").value is True
+    assert not app.exception and not app.error
+    assert any(c.value.startswith("4 sizes: 16×8, 25×12, 64×32, 128×64") for c in app.caption)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "named", "rule"),
+    [
+        ("99999x1", "**99999x1**:", "larger than 10000 on a side"),
+        ("0, 64", "**0** (width 0 at 256×128's aspect: 0×1):", "smaller than the 7x7"),
+        ("64x64, 128", "**64x64**:", "all sizes need one aspect"),
+    ],
+)
+def test_with_keep_aspect_a_typed_size_is_taken_and_named_as_typed(app, sizes, named, rule):
+    apply_size(app, 256, 128)
+    open_sweep(app, sizes)
+    assert not app.exception
+    (error,) = app.error
+    assert named in error.value and rule in error.value
+    assert "99999x50000" not in error.value
+
+
+def test_with_keep_aspect_a_typed_size_of_that_aspect_is_swept_as_typed(app):
+    apply_size(app, 256, 128)
+    open_sweep(app, "64x32, 128")
+    assert not app.error
+    assert any(c.value.startswith("2 sizes: 64×32, 128×64") for c in app.caption)
