@@ -758,3 +758,19 @@ def test_infinite_psnr_cells_take_the_brightest_colour_and_say_so(app, three_fil
             assert (values[row, column] == pytest.approx(top)) or not shown_infinite
     assert values.min() == pytest.approx(finite.min())
     assert finite.min() < top
+
+
+@pytest.mark.parametrize("view", ["Compare", "Resize sweep"])
+def test_the_time_estimate_counts_only_readable_images(monkeypatch, three_files, view):
+    from imgsim import cost
+
+    slow = cost.Rates(**{name: value * 1000 for name, value in vars(cost.FALLBACK_RATES).items()})
+    monkeypatch.setattr(cost, "MODEL", cost.TimeModel(probe=lambda: slow))
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    upload(at, [*three_files, ("broken.png", b"\x89PNG\r\n\x1a\n junk")])
+    at.button_group(key="view").set_value(view).run()
+    assert not at.exception
+    (estimate,) = (info.value for info in at.info if "expected to take about" in info.value)
+    assert estimate.startswith("3 images at") and "3 pairs" in estimate

@@ -230,7 +230,7 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     sizes = sizes_ui(files, settings)
     if sizes is None:
         st.stop()
-    compare_view.show_time_estimate(len(files), *(settings_at(settings, size) for size in sizes))
+    compare_view.show_time_estimate(files, *(settings_at(settings, size) for size in sizes))
     result = compute.sweep_files(files, tuple(sizes), settings)
     if not results.show_errors(result, len(files)):
         st.stop()
