@@ -80,7 +80,7 @@ else:
         f"**Sample: {choices.sample}.** {SAMPLE_NOTES[choices.sample]}  \n"
         "Upload your own images in the sidebar to compare them instead."
     )
-state.show_link_note([name for name, _ in files], bool(choices.uploads))
+state.show_link_note([name for name, _ in files], None if choices.uploads else choices.sample)
 
 if len(files) < 2:
     st.warning("Upload at least two images to compare them.")

@@ -774,3 +774,34 @@ def test_the_time_estimate_counts_only_readable_images(monkeypatch, three_files,
     assert not at.exception
     (estimate,) = (info.value for info in at.info if "expected to take about" in info.value)
     assert estimate.startswith("3 images at") and "3 pairs" in estimate
+
+
+def test_a_link_naming_images_a_sample_lacks_names_them_and_shows_two_others():
+    at = opened_with(
+        {"sample": "Photos", "view": "Pair inspector", "a": "nope.png", "b": "chelsea.png"}
+    )
+    assert not at.exception
+    (warning,) = at.warning
+    assert "nope.png, which the sample Photos does not have" in warning.value
+    assert "uploaded" not in warning.value
+    first, second = at.selectbox(key="inspect_a").value, at.selectbox(key="inspect_b").value
+    assert second == "chelsea.png" and first != second
+    assert first == next(name for name in samples.PHOTO_FILES if name != "chelsea.png")
+    assert not any(info.value == "Choose two different images." for info in at.info)
+
+
+@pytest.mark.parametrize(
+    ("param", "said"),
+    [
+        ({"w": "abc"}, "w='abc' is not a whole number"),
+        ({"h": "1.5"}, "h='1.5' is not a whole number"),
+        ({"k": "many"}, "k='many' is not a whole number"),
+        ({"w": "0"}, "w='0' must be between 1 and 10000"),
+    ],
+)
+def test_a_malformed_link_is_explained_in_words(param, said):
+    at = opened_with(param)
+    assert not at.exception
+    (warning,) = at.warning
+    assert said in warning.value
+    assert "invalid literal" not in warning.value
