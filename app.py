@@ -89,7 +89,7 @@ if len(files) < 2:
 view = navigation.view_selector()
 # Before the view draws (a view may stop early, after which nothing reaches the
 # page) and again after it, for the defaults a view sets on its first run.
-state.publish(bool(choices.uploads), sweep_view.link_defaults())
+state.publish(bool(choices.uploads), settings.size, sweep_view.link_defaults())
 try:
     if view == navigation.COMPARE:
         compare_view.show(files, settings)
@@ -100,4 +100,4 @@ try:
     else:
         classify_view.show(files, settings)
 finally:
-    state.publish(bool(choices.uploads), sweep_view.link_defaults())
+    state.publish(bool(choices.uploads), settings.size, sweep_view.link_defaults())

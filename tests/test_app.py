@@ -790,6 +790,18 @@ def test_a_link_naming_images_a_sample_lacks_names_them_and_shows_two_others():
     assert not any(info.value == "Choose two different images." for info in at.info)
 
 
+def test_a_size_below_the_ssim_window_keeps_the_page_at_the_last_valid_size(app):
+    apply_size(app, 64, 64)
+    apply_size(app, 3, 3)
+    assert not app.exception
+    (error,) = app.sidebar.error
+    assert "3×3 cannot be used" in error.value and "Still comparing at 64×64" in error.value
+    assert "Sample:" in app.info[0].value  # the page is still there
+    assert app.button_group(key="view").value == "Compare"
+    assert heatmap_values(app).shape == (6, 6)
+    assert (app.query_params.get("w"), app.query_params.get("h")) == ("64", "64")
+
+
 @pytest.mark.parametrize(
     ("param", "said"),
     [

@@ -205,18 +205,22 @@ def default_of(key: str, value: object) -> object:
     return st.session_state.setdefault(key, value)
 
 
-def publish(uploaded: bool, defaults: dict[str, object] | None = None) -> None:
+def publish(
+    uploaded: bool, size: tuple[int, int], defaults: dict[str, object] | None = None
+) -> None:
     """Write the current choices into the URL, leaving out those at their defaults.
 
-    ``defaults`` overrides a parameter's default (the sweep's sizes depend on
-    the images).
+    ``size`` is the size in use: the boxes may hold one that was refused, and
+    a link should open what is shown. ``defaults`` overrides a parameter's
+    default (the sweep's sizes depend on the images).
     """
     defaults = defaults or {}
+    in_use = {"width": size[0], "height": size[1]}
     params = {}
     for name, param in PARAMS.items():
         if param.key not in st.session_state:
             continue
-        value = st.session_state[param.key]
+        value = in_use.get(param.key, st.session_state[param.key])
         if value is None or value == defaults.get(name, param.default):
             continue
         params[name] = param.show(value)
