@@ -802,6 +802,18 @@ def test_a_size_below_the_ssim_window_keeps_the_page_at_the_last_valid_size(app)
     assert (app.query_params.get("w"), app.query_params.get("h")) == ("64", "64")
 
 
+@pytest.mark.parametrize("sample", [samples.SPOT_THE_DIFFERENCE, samples.PASTED_LOGO])
+def test_classify_on_a_two_image_sample_says_one_thing(app, sample):
+    app.sidebar.selectbox(key="sample").select(sample).run()
+    app.button_group(key="view").set_value("Classify").run()
+    assert not app.exception
+    (warning,) = app.warning
+    assert "100% by construction" in warning.value
+    messages = [element.value for element in (*app.info, *app.warning, *app.error)]
+    assert not any("leaving one out" in text for text in messages)
+    assert not any("Label images of at least two classes" in text for text in messages)
+
+
 @pytest.mark.parametrize(
     ("param", "said"),
     [
