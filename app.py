@@ -80,7 +80,7 @@ else:
         f"**Sample: {choices.sample}.** {SAMPLE_NOTES[choices.sample]}  \n"
         "Upload your own images in the sidebar to compare them instead."
     )
-state.show_link_note([name for name, _ in files], bool(choices.uploads))
+state.show_link_note([name for name, _ in files], None if choices.uploads else choices.sample)
 
 if len(files) < 2:
     st.warning("Upload at least two images to compare them.")
@@ -89,7 +89,7 @@ if len(files) < 2:
 view = navigation.view_selector()
 # Before the view draws (a view may stop early, after which nothing reaches the
 # page) and again after it, for the defaults a view sets on its first run.
-state.publish(bool(choices.uploads), sweep_view.link_defaults())
+state.publish(bool(choices.uploads), settings.size, sweep_view.link_defaults())
 try:
     if view == navigation.COMPARE:
         compare_view.show(files, settings)
@@ -100,4 +100,4 @@ try:
     else:
         classify_view.show(files, settings)
 finally:
-    state.publish(bool(choices.uploads), sweep_view.link_defaults())
+    state.publish(bool(choices.uploads), settings.size, sweep_view.link_defaults())

@@ -280,7 +280,12 @@ class Classification:
 
     @property
     def notes(self) -> list[str]:
-        """What makes these results meaningless or misleading, one sentence each."""
+        """What makes these results meaningless or misleading, one sentence each.
+
+        The one place that decides: at most one note on the labels (none, or one
+        class), and the note on k only when there are classes to tell apart, so
+        that no two notes contradict each other.
+        """
         labelled = [label for label in self.labels if label is not None]
         classes = sorted(set(labelled))
         notes = []
@@ -295,7 +300,8 @@ class Classification:
                 "by construction; label at least two classes"
             )
         others = len(labelled) - 1
-        if labelled and self.k >= others:
+        # With fewer than two classes the accuracy is already explained above.
+        if len(classes) >= 2 and self.k >= others:
             notes.append(
                 f"k = {self.k} is not below the {others} other labelled image(s) each one is "
                 "predicted from, so every vote is the majority of all the others "

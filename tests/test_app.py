@@ -700,3 +700,132 @@ def test_with_otsu_the_slider_shows_the_threshold_used(app):
     slider = app.slider(key="inspect_threshold")
     assert slider.disabled and slider.value == round(used, 2)
     assert slider.value != 0.3
+
+
+def apply_size(at: AppTest, width: int, height: int) -> AppTest:
+    at.sidebar.number_input(key="width").set_value(width)
+    at.sidebar.number_input(key="height").set_value(height)
+    at.sidebar.button[0].click()
+    return at.run()
+
+
+def test_with_keep_aspect_widths_are_never_refused_for_rounding(app):
+    """25 at 256×128 is 25×12 (rounded): derived heights are not checked against the aspect."""
+    apply_size(app, 256, 128)
+    open_sweep(app, "16, 25, 64, 128")
+    assert app.toggle(key="sweep_keep_aspect").value is True
+    assert not app.exception and not app.error
+    assert any(c.value.startswith("4 sizes: 16×8, 25×12, 64×32, 128×64") for c in app.caption)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "named", "rule"),
+    [
+        ("99999x1", "**99999x1**:", "larger than 10000 on a side"),
+        ("0, 64", "**0** (width 0 at 256×128's aspect: 0×1):", "smaller than the 7x7"),
+        ("64x64, 128", "**64x64**:", "all sizes need one aspect"),
+    ],
+)
+def test_with_keep_aspect_a_typed_size_is_taken_and_named_as_typed(app, sizes, named, rule):
+    apply_size(app, 256, 128)
+    open_sweep(app, sizes)
+    assert not app.exception
+    (error,) = app.error
+    assert named in error.value and rule in error.value
+    assert "99999x50000" not in error.value
+
+
+def test_with_keep_aspect_a_typed_size_of_that_aspect_is_swept_as_typed(app):
+    apply_size(app, 256, 128)
+    open_sweep(app, "64x32, 128")
+    assert not app.error
+    assert any(c.value.startswith("2 sizes: 64×32, 128×64") for c in app.caption)
+
+
+def test_infinite_psnr_cells_take_the_brightest_colour_and_say_so(app, three_files):
+    upload(app, [three_files[0], ("copy.png", three_files[0][1]), *three_files[1:]])
+    app.button_group(key="heatmap_metric").set_value("PSNR").run()
+    values, data = heatmap_values(app), heatmap(app)
+    assert np.isfinite(values).all()  # no blank cell
+    finite = app.dataframe[0].value["PSNR (dB)"]
+    top = finite[np.isfinite(finite)].max()
+    assert data["zmax"] == pytest.approx(top)
+    infinite = {(0, 1), (1, 0), *((index, index) for index in range(4))}  # cat.png = copy.png
+    for row in range(4):
+        for column in range(4):
+            shown_infinite = data["text"][row][column] == "∞"
+            assert shown_infinite is ((row, column) in infinite)
+            assert (values[row, column] == pytest.approx(top)) or not shown_infinite
+    assert values.min() == pytest.approx(finite.min())
+    assert finite.min() < top
+
+
+@pytest.mark.parametrize("view", ["Compare", "Resize sweep"])
+def test_the_time_estimate_counts_only_readable_images(monkeypatch, three_files, view):
+    from imgsim import cost
+
+    slow = cost.Rates(**{name: value * 1000 for name, value in vars(cost.FALLBACK_RATES).items()})
+    monkeypatch.setattr(cost, "MODEL", cost.TimeModel(probe=lambda: slow))
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    upload(at, [*three_files, ("broken.png", b"\x89PNG\r\n\x1a\n junk")])
+    at.button_group(key="view").set_value(view).run()
+    assert not at.exception
+    (estimate,) = (info.value for info in at.info if "expected to take about" in info.value)
+    assert estimate.startswith("3 images at") and "3 pairs" in estimate
+
+
+def test_a_link_naming_images_a_sample_lacks_names_them_and_shows_two_others():
+    at = opened_with(
+        {"sample": "Photos", "view": "Pair inspector", "a": "nope.png", "b": "chelsea.png"}
+    )
+    assert not at.exception
+    (warning,) = at.warning
+    assert "nope.png, which the sample Photos does not have" in warning.value
+    assert "uploaded" not in warning.value
+    first, second = at.selectbox(key="inspect_a").value, at.selectbox(key="inspect_b").value
+    assert second == "chelsea.png" and first != second
+    assert first == next(name for name in samples.PHOTO_FILES if name != "chelsea.png")
+    assert not any(info.value == "Choose two different images." for info in at.info)
+
+
+def test_a_size_below_the_ssim_window_keeps_the_page_at_the_last_valid_size(app):
+    apply_size(app, 64, 64)
+    apply_size(app, 3, 3)
+    assert not app.exception
+    (error,) = app.sidebar.error
+    assert "3×3 cannot be used" in error.value and "Still comparing at 64×64" in error.value
+    assert "Sample:" in app.info[0].value  # the page is still there
+    assert app.button_group(key="view").value == "Compare"
+    assert heatmap_values(app).shape == (6, 6)
+    assert (app.query_params.get("w"), app.query_params.get("h")) == ("64", "64")
+
+
+@pytest.mark.parametrize("sample", [samples.SPOT_THE_DIFFERENCE, samples.PASTED_LOGO])
+def test_classify_on_a_two_image_sample_says_one_thing(app, sample):
+    app.sidebar.selectbox(key="sample").select(sample).run()
+    app.button_group(key="view").set_value("Classify").run()
+    assert not app.exception
+    (warning,) = app.warning
+    assert "100% by construction" in warning.value
+    messages = [element.value for element in (*app.info, *app.warning, *app.error)]
+    assert not any("leaving one out" in text for text in messages)
+    assert not any("Label images of at least two classes" in text for text in messages)
+
+
+@pytest.mark.parametrize(
+    ("param", "said"),
+    [
+        ({"w": "abc"}, "w='abc' is not a whole number"),
+        ({"h": "1.5"}, "h='1.5' is not a whole number"),
+        ({"k": "many"}, "k='many' is not a whole number"),
+        ({"w": "0"}, "w='0' must be between 1 and 10000"),
+    ],
+)
+def test_a_malformed_link_is_explained_in_words(param, said):
+    at = opened_with(param)
+    assert not at.exception
+    (warning,) = at.warning
+    assert said in warning.value
+    assert "invalid literal" not in warning.value

@@ -170,3 +170,21 @@ def test_classify_predicts_queries_and_reports_every_metric(shapes):
     assert result.queries[0].margin > 0
     assert set(result.loo) == {"ssim", "mse", "psnr"}
     assert result.loo["ssim"].evaluated == 14
+
+
+@pytest.mark.parametrize(
+    ("labels", "k", "expected"),
+    [
+        ([None, None], 1, ["no image has a label"]),
+        (["cat", "cat"], 1, ["accuracy is 100% by construction"]),
+        (["cat", "cat", "cat"], 2, ["accuracy is 100% by construction"]),
+        (["cat", "dog"], 1, ["every vote is the majority of all the others"]),
+        (["cat", "dog", "cat", "dog"], 1, []),
+    ],
+)
+def test_classification_notes_never_contradict_each_other(labels, k, expected):
+    """One note on why there is no accuracy; the note on k only with classes to tell apart."""
+    result = classify(comparison(np.eye(len(labels))), labels, k=k, metric="ssim")
+    assert len(result.notes) == len(expected)
+    for note, phrase in zip(result.notes, expected, strict=True):
+        assert phrase in note

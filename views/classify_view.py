@@ -149,11 +149,10 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
 
 
 def show_accuracy(result: Classification) -> None:
-    st.subheader("Leave-one-out accuracy")
     chosen = result.loo[result.metric]
     if not chosen.evaluated or len(chosen.labels) < 2:
-        st.info("Label images of at least two classes to measure accuracy.")
-        return
+        return  # `Classification.notes`, shown above, says why there is no accuracy
+    st.subheader("Leave-one-out accuracy")
     # Percentages with one decimal everywhere (the tables' own "percent" format
     # printed 50% next to 33.33%). Two columns, not three: at 800 px three
     # squeezed the accuracy column out of sight.

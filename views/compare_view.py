@@ -14,12 +14,18 @@ from views import compute, results
 LONG_SECONDS = 2.0
 
 
-def show_time_estimate(image_count: int, *settings: imgsim.Settings) -> None:
+def show_time_estimate(files: compute.Files, *settings: imgsim.Settings) -> None:
     """Say how long comparing takes on this machine, when that is long enough to matter.
 
-    Several ``settings`` are the sizes of a sweep.
+    Only the readable files are counted: an unreadable one is named and left
+    out, so it adds no pairs. Several ``settings`` are the sizes of a sweep.
     """
     compute.calibrated_time_model()
+    # The estimate grows with the count: when all files are quick, the readable
+    # ones are too, and nothing is decoded ahead of the comparison's own reading.
+    if cost.estimate_seconds(len(files), *settings) < LONG_SECONDS:
+        return
+    image_count = compute.readable_count(files)
     expected = cost.estimate_seconds(image_count, *settings)
     if expected < LONG_SECONDS:
         return
@@ -48,7 +54,7 @@ def compared(files: compute.Files, settings: imgsim.Settings) -> imgsim.Comparis
 
 
 def show(files: compute.Files, settings: imgsim.Settings) -> None:
-    show_time_estimate(len(files), settings)
+    show_time_estimate(files, settings)
     result = compared(files, settings)
     if not results.show_errors(result, len(files)):
         st.stop()

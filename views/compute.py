@@ -90,6 +90,12 @@ def decode_file(file: Upload, max_pixels: int) -> imgsim.DecodedImage | imgsim.I
     return imgsim.load_image(tuple(file), max_pixels=max_pixels)
 
 
+def readable_count(files: Files) -> int:
+    """How many of ``files`` decode (each decoded once: `decode_file` is cached)."""
+    limit = page_limits().max_pixels
+    return sum(isinstance(decode_file(file, limit), imgsim.DecodedImage) for file in files)
+
+
 def _time_left(progress: Progress) -> str:
     left = progress.remaining
     return f" · about {format_duration(left)} left" if left and left >= 1 else ""

@@ -69,9 +69,11 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     if len(names) < 2:
         st.warning("At least two readable images are needed to inspect a pair.")
         st.stop()
-    for key, default in zip(navigation.PAIR_KEYS, names[:2], strict=True):
+    # A choice not among these images (a link's, or another set's) falls back to
+    # the first image that differs from the other side's, never to the same pair.
+    for key, other in (navigation.PAIR_KEYS, navigation.PAIR_KEYS[::-1]):
         if st.session_state.get(key) not in names:
-            st.session_state[key] = default
+            st.session_state[key] = next(n for n in names if n != st.session_state.get(other))
     first_column, second_column = st.columns(2)
     keys = navigation.PAIR_KEYS
     first = first_column.selectbox(

@@ -18,6 +18,7 @@ from views import compute, navigation, state
 
 THUMBNAIL_WIDTH = 150  # px
 HEATMAP_KEY = "heatmap"
+INFINITE_PSNR_CAP = 100.0  # dB: the colour of ∞ when no pair has a finite PSNR
 TABLE_KEY = "pair_table"
 
 # Colour scales run dark (different) to bright (similar) for every metric.
@@ -162,8 +163,13 @@ def heatmap_figure(
     matrix = {"SSIM": result.ssim, "MSE": result.mse, "PSNR": result.psnr}[metric]
     values = matrix[np.ix_(order, order)]
     style = HEATMAP_METRICS[metric]
-    finite = np.where(np.isfinite(values), values, np.nan)
     text = [[format_score(value, style["format"]) for value in row] for row in values]
+    finite = np.where(np.isfinite(values), values, np.nan)
+    # Identical images have infinite PSNR: drawn blank, the most similar pairs
+    # would look least similar. They take the brightest colour (the largest
+    # finite value, or INFINITE_PSNR_CAP when none is finite); text and hover say ∞.
+    top = np.nanmax(finite) if np.isfinite(finite).any() else INFINITE_PSNR_CAP
+    finite = np.where(np.isposinf(values), top, finite)
     zmin, zmax = np.nanmin(finite), np.nanmax(finite)
     if metric == "SSIM":
         zmin, zmax = min(0.0, zmin), 1.0

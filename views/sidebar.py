@@ -35,6 +35,8 @@ ALPHA_LABELS = {
     "black": "Composite on black",
     "ignore": "Ignore alpha (like cv2.imread)",
 }
+VALID_SIZE_KEY = "_valid_size"  # the last width and height that could be used
+
 SSIM_LABELS = {
     "skimage": "scikit-image (7×7 uniform)",
     "gaussian": "Wang et al. 2004 (Gaussian σ 1.5)",
@@ -80,6 +82,7 @@ def settings_ui() -> SidebarChoices:
         )
         st.header("Preparation")
         size_form()
+        size_message = st.empty()  # filled once the size is checked with the other settings
         state.default_of("grayscale", True)
         grayscale = st.toggle(
             "Grayscale",
@@ -116,19 +119,33 @@ def settings_ui() -> SidebarChoices:
     files = uploaded or ()
     uploads = compute.uploads_of(files)
     source = ("upload", *(file.file_id for file in files)) if files else ("sample", sample)
-    width, height = st.session_state["width"], st.session_state["height"]
-    try:
-        settings = Settings(
-            size=(int(width), int(height)),
-            grayscale=grayscale,
-            fit=fit,
-            interp=interp,
-            alpha=alpha,
-            ssim_convention=ssim,
-        )
-    except ValueError as error:
-        return SidebarChoices(uploads, sample, None, str(error), source)
-    return SidebarChoices(uploads, sample, settings, None, source)
+    typed = (int(st.session_state["width"]), int(st.session_state["height"]))
+    kept = st.session_state.get(VALID_SIZE_KEY, DEFAULT_SIZE)
+    error = None
+    # A size that cannot be used (below the SSIM window) is refused beside the
+    # size form and the page goes on at the last size that worked (the default if
+    # that one no longer does, as after switching to a larger window).
+    for size in dict.fromkeys((typed, kept, DEFAULT_SIZE)):
+        try:
+            settings = Settings(
+                size=size,
+                grayscale=grayscale,
+                fit=fit,
+                interp=interp,
+                alpha=alpha,
+                ssim_convention=ssim,
+            )
+        except ValueError as refused:
+            error = error or str(refused)
+            continue
+        st.session_state[VALID_SIZE_KEY] = size
+        if error:
+            size_message.error(
+                f"{typed[0]}×{typed[1]} cannot be used: {error}. Still comparing at "
+                f"{size[0]}×{size[1]}."
+            )
+        return SidebarChoices(uploads, sample, settings, None, source)
+    return SidebarChoices(uploads, sample, None, error, source)
 
 
 def size_form() -> None:

@@ -65,11 +65,18 @@ class Param:
     show: Callable[[object], str] = str
 
 
+def _whole(text: str) -> int:
+    """``text`` as a whole number, refused in words (not Python's ``int()`` message)."""
+    if not text.strip().isdigit():
+        raise ValueError("is not a whole number")
+    return int(text)
+
+
 def _side(text: str) -> int:
     from views.compute import page_limits  # imported late: compute imports this module's users
 
     max_side = page_limits().max_side
-    value = int(text)
+    value = _whole(text)
     if not 1 <= value <= max_side:
         raise ValueError(f"must be between 1 and {max_side}")
     return value
@@ -91,7 +98,7 @@ def _flag(text: str) -> bool:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise ValueError("must be a whole number of at least 1")
     return value
@@ -133,29 +140,41 @@ def restore_from_url() -> None:
         try:
             state[param.key] = param.parse(text)
         except ValueError as error:
-            skipped.append(f"{name}={text!r} ({error})")
+            skipped.append(f"{name}={text!r} {error}")
     notes = []
     if skipped:
-        notes.append(f"This link's {'; '.join(skipped)} could not be used and was left out.")
-    if st.query_params.get(SOURCE_PARAM) == UPLOADED_SOURCE:
+        left_out = "; ".join(skipped)
+        notes.append(f"Parts of this link could not be used and were left out: {left_out}.")
+    from_upload = st.query_params.get(SOURCE_PARAM) == UPLOADED_SOURCE
+    if from_upload:
         notes.append(
             "This link was made with uploaded images, which cannot travel in a link: "
             "upload them again to see the same view on them."
         )
     named = [state[key] for key in ("inspect_a", "inspect_b") if key in state]
-    state[LINK_NOTE_KEY] = (notes, named)
+    state[LINK_NOTE_KEY] = (notes, named, from_upload)
 
 
-def show_link_note(names: list[str], uploaded: bool) -> None:
-    """Say what a link asked for that is not here; kept until the images change."""
-    notes, named = st.session_state.get(LINK_NOTE_KEY, ([], []))
+def show_link_note(names: list[str], sample: str | None) -> None:
+    """Say what a link asked for that is not here; kept until the images change.
+
+    ``sample`` is the sample shown, None when the images are uploads.
+    """
+    notes, named, from_upload = st.session_state.get(LINK_NOTE_KEY, ([], [], False))
     missing = [name for name in named if name not in names]
     lines = list(notes)
-    if missing and not uploaded:
-        lines.append(
-            f"The link names {', '.join(missing)}, not among these images: uploaded "
-            "images cannot travel in a link, so upload them again to inspect that pair."
-        )
+    if missing and sample is not None:
+        if from_upload:
+            lines.append(
+                f"The link names {', '.join(missing)}, not among these images: uploaded "
+                "images cannot travel in a link, so upload them again to inspect that pair."
+            )
+        else:
+            # A link to a sample names images of that sample: a typo or an edited link.
+            lines.append(
+                f"The link names {', '.join(missing)}, which the sample {sample} does not "
+                "have; the first two different images of the sample are shown instead."
+            )
     if lines:
         st.warning("  \n".join(lines))
 
@@ -186,18 +205,22 @@ def default_of(key: str, value: object) -> object:
     return st.session_state.setdefault(key, value)
 
 
-def publish(uploaded: bool, defaults: dict[str, object] | None = None) -> None:
+def publish(
+    uploaded: bool, size: tuple[int, int], defaults: dict[str, object] | None = None
+) -> None:
     """Write the current choices into the URL, leaving out those at their defaults.
 
-    ``defaults`` overrides a parameter's default (the sweep's sizes depend on
-    the images).
+    ``size`` is the size in use: the boxes may hold one that was refused, and
+    a link should open what is shown. ``defaults`` overrides a parameter's
+    default (the sweep's sizes depend on the images).
     """
     defaults = defaults or {}
+    in_use = {"width": size[0], "height": size[1]}
     params = {}
     for name, param in PARAMS.items():
         if param.key not in st.session_state:
             continue
-        value = st.session_state[param.key]
+        value = in_use.get(param.key, st.session_state[param.key])
         if value is None or value == defaults.get(name, param.default):
             continue
         params[name] = param.show(value)

@@ -65,36 +65,54 @@ def read_sizes(text: str, keep_aspect: bool, settings: imgsim.Settings) -> SizeR
         return SizeRequest([], [], ["no sizes given; write sizes like 64, 128, 256"], [])
     problems: list[str] = []
     sizes: list[tuple[int, int]] = []
+    typed: list[bool] = []  # entries typed as WxH, taken as typed even with keep-aspect on
     for entry in entries:
+        derived = keep_aspect and entry.isdigit()
         try:
             (size,) = parse_sizes(entry)
-            if keep_aspect:
+            if derived:
                 (size,) = sweep_sizes([size[0]], aspect_of=settings.size)
             settings_at(settings, size)
         except ValueError as error:
             kept = (
-                f" (width {entry} keeps {settings.width}×{settings.height}'s aspect)"
-                if keep_aspect and entry.isdigit()
+                f" (width {entry} at {settings.width}×{settings.height}'s aspect: "
+                f"{size_label(size)})"
+                if derived
                 else ""
             )
             problems.append(f"**{entry}**{kept}: {error}")
             continue
         sizes.append(size)
+        typed.append(not derived)
     if not problems:
-        first = sizes[0][0] / sizes[0][1]
-        others = [
-            entry
-            for entry, (width, height) in zip(entries, sizes, strict=True)
-            if round(width / height, 3) != round(first, 3)
-        ]
+        others = off_aspect(entries, sizes, typed, settings.size if keep_aspect else None)
         if others:
             problems.append(
                 f"**{', '.join(others)}**: all sizes need one aspect (all squares, or "
-                "turn on “Keep the current aspect”)"
+                "widths alone with “Keep the current aspect” on)"
             )
     if problems:
         return SizeRequest(entries, sizes, problems, [])
     return SizeRequest(entries, sizes, [], sorted(set(sizes)))
+
+
+def off_aspect(
+    entries: list[str],
+    sizes: list[tuple[int, int]],
+    typed: list[bool],
+    aspect_of: tuple[int, int] | None,
+) -> list[str]:
+    """The entries whose aspect differs from the sweep's (``aspect_of``, else the first size's).
+
+    Heights derived from a kept aspect are rounded, so they share it by
+    construction and are not checked: only what was typed as WxH or squares is.
+    """
+    width, height = aspect_of or sizes[0]
+    return [
+        entry
+        for entry, size, as_typed in zip(entries, sizes, typed, strict=True)
+        if as_typed and round(size[0] / size[1], 3) != round(width / height, 3)
+    ]
 
 
 def fitting_entries(
@@ -212,7 +230,7 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     sizes = sizes_ui(files, settings)
     if sizes is None:
         st.stop()
-    compare_view.show_time_estimate(len(files), *(settings_at(settings, size) for size in sizes))
+    compare_view.show_time_estimate(files, *(settings_at(settings, size) for size in sizes))
     result = compute.sweep_files(files, tuple(sizes), settings)
     if not results.show_errors(result, len(files)):
         st.stop()
