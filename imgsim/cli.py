@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -49,7 +49,7 @@ from imgsim.settings import (
     SSIM_CONVENTIONS,
     Settings,
 )
-from imgsim.sweep import DEFAULT_SIDES, parse_sizes, sweep, sweep_sizes
+from imgsim.sweep import DEFAULT_SIDES, parse_sizes, settings_at, sweep, sweep_sizes
 
 COMPARE_FORMATS = {
     "table": lambda result, record: report.to_table(result),
@@ -185,7 +185,8 @@ def run_sweep(args: argparse.Namespace, settings: Settings) -> int:
         sizes = sides
     try:
         for size in sizes:
-            replace(settings, size=size)  # each size is valid for these settings
+            # Checked as sweep() checks it: the size bound first, then the SSIM window.
+            settings_at(settings, size, args.limits)
     except ValueError as error:
         raise UsageError(f"--sizes: {error}") from None
     files = expand_paths(args.paths, sys.stderr)

@@ -346,7 +346,14 @@ def test_sweep_table_ends_with_the_verdict(folder):
 
 
 @pytest.mark.parametrize(
-    ("sizes", "message"), [("64,big", "is not a size"), ("20000", "larger than 10000")]
+    ("sizes", "message"),
+    [
+        ("64,big", "is not a size"),
+        ("20000", "larger than 10000"),
+        # The bound is named before the window, whichever side breaks it.
+        ("99999x1", "larger than 10000"),
+        ("1x99999", "larger than 10000"),
+    ],
 )
 def test_sweep_with_bad_sizes_exits_with_two(folder, sizes, message):
     completed = run_cli("sweep", folder, "--sizes", sizes)
