@@ -187,6 +187,8 @@ def run_sweep(args: argparse.Namespace, settings: Settings) -> int:
         for size in sizes:
             # Checked as sweep() checks it: the size bound first, then the SSIM window.
             settings_at(settings, size, args.limits)
+    except LimitError:
+        raise  # a request over the limits, reported as such by main (not a usage error)
     except ValueError as error:
         raise UsageError(f"--sizes: {error}") from None
     files = expand_paths(args.paths, sys.stderr)
