@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -50,7 +50,7 @@ from imgsim.settings import (
     SSIM_CONVENTIONS,
     Settings,
 )
-from imgsim.sweep import DEFAULT_SIDES, parse_sizes, sweep, sweep_sizes
+from imgsim.sweep import DEFAULT_SIDES, parse_sizes, settings_at, sweep, sweep_sizes
 
 COMPARE_FORMATS = {
     "table": lambda result, record: report.to_table(result),
@@ -83,6 +83,16 @@ DIFF_FORMATS = {
 }
 # Output formats implied by -o's extension (any other extension: --format, else table).
 EXTENSION_FORMATS = {".json": "json", ".csv": "csv", ".parquet": "parquet"}
+# The image outputs' help names these (those that Pillow here writes); `image_file`
+# accepts every extension Pillow writes.
+IMAGE_EXTENSION_EXAMPLES = (".png", ".jpg", ".webp", ".bmp", ".tif")
+
+
+def implying_extensions(formats: Sequence[str]) -> str:
+    """The -o extensions that imply one of ``formats``, as help text (``.json or .csv``)."""
+    return " or ".join(
+        extension for extension, kind in EXTENSION_FORMATS.items() if kind in formats
+    )
 
 
 class UsageError(Exception):
@@ -91,10 +101,16 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # parse_args would report extras with the top-level usage; the command's own
+    # usage says what that command takes.
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
-        settings = _settings(args)
         args.limits = _limits()
+        # The bound first: a side too large is refused as such, not as some other rule.
+        args.limits.check_side(args.size)
+        settings = _settings(args)
         args.format = output_format(args)
         return args.run(args, settings)
     except UsageError as error:
@@ -175,7 +191,10 @@ def run_sweep(args: argparse.Namespace, settings: Settings) -> int:
         sizes = sides
     try:
         for size in sizes:
-            replace(settings, size=size)  # each size is valid for these settings
+            # Checked as sweep() checks it: the size bound first, then the SSIM window.
+            settings_at(settings, size, args.limits)
+    except LimitError:
+        raise  # a request over the limits, reported as such by main (not a usage error)
     except ValueError as error:
         raise UsageError(f"--sizes: {error}") from None
     files = expand_paths(args.paths, sys.stderr)
@@ -370,7 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--format",
             choices=tuple(formats),
             default=None,
-            help="output format (default: from -o's extension, .json or .csv, else table)",
+            help=f"output format (default: from -o's extension: {implying_extensions(formats)}, "
+            "else table)",
         )
         sub.add_argument(
             "-o",
@@ -403,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sizes",
         type=parse_sizes_option,
         metavar="N,N,...",
-        help="square sides (or WxH sizes), comma-separated "
+        help="square sides (or WxH sizes), separated by commas or spaces; each size once "
         f"(default: {','.join(map(str, DEFAULT_SIDES))})",
     )
     sweep_parser.add_argument(
@@ -501,14 +521,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SHARE",
         help="drop regions smaller than this share of the image, in [0, 1)",
     )
+    examples = [suffix for suffix in IMAGE_EXTENSION_EXAMPLES if writes_images(suffix)]
+    image_kinds = f"an image file: {', '.join(examples)} or any other extension Pillow writes"
     diff_parser.add_argument(
-        "--map", metavar="PNG", type=image_file, help="write the SSIM map as a colour PNG"
+        "--map",
+        metavar="IMAGE",
+        type=image_file,
+        help=f"write the SSIM map in colour (viridis) to {image_kinds}",
     )
     diff_parser.add_argument(
         "--boxes",
-        metavar="PNG",
+        metavar="IMAGE",
         type=image_file,
-        help="write both images side by side with the boxes",
+        help=f"write both images side by side with the boxes to {image_kinds}",
     )
     return parser
 
@@ -637,12 +662,17 @@ def output_file(text: str) -> str:
     return text
 
 
+def writes_images(suffix: str) -> bool:
+    """Whether Pillow writes an image for a file name ending in ``suffix`` (``.png``)."""
+    kind = Image.registered_extensions().get(suffix.lower())
+    return kind is not None and kind in Image.SAVE
+
+
 def image_file(text: str) -> str:
     """An `output_file` whose extension names an image format Pillow can write."""
     output_file(text)
     suffix = Path(text).suffix.lower()
-    kind = Image.registered_extensions().get(suffix)
-    if kind is None or kind not in Image.SAVE:
+    if not writes_images(suffix):
         raise argparse.ArgumentTypeError(
             f"{text}: {suffix or 'no extension'} is not an image format; use .png"
         )

@@ -133,9 +133,18 @@ def to_csv(result: Comparison, record: dict[str, Any] | None = None) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS + (CSV_PROVENANCE_COLUMNS if record else ()))
     for pair in result.pairs():
-        row = [pair.a, pair.b, repr(pair.ssim), repr(pair.mse), repr(pair.psnr)]
+        row = [pair.a, pair.b, *map(csv_number, (pair.ssim, pair.mse, pair.psnr))]
         writer.writerow(row + _provenance_cells(record, pair.a, pair.b))
     return buffer.getvalue()
+
+
+def csv_number(value: float) -> str:
+    """A number as CSV text: the repr of a Python float (``inf`` for infinity).
+
+    NumPy scalars' repr is ``np.float64(0.5)``, which no CSV reader parses as a
+    number, so every value is made a Python float first.
+    """
+    return repr(float(value))
 
 
 def _provenance_cells(record: dict[str, Any] | None, a: str, b: str) -> list[str]:
@@ -204,7 +213,7 @@ def sweep_to_csv(result: Sweep, record: dict[str, Any] | None = None) -> str:
         for index, (width, height) in enumerate(result.sizes):
             row = (result.ssim[index, i, j], result.mse[index, i, j])
             writer.writerow(
-                [a, b, width, height, *map(repr, row), *_provenance_cells(record, a, b)]
+                [a, b, width, height, *map(csv_number, row), *_provenance_cells(record, a, b)]
             )
     return buffer.getvalue()
 

@@ -7,6 +7,7 @@ every value equals what `compare` gives there; images are decoded once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -25,7 +26,10 @@ STABLE_TAU = 0.9  # Kendall's tau from which the pair order counts as the same
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
-    """Sizes from text such as "64, 128, 256" (squares) or "64x48, 128x96".
+    """Sizes from text such as "64, 128, 256", "64 128 256" (squares) or "64x48, 128x96".
+
+    Commas and whitespace both separate sizes; a repeated size is kept once, at
+    its first place.
 
     Raises
     ------
@@ -33,17 +37,31 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
         Naming the part that is not a size.
     """
     sizes = []
-    for part in text.replace(" ", "").split(","):
-        if not part:
-            continue
+    for part in size_entries(text):
         pieces = part.lower().split("x")
         if len(pieces) not in (1, 2) or not all(piece.isdigit() for piece in pieces):
-            raise ValueError(f"{part!r} is not a size; write sizes like 64,128,256 or 64x48")
+            raise ValueError(
+                f"{part!r} is not a size; write sizes like 64,128,256 (or 64 128 256) or 64x48"
+            )
         width = int(pieces[0])
         sizes.append((width, int(pieces[-1])))
     if not sizes:
         raise ValueError("no sizes given; write sizes like 64,128,256")
-    return sizes
+    return unique_sizes(sizes)
+
+
+def size_entries(text: str) -> list[str]:
+    """The entries of a list of sizes: split at commas and/or whitespace, blanks dropped.
+
+    ``"64, 128 256x128"`` gives ``["64", "128", "256x128"]``; one rule for every
+    reader of typed sizes, so that a space never glues two sizes into one.
+    """
+    return [part for part in re.split(r"[\s,]+", text) if part]
+
+
+def unique_sizes(sizes: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each size once, in the order of its first appearance."""
+    return list(dict.fromkeys((int(width), int(height)) for width, height in sizes))
 
 
 def sweep_sizes(
@@ -206,7 +224,8 @@ def sweep(
         As for `compare`; decoded once.
     sizes : sequence of (width, height)
         Each at least the SSIM window and at most the size bound
-        (``Limits.max_side``, 10000 by default) on a side.
+        (``Limits.max_side``, 10000 by default) on a side. A repeated size is
+        compared once, at its first place.
     settings : Settings, optional
         Everything but the size; defaults to ``Settings()``.
     progress : callable, optional
@@ -222,7 +241,7 @@ def sweep(
     settings = settings or Settings()
     if not sizes:
         raise ValueError("sizes must list at least one size, such as 64,128,256")
-    per_size = [settings_at(settings, size, limits) for size in sizes]
+    per_size = [settings_at(settings, size, limits) for size in unique_sizes(sizes)]
     max_pixels = checked_max_pixels(limits, len(inputs), *per_size)
     model = cost.model_for(progress)
     decoding = [

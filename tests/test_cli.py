@@ -346,7 +346,14 @@ def test_sweep_table_ends_with_the_verdict(folder):
 
 
 @pytest.mark.parametrize(
-    ("sizes", "message"), [("64,big", "is not a size"), ("20000", "larger than 10000")]
+    ("sizes", "message"),
+    [
+        ("64,big", "is not a size"),
+        ("20000", "larger than 10000"),
+        # The bound is named before the window, whichever side breaks it.
+        ("99999x1", "larger than 10000"),
+        ("1x99999", "larger than 10000"),
+    ],
 )
 def test_sweep_with_bad_sizes_exits_with_two(folder, sizes, message):
     completed = run_cli("sweep", folder, "--sizes", sizes)
@@ -546,3 +553,77 @@ def test_classify_says_when_its_numbers_mean_nothing(shape_folders):
         "classify", shape_folders / "circle", shape_folders / "square", "--labels", "folders"
     )
     assert "note" not in fine.stderr
+
+
+@pytest.mark.parametrize(("command", "extra"), [("compare", []), ("sweep", ["--sizes", "16,32"])])
+def test_csv_numbers_are_plain_python_floats(folder, tmp_path, command, extra):
+    output = tmp_path / "out.csv"
+    completed = run_cli(command, folder, *extra, "-o", str(output))
+    assert completed.returncode == 0, completed.stderr
+    rows = list(csv.DictReader(io.StringIO(output.read_text(encoding="utf-8"))))
+    assert rows
+    for row in rows:
+        for column in ("ssim", "mse"):
+            # repr of a Python float reads back exactly; np.float64(...) does not parse.
+            assert repr(float(row[column])) == row[column]
+
+
+def test_sweep_reads_space_separated_sizes_and_runs_each_once(folder):
+    completed = run_cli("sweep", folder, "--sizes", "16 32 16", "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    sizes = strict_json(completed.stdout)["sizes"]
+    assert sizes == [{"width": 16, "height": 16}, {"width": 32, "height": 32}]
+
+
+@pytest.mark.parametrize(("command", "formats"), [("diff", ".json"), ("classify", ".json")])
+def test_help_names_exactly_the_extensions_that_imply_a_format(command, formats):
+    text = " ".join(run_cli(command, "--help").stdout.split())
+    format_help = text[text.index("output format") : text.index("-o FILE, --output")]
+    assert f"from -o's extension: {formats}, else table" in format_help
+    # Each command's help names only what its check accepts.
+    assert ".csv" not in format_help
+
+
+def test_help_of_compare_names_both_extensions_that_imply_a_format():
+    text = " ".join(run_cli("compare", "--help").stdout.split())
+    assert "from -o's extension: .json or .csv, else table" in text
+
+
+def test_help_names_the_image_extensions_that_map_and_boxes_accept():
+    text = " ".join(run_cli("diff", "--help").stdout.split())
+    assert ".png, .jpg, .webp" in text
+    assert "as a colour PNG" not in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["diff", "a.png", "b.png", "c.png"],
+        ["compare", "x.png", "--no-such-option"],
+        ["sweep", "x.png", "--sizes", "16", "--bogus"],
+    ],
+)
+def test_unrecognized_arguments_show_the_commands_usage(args):
+    completed = run_cli(*args)
+    assert completed.returncode == 2
+    assert completed.stderr.startswith(f"usage: python -m imgsim {args[0]} ")
+    last = completed.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"python -m imgsim {args[0]}: error: unrecognized arguments")
+
+
+@pytest.mark.parametrize("size", ["99999x1", "1x99999", "20000"])
+def test_a_size_over_the_bound_is_refused_as_such_before_the_window(size):
+    completed = run_cli("compare", "x.png", "y.png", "--size", size)
+    assert completed.returncode == 2
+    assert "larger than 10000 on a side" in completed.stderr
+    assert "window" not in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_table_numbers_have_fixed_decimals_per_column(folder):
+    # A column of 29.9 next to 30.72 is hard to read: each column keeps its decimals.
+    lines = run_cli("compare", folder).stdout.strip().splitlines()[3:]
+    for column, decimals in ((-3, 4), (-2, 2), (-1, 2)):
+        for line in lines:
+            cell = line.split()[column]
+            if cell != "inf":
+                assert len(cell.split(".")[1]) == decimals, line

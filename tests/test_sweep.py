@@ -9,7 +9,7 @@ import imgsim
 from imgsim import samples
 from imgsim.comparison import ImageInfo
 from imgsim.limits import DEFAULT_MAX_SIDE as MAX_SIDE
-from imgsim.sweep import Sweep, parse_sizes, settings_at, sweep, sweep_sizes
+from imgsim.sweep import Sweep, parse_sizes, settings_at, size_entries, sweep, sweep_sizes
 
 from .conftest import noise_image
 
@@ -163,3 +163,28 @@ def test_a_checked_size_keeps_every_other_setting():
     )
     with pytest.raises(ValueError, match="11x11"):
         settings_at(base, (8, 64))
+
+
+@pytest.mark.parametrize("text", ["64 128", "64, 128", "64,128", "  64\t128 ,", "64x64 128"])
+def test_sizes_are_separated_by_commas_or_whitespace(text):
+    assert parse_sizes(text) == [(64, 64), (128, 128)]
+
+
+@pytest.mark.parametrize("text", ["64,64", "64 64x64"])
+def test_parsed_sizes_drop_duplicates(text):
+    assert parse_sizes(text) == [(64, 64)]
+
+
+def test_a_sweep_compares_each_size_once_in_the_order_given():
+    images = [noise_image((20, 20), seed) for seed in range(3)]
+    result = sweep(images, [(16, 16), (8, 8), (16, 16)])
+    assert result.sizes == ((16, 16), (8, 8))
+    assert result.ssim.shape[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "entries"),
+    [("64, 128 256x128", ["64", "128", "256x128"]), (" ,\n", []), ("64,,big", ["64", "big"])],
+)
+def test_size_entries_split_at_commas_and_whitespace(text, entries):
+    assert size_entries(text) == entries

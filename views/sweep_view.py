@@ -18,6 +18,7 @@ from imgsim.sweep import (
     Sweep,
     parse_sizes,
     settings_at,
+    size_entries,
     size_label,
     sweep_sizes,
 )
@@ -60,7 +61,7 @@ def read_sizes(text: str, keep_aspect: bool, settings: imgsim.Settings) -> SizeR
 
     Each entry is checked on its own, so that every bad one is named at once.
     """
-    entries = [part.strip() for part in text.split(",") if part.strip()]
+    entries = size_entries(text)
     if not entries:
         return SizeRequest([], [], ["no sizes given; write sizes like 64, 128, 256"], [])
     problems: list[str] = []
