@@ -456,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     classify_parser.add_argument(
         "--threshold",
-        type=unit_interval,
+        type=parse_ssim,
         default=DEFAULT_THRESHOLD,
         help="SSIM from which images are near-duplicates",
     )
@@ -599,7 +599,7 @@ def parse_ssim(text: str) -> float:
     except ValueError:
         value = math.nan
     if not -1.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected an SSIM in [-1, 1], got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an SSIM in [-1, 1] such as 0.9, got {text!r}")
     return value
 
 
@@ -636,16 +636,6 @@ def share(text: str) -> float:
         value = -1.0
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"expected a share in [0, 1) such as 0.001, got {text!r}")
-    return value
-
-
-def unit_interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -2.0
-    if not -1.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected an SSIM in [-1, 1] such as 0.9, got {text!r}")
     return value
 
 

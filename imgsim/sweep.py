@@ -181,7 +181,7 @@ class Sweep:
         """One sentence on the sizes where the pair order agrees with the reference size's."""
         reference = self.reference_index
         taus = self.kendall_tau()
-        label = _size_label(self.sizes[reference])
+        label = size_label(self.sizes[reference])
         if taus[reference] is None:
             return "Pair order is undefined: compare at least three images with distinct scores."
         stable = [tau is not None and tau >= STABLE_TAU for tau in taus]
@@ -191,7 +191,7 @@ class Sweep:
         while high < len(taus) - 1 and stable[high + 1]:
             high += 1
         span = (
-            f"from {_size_label(self.sizes[low])} to {_size_label(self.sizes[high])}"
+            f"from {size_label(self.sizes[low])} to {size_label(self.sizes[high])}"
             if low != high
             else f"only at {label}"
         )
@@ -203,7 +203,7 @@ class Sweep:
         if outside:
             worst = min(outside, key=lambda index: taus[index])
             sentence += (
-                f"; it changes most at {_size_label(self.sizes[worst])} (τ = {taus[worst]:.2f})"
+                f"; it changes most at {size_label(self.sizes[worst])} (τ = {taus[worst]:.2f})"
             )
         return sentence + "."
 
@@ -260,7 +260,7 @@ def sweep(
     results: list[Comparison] = []
     for each, share in zip(per_size, costs, strict=True):
         base = tracker.done
-        label = _size_label(each.size)
+        label = size_label(each.size)
 
         def report(step: Progress, base: float = base, share: float = share, label: str = label):
             tracker.update(base + step.fraction * share, f"{label}: {step.message}")
@@ -281,6 +281,3 @@ def size_label(size: tuple[int, int]) -> str:
     """``"64"`` for a square, ``"64×48"`` otherwise."""
     width, height = size
     return str(width) if width == height else f"{width}×{height}"
-
-
-_size_label = size_label  # the private name, still used above and by other branches
