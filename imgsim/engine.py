@@ -16,7 +16,10 @@ machine's floor:
 - MSE comes from Σx² per image and Σx·y per pair, exact in integers.
 
 `score_all_pairs` scores every pair of one list, `score_block_pairs` every
-pair across two lists; both run the same blocks and kernels.
+pair across two lists; both run the same blocks and kernels. For MS-SSIM
+(`imgsim.msssim`) each image's pyramid is made once, and each scale runs the
+same blocks and Gaussian kernel: contrast-structure at the four finer scales,
+SSIM at the coarsest; MSE and PSNR stay at full resolution.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from imgsim.settings import SSIM_CONVENTIONS, SSIM_WINDOW, SsimConvention
+from imgsim.msssim import SCALES, WEIGHTS, combine, pyramid, scale_sizes
+from imgsim.settings import MIN_SIDE, SSIM_CONVENTIONS, SSIM_WINDOW, SsimConvention
 from imgsim.windows import BORDER, DATA_RANGE, WINDOWS, StripStats, Window, Workspace
 
 # Statistics of every image over one block (one channel at a time) are kept
@@ -85,11 +89,14 @@ class _Plan:
     window: Window
     blocks: tuple[_Block, ...]
     pairs: np.ndarray  # (P, 2) int64 indices into the images, in tile order
+    order: np.ndarray  # (P,) where each of `pairs` was in the pairs asked for
+    mse: bool = True  # False: skip Σx², Σx·y (MS-SSIM's coarser scales)
+    contrast_structure: bool = False  # sum contrast-structure instead of SSIM
 
 
 @dataclass(frozen=True, eq=False)
 class _BlockSums:
-    ssim: np.ndarray  # (P,): Σ local SSIM over the block's windows and channels
+    ssim: np.ndarray  # (C, P): Σ local SSIM (or contrast-structure) per channel
     products: np.ndarray  # (P,) int64: Σx·y over the block's owned pixels
     squares: np.ndarray  # (N,) int64: Σx² over the block's owned pixels
 
@@ -110,11 +117,14 @@ def _block_sums(
         slice(block.mse_start - rows.start, block.mse_stop - rows.start),
         slice(block.mse_left - cols.start, block.mse_right - cols.start),
     )
-    ssim = np.zeros(len(plan.pairs))
+    if not plan.mse:
+        owned = (slice(0, 0), slice(0, 0))
+    ssim = np.zeros((channels, len(plan.pairs)))
     products = np.zeros(len(plan.pairs), np.int64)
     squares = np.zeros(len(images), np.int64)
     shape = (len(images), rows.stop - rows.start, cols.stop - cols.start)
-    planes = workspace.take("planes", shape, np.uint8)
+    # Bytes, or float32 for MS-SSIM's coarser scales (the kernels take either).
+    planes = workspace.take("planes", shape, images[0].dtype.type)
     for channel in range(channels):
         for index, image in enumerate(images):
             planes[index] = image[rows, cols] if channels == 1 else image[rows, cols, channel]
@@ -123,8 +133,10 @@ def _block_sums(
         target = None
         if local_map is not None:  # full-width blocks: a contiguous run of map rows
             target = local_map[channel, block.start - pad : block.stop - pad]
-        sums, product_sums = window.pairs(planes, stats, plan.pairs, owned, target)
-        ssim += sums
+        sums, product_sums = window.pairs(
+            planes, stats, plan.pairs, owned, target, plan.contrast_structure
+        )
+        ssim[channel] = sums
         products += product_sums
     return _BlockSums(ssim, products, squares)
 
@@ -177,8 +189,9 @@ def _run(
         finally:
             _return_workspace(workspace)
 
+    channels = images[0].shape[2] if images[0].ndim == 3 else 1
     total = _BlockSums(
-        np.zeros(len(plan.pairs)),
+        np.zeros((channels, len(plan.pairs))),
         np.zeros(len(plan.pairs), np.int64),
         np.zeros(len(images), np.int64),
     )
@@ -212,13 +225,17 @@ def _run(
     return total
 
 
-def _tiled(pairs: np.ndarray, tile: int) -> np.ndarray:
-    """Pairs grouped by the tiles of their two images, in order within a tile."""
+def _tile_order(pairs: np.ndarray, tile: int) -> np.ndarray:
+    """The order that groups pairs by the tiles of their two images, in order within a tile."""
     tiles = pairs // tile
-    order = np.argsort(
+    return np.argsort(
         tiles[:, 0] * (int(tiles[:, 1].max(initial=0)) + 1) + tiles[:, 1], kind="stable"
     )
-    return np.ascontiguousarray(pairs[order], dtype=np.int64)
+
+
+def _tiled(pairs: np.ndarray, tile: int) -> np.ndarray:
+    """Pairs grouped by the tiles of their two images, in order within a tile."""
+    return np.ascontiguousarray(pairs[_tile_order(pairs, tile)], dtype=np.int64)
 
 
 def _spans(start: int, stop: int, step: int, end: int) -> list[tuple[int, int, int, int]]:
@@ -240,6 +257,8 @@ def _plan(
     count: int,
     convention: str,
     full_width: bool = False,
+    mse: bool = True,
+    contrast_structure: bool = False,
 ) -> _Plan:
     """Blocks within the statistics budget, and the pairs in tile order.
 
@@ -269,7 +288,9 @@ def _plan(
         for left, right, mse_left, mse_right in _spans(pad, width - pad, block_cols, width)
     )
     tile = max(1, TILE_BUDGET_BYTES // (window.stats_bytes * block_rows * block_cols))
-    return _Plan(window, blocks, _tiled(pairs, tile))
+    order = _tile_order(pairs, tile)
+    tiled = np.ascontiguousarray(pairs[order], dtype=np.int64)
+    return _Plan(window, blocks, tiled, order, mse, contrast_structure)
 
 
 def check_images(images: Sequence[np.ndarray]) -> None:
@@ -293,13 +314,90 @@ def _check_window(images: Sequence[np.ndarray], convention: str) -> None:
         raise ValueError(
             f"convention must be one of {', '.join(SSIM_CONVENTIONS)}; got {convention!r}"
         )
-    window = SSIM_WINDOW[convention]
-    if images and min(images[0].shape[:2]) < window:
+    minimum = MIN_SIDE[convention]
+    if images and min(images[0].shape[:2]) < minimum:
         height, width = images[0].shape[:2]
+        if convention == "ms-ssim":
+            raise ValueError(
+                f"images of {width}x{height} pixels are too small for MS-SSIM: its coarsest "
+                f"scale (the images halved {SCALES - 1} times) must still hold the "
+                f"{SSIM_WINDOW[convention]}x{SSIM_WINDOW[convention]} window, so both sides "
+                f"must be at least {minimum}; resize them to at least {minimum}x{minimum}"
+            )
         raise ValueError(
-            f"images of {width}x{height} pixels are smaller than the {window}x{window} "
-            f"SSIM window; resize them to at least {window}x{window}"
+            f"images of {width}x{height} pixels are smaller than the {minimum}x{minimum} "
+            f"SSIM window; resize them to at least {minimum}x{minimum}"
         )
+
+
+def _reporter(
+    on_progress: Callable[[float], None] | None, start: float, share: float, blocks: int
+) -> Callable[[_Block], None]:
+    """Report ``start`` + ``share`` x the blocks done so far (blocks are reported in order)."""
+    done = iter(range(1, blocks + 1))
+
+    def on_block(block: _Block) -> None:
+        finished = next(done)
+        if on_progress is not None:
+            on_progress(min(1.0, start + share * finished / blocks))
+
+    return on_block
+
+
+def _channel_means(
+    images: Sequence[np.ndarray], plan: _Plan, on_block: Callable[[_Block], None]
+) -> tuple[np.ndarray, _BlockSums]:
+    """Mean local SSIM (or contrast-structure) per channel, (C, P) in the order asked for."""
+    sums = _run(images, plan, on_block)
+    height, width = images[0].shape[:2]
+    pad = plan.window.pad
+    means = np.empty_like(sums.ssim)
+    means[:, plan.order] = sums.ssim / ((height - 2 * pad) * (width - 2 * pad))
+    return means, sums
+
+
+def _mse(images: Sequence[np.ndarray], plan: _Plan, sums: _BlockSums) -> np.ndarray:
+    """MSE of the pairs in the order asked for."""
+    i, j = plan.pairs[:, 0], plan.pairs[:, 1]
+    mse = np.empty(len(plan.pairs))
+    # Exact in int64 until this division, as scikit-image's float64 mean of squares.
+    mse[plan.order] = (sums.squares[i] + sums.squares[j] - 2 * sums.products) / images[0].size
+    return mse
+
+
+def _scale_values(
+    images: Sequence[np.ndarray],
+    pairs: np.ndarray,
+    on_progress: Callable[[float], None] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """MS-SSIM's per-scale means, (scales, C, P), and the full-resolution MSE, (P,).
+
+    Scale k < 4 gives mean contrast-structure, the coarsest mean SSIM, per
+    channel and pair (before clipping at 0). Each image's pyramid is made once;
+    progress counts each scale by its area (1, 1/4, 1/16, ...).
+    """
+    levels = pyramid(images)
+    areas = np.array([level[0].shape[0] * level[0].shape[1] for level in levels], float)
+    starts = np.concatenate([[0.0], np.cumsum(areas)[:-1]]) / areas.sum()
+    values = []
+    mse = np.empty(0)
+    for scale, level in enumerate(levels):
+        finest, coarsest = scale == 0, scale == len(levels) - 1
+        plan = _plan(
+            level[0].shape,
+            pairs,
+            len(level),
+            "ms-ssim",
+            mse=finest,
+            contrast_structure=not coarsest,
+        )
+        share = areas[scale] / areas.sum()
+        on_block = _reporter(on_progress, starts[scale], share, len(plan.blocks))
+        means, sums = _channel_means(level, plan, on_block)
+        values.append(means)
+        if finest:
+            mse = _mse(level, plan, sums)
+    return np.stack(values), mse
 
 
 def _score(
@@ -307,25 +405,16 @@ def _score(
     pairs: np.ndarray,
     convention: str,
     on_progress: Callable[[float], None] | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs (rows of indices into ``images``) in the order scored, their SSIM and MSE."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """SSIM (or MS-SSIM) and MSE of the pairs (rows of indices into ``images``), in order."""
+    if convention == "ms-ssim":
+        values, mse = _scale_values(images, pairs, on_progress)
+        return combine(values), mse
     plan = _plan(images[0].shape, pairs, len(images), convention)
-    done = iter(range(1, len(plan.blocks) + 1))
-
-    def on_block(block: _Block) -> None:
-        finished = next(done)  # blocks are reported in order
-        if on_progress is not None:
-            on_progress(finished / len(plan.blocks))
-
-    sums = _run(images, plan, on_block)
-    ssim_sums, products, squares = sums.ssim, sums.products, sums.squares
-    height, width = images[0].shape[:2]
-    pad = plan.window.pad
-    windows = (height - 2 * pad) * (width - 2 * pad) * (images[0].size // (height * width))
-    i, j = plan.pairs[:, 0], plan.pairs[:, 1]
-    # Exact in int64 until this division, as scikit-image's float64 mean of squares.
-    mse = (squares[i] + squares[j] - 2 * products) / images[0].size
-    return plan.pairs, ssim_sums / windows, mse
+    on_block = _reporter(on_progress, 0.0, 1.0, len(plan.blocks))
+    means, sums = _channel_means(images, plan, on_block)
+    # Colour SSIM is the mean over channels, as scikit-image's channel_axis.
+    return means.mean(axis=0), _mse(images, plan, sums)
 
 
 def _psnr(mse: np.ndarray) -> np.ndarray:
@@ -345,7 +434,9 @@ def score_all_pairs(
     ----------
     images : sequence of ndarray of uint8, all of one shape (H, W) or (H, W, C)
         Colour SSIM is the mean over channels, as scikit-image's ``channel_axis``.
-    convention : {"skimage", "gaussian"}
+    convention : {"skimage", "gaussian", "ms-ssim"}
+        ``"ms-ssim"`` puts MS-SSIM (`imgsim.msssim`) where SSIM is; it needs
+        both sides at least 161.
     on_progress : callable, optional
         Called from the calling thread with the share of the work done, in (0, 1].
 
@@ -354,6 +445,8 @@ def score_all_pairs(
     PairScores
         N x N, symmetric. Each SSIM equals ``skimage.metrics.structural_similarity``
         within 1e-6 (the bound is derived in `imgsim.windows`); MSE is exact.
+        MS-SSIM is tested against a direct implementation of TF's formula
+        within 1e-6.
     """
     check_images(images)
     _check_window(images, convention)
@@ -362,8 +455,8 @@ def score_all_pairs(
     ssim = np.ones((count, count))
     if count >= 2:
         upper = np.stack(np.triu_indices(count, 1), axis=1)
-        pairs, pair_ssim, pair_mse = _score(images, upper, convention, on_progress)
-        i, j = pairs[:, 0], pairs[:, 1]
+        pair_ssim, pair_mse = _score(images, upper, convention, on_progress)
+        i, j = upper[:, 0], upper[:, 1]
         ssim[i, j] = ssim[j, i] = pair_ssim
         mse[i, j] = mse[j, i] = pair_mse
     return PairScores(mse=mse, ssim=ssim, psnr=_psnr(mse))
@@ -396,9 +489,9 @@ def score_block_pairs(
     if len(first) and len(second):
         grid = np.indices(shape).reshape(2, -1).T
         grid[:, 1] += len(first)
-        pairs, pair_ssim, pair_mse = _score(images, grid, convention, on_progress)
-        ssim[pairs[:, 0], pairs[:, 1] - len(first)] = pair_ssim
-        mse[pairs[:, 0], pairs[:, 1] - len(first)] = pair_mse
+        pair_ssim, pair_mse = _score(images, grid, convention, on_progress)
+        ssim[grid[:, 0], grid[:, 1] - len(first)] = pair_ssim
+        mse[grid[:, 0], grid[:, 1] - len(first)] = pair_mse
     return PairScores(mse=mse, ssim=ssim, psnr=_psnr(mse))
 
 
@@ -408,7 +501,9 @@ def ssim_map(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage
     Parameters
     ----------
     a, b : ndarray of uint8, same shape (H, W) or (H, W, C)
-    convention : {"skimage", "gaussian"}
+    convention : {"skimage", "gaussian", "ms-ssim"}
+        MS-SSIM has no single map: ``"ms-ssim"`` gives its finest scale's
+        SSIM map (the Gaussian convention's map at full resolution).
 
     Returns
     -------
@@ -430,6 +525,68 @@ def ssim_map(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage
     return full[0] if a.ndim == 2 else np.ascontiguousarray(np.moveaxis(full, 0, 2))
 
 
+@dataclass(frozen=True, eq=False)
+class Scales:
+    """MS-SSIM of one pair, scale by scale.
+
+    Attributes
+    ----------
+    sizes : tuple of (width, height)
+        Each scale's size, the full size first.
+    per_channel : ndarray of float64, shape (5, C)
+        Mean contrast-structure at scales 1-4 and mean SSIM at scale 5, per
+        channel, before clipping at 0 (C is 1 for grayscale).
+    ms_ssim : float
+        What `score_all_pairs` gives the pair with the ``"ms-ssim"`` convention.
+    """
+
+    sizes: tuple[tuple[int, int], ...]
+    per_channel: np.ndarray
+    ms_ssim: float
+
+    @property
+    def values(self) -> np.ndarray:
+        """The five factors (cs, cs, cs, cs, SSIM), clipped at 0, averaged over channels."""
+        return np.maximum(self.per_channel, 0.0).mean(axis=1)
+
+    @property
+    def weights(self) -> np.ndarray:
+        return WEIGHTS.copy()
+
+    @property
+    def losses(self) -> np.ndarray:
+        """-weight x ln(value) per scale: how much each scale lowers MS-SSIM (log units).
+
+        Their sum is -ln MS-SSIM for grayscale; the largest names the scale that
+        says the images differ most.
+        """
+        with np.errstate(divide="ignore"):
+            return -WEIGHTS * np.log(self.values)
+
+
+def ms_ssim_scales(a: np.ndarray, b: np.ndarray) -> Scales:
+    """The five per-scale values of MS-SSIM for one pair (see `imgsim.msssim`).
+
+    Parameters
+    ----------
+    a, b : ndarray of uint8, same shape (H, W) or (H, W, C), both sides at least 161
+
+    Returns
+    -------
+    Scales
+        Whose ``ms_ssim`` equals ``score_all_pairs([a, b], "ms-ssim").ssim[0, 1]``.
+    """
+    check_images([a, b])
+    _check_window([a, b], "ms-ssim")
+    values, _ = _scale_values([a, b], np.array([[0, 1]], np.int64), None)
+    height, width = a.shape[:2]
+    return Scales(
+        sizes=tuple(scale_sizes(width, height)),
+        per_channel=np.ascontiguousarray(values[:, :, 0]),
+        ms_ssim=float(combine(values)[0]),
+    )
+
+
 def warm_up() -> None:
     """Compile the engine's kernels, or load them from the on-disk cache, now.
 
@@ -438,13 +595,16 @@ def warm_up() -> None:
     (about 0.3 s). Call this when a server starts (or before timing the
     engine), so that no request pays it.
     """
-    for window in WINDOWS.values():
-        planes = np.zeros((2, window.size, window.size), np.uint8)
-        owned = (slice(0, window.size), slice(0, window.size))
-        stats = window.stats(planes, owned, Workspace())
-        pairs = np.array([[0, 1]], np.int64)
-        window.pairs(planes, stats, pairs, owned)
-        window.pairs(planes, stats, pairs, owned, np.empty((1, 1), np.float64))
+    for window in set(WINDOWS.values()):
+        # Bytes, and (Gaussian) MS-SSIM's float32 pyramid levels.
+        dtypes = (np.uint8, np.float32) if window is WINDOWS["ms-ssim"] else (np.uint8,)
+        for dtype in dtypes:
+            planes = np.zeros((2, window.size, window.size), dtype)
+            owned = (slice(0, window.size), slice(0, window.size))
+            stats = window.stats(planes, owned, Workspace())
+            pairs = np.array([[0, 1]], np.int64)
+            window.pairs(planes, stats, pairs, owned)
+            window.pairs(planes, stats, pairs, owned, np.empty((1, 1), np.float64))
 
 
 def psnr_from_mse(mse_value: float) -> float:

@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args
 Fit = Literal["stretch", "pad", "crop"]
 Interp = Literal["linear", "area", "cubic", "nearest", "lanczos"]
 AlphaMode = Literal["white", "black", "ignore"]
-SsimConvention = Literal["skimage", "gaussian"]
+SsimConvention = Literal["skimage", "gaussian", "ms-ssim"]
 
 FITS: tuple[str, ...] = get_args(Fit)
 INTERPS: tuple[str, ...] = get_args(Interp)
@@ -20,8 +20,16 @@ ALPHA_MODES: tuple[str, ...] = get_args(AlphaMode)
 SSIM_CONVENTIONS: tuple[str, ...] = get_args(SsimConvention)
 
 # Side of the square SSIM window of each convention, as scikit-image derives it:
-# 7 by default; for Gaussian weights 2 * int(3.5 * sigma + 0.5) + 1 = 11.
-SSIM_WINDOW: dict[str, int] = {"skimage": 7, "gaussian": 11}
+# 7 by default; for Gaussian weights 2 * int(3.5 * sigma + 0.5) + 1 = 11 (which
+# MS-SSIM uses at each of its scales).
+SSIM_WINDOW: dict[str, int] = {"skimage": 7, "gaussian": 11, "ms-ssim": 11}
+# MS-SSIM halves the image four times (five scales) and its coarsest scale must
+# still hold the 11 x 11 window: a side above (11 - 1) * 2**4 = 160 pixels, as
+# pytorch-msssim requires (161 gives 81, 41, 21, 11 with TensorFlow's padding).
+MS_SSIM_SCALES = 5
+MS_SSIM_MIN_SIDE = (SSIM_WINDOW["ms-ssim"] - 1) * 2 ** (MS_SSIM_SCALES - 1) + 1
+# The smallest side each convention accepts.
+MIN_SIDE: dict[str, int] = {**SSIM_WINDOW, "ms-ssim": MS_SSIM_MIN_SIDE}
 
 DEFAULT_SIZE = (512, 512)
 
@@ -47,10 +55,12 @@ class Settings:
         What transparent pixels become: composited on white or black, or
         ``"ignore"`` to drop alpha and keep the stored colours (like
         ``cv2.imread``).
-    ssim_convention : {"skimage", "gaussian"}
+    ssim_convention : {"skimage", "gaussian", "ms-ssim"}
         SSIM convention: scikit-image's defaults (7x7 uniform window, sample
-        covariance) or Wang et al. 2004 (11x11 Gaussian window with
-        sigma 1.5, population covariance).
+        covariance), Wang et al. 2004 (11x11 Gaussian window with
+        sigma 1.5, population covariance), or multi-scale SSIM (Wang,
+        Simoncelli and Bovik 2003) as ``tf.image.ssim_multiscale`` computes
+        it, which needs both sides above 160 pixels (see `imgsim.msssim`).
     """
 
     size: tuple[int, int] = DEFAULT_SIZE
@@ -71,12 +81,20 @@ class Settings:
             raise ValueError(
                 f"size must be a pair of integers (width, height), got {self.size!r}"
             ) from None
-        window = SSIM_WINDOW[self.ssim_convention]
-        if width < window or height < window:
+        minimum = MIN_SIDE[self.ssim_convention]
+        if self.ssim_convention == "ms-ssim" and min(width, height) < minimum:
             raise ValueError(
-                f"size {width}x{height} is smaller than the {window}x{window} SSIM "
+                f"size {width}x{height} is too small for MS-SSIM: its coarsest of "
+                f"{MS_SSIM_SCALES} scales (the size halved {MS_SSIM_SCALES - 1} times) must "
+                f"still hold the {self.window}x{self.window} window, so both sides must be "
+                f"at least {minimum}; use at least {minimum}x{minimum}, or another SSIM "
+                "convention for smaller sizes"
+            )
+        if width < minimum or height < minimum:
+            raise ValueError(
+                f"size {width}x{height} is smaller than the {minimum}x{minimum} SSIM "
                 f"window of the {self.ssim_convention!r} convention; use at least "
-                f"{window}x{window}"
+                f"{minimum}x{minimum}"
             )
         object.__setattr__(self, "size", (width, height))
         object.__setattr__(self, "grayscale", bool(self.grayscale))
@@ -93,6 +111,11 @@ class Settings:
     def window(self) -> int:
         """Side of the SSIM window, in pixels."""
         return SSIM_WINDOW[self.ssim_convention]
+
+    @property
+    def min_side(self) -> int:
+        """The smallest width and height this convention accepts, in pixels."""
+        return MIN_SIDE[self.ssim_convention]
 
     @property
     def background(self) -> tuple[int, int, int]:

@@ -55,6 +55,8 @@ from dataclasses import dataclass
 import cv2
 import numba
 import numpy as np
+from numba.core import types
+from numba.extending import overload
 
 from imgsim.settings import SSIM_WINDOW
 
@@ -153,12 +155,13 @@ def _uniform_stats(planes, owned, sums, mean_sq, var, squares):  # pragma: no co
 
 @_kernel
 def _uniform_pairs(
-    planes, sums, mean_sq, var, pairs, owned, ssim_sums, products, local_map
+    planes, sums, mean_sq, var, pairs, owned, ssim_sums, products, local_map, cs_only
 ):  # pragma: no cover
     """Fused pass per pair: Σ local SSIM over the strip's windows, and Σx·y for MSE.
 
     ``local_map`` (rows, cols) receives the pair's local SSIM when it is not
-    empty (then ``pairs`` holds one pair).
+    empty (then ``pairs`` holds one pair). With ``cs_only``, the contrast-
+    structure factor (2σxy + C2) / (σx² + σy² + C2) replaces the local SSIM.
     """
     rows_in, width = planes.shape[1:]
     reach = UNIFORM_SIZE - 1
@@ -169,6 +172,7 @@ def _uniform_pairs(
     accumulated = np.empty(cols, np.float64)
     half_c1 = _f32(UNIFORM_C1 / 2)
     half_c2 = _f32(UNIFORM_C2 / 2)
+    half, one = _f32(0.5), _f32(1.0)
     for p in range(pairs.shape[0]):
         i, j = pairs[p, 0], pairs[p, 1]
         x, y = planes[i], planes[j]
@@ -198,9 +202,11 @@ def _uniform_pairs(
                 window = _i32(window + column[c + 4] + column[c + 5] + column[c + 6])
                 mean_product = _i32(si[c] * sj[c])
                 covariance = _i32(_i32(_COUNT * window) - mean_product)  # exact
-                a = _f32(mean_product) + half_c1
+                # 4ab/(de) is SSIM; with a = 1/2 and d = 1 it is 2b/e, contrast-structure.
+                a = half if cs_only else _f32(mean_product) + half_c1
+                d = one if cs_only else mi[c] + mj[c]
                 b = _f32(covariance) + half_c2
-                quarter[c] = (a * b) / ((mi[c] + mj[c]) * (vi[c] + vj[c]))
+                quarter[c] = (a * b) / (d * (vi[c] + vj[c]))
             for c in range(cols):
                 accumulated[c] += quarter[c]
             if keep_map:
@@ -213,12 +219,40 @@ def _uniform_pairs(
         products[p] = total
 
 
+def _exact(a, b):  # pragma: no cover - the kernels use the overload below
+    """a·b as float64, exactly: int32 for bytes, float64 for pyramid levels."""
+    return float(a) * float(b)
+
+
+def _exact_sum(a0, b0, a1, b1):  # pragma: no cover - the kernels use the overload below
+    """a0·b0 + a1·b1 as float64, exactly."""
+    return float(a0) * float(b0) + float(a1) * float(b1)
+
+
+# Bytes multiply and add in int32 (exact, and twice the SIMD lanes of float64);
+# MS-SSIM's pyramid levels are multiples of 4⁻ᵏ below 2⁸ (float32, exact), whose
+# products and sums of two are exact in float64. One kernel source serves both:
+# Numba compiles it once per plane type.
+@overload(_exact, inline="always")
+def _exact_overload(a, b):
+    if isinstance(a, types.Integer) and isinstance(b, types.Integer):
+        return lambda a, b: _f64(_i32(_i32(a) * _i32(b)))
+    return lambda a, b: _f64(a) * _f64(b)
+
+
+@overload(_exact_sum, inline="always")
+def _exact_sum_overload(a0, b0, a1, b1):
+    if all(isinstance(value, types.Integer) for value in (a0, b0, a1, b1)):
+        return lambda a0, b0, a1, b1: _f64(_i32(_i32(a0) * _i32(b0) + _i32(a1) * _i32(b1)))
+    return lambda a0, b0, a1, b1: _f64(a0) * _f64(b0) + _f64(a1) * _f64(b1)
+
+
 @_kernel
 def _gaussian_column(x, y, top, weights, column):  # pragma: no cover
     """Vertical Gaussian sums of x·y over rows top .. top + 10, for every column.
 
     The window is symmetric, so products at equal distance from the centre
-    are added first (exactly, in int32): 6 multiplications instead of 11.
+    are added first (exactly, see `_exact_sum`): 6 multiplications instead of 11.
     """
     w0, w1, w2, w3, w4, w5 = weights[0], weights[1], weights[2], weights[3], weights[4], weights[5]
     x0, x1, x2, x3, x4, x5 = x[top], x[top + 1], x[top + 2], x[top + 3], x[top + 4], x[top + 5]
@@ -226,17 +260,13 @@ def _gaussian_column(x, y, top, weights, column):  # pragma: no cover
     y0, y1, y2, y3, y4, y5 = y[top], y[top + 1], y[top + 2], y[top + 3], y[top + 4], y[top + 5]
     y6, y7, y8, y9, y10 = y[top + 6], y[top + 7], y[top + 8], y[top + 9], y[top + 10]
     for c in range(column.shape[0]):
-        s0 = _i32(_i32(x0[c]) * _i32(y0[c]) + _i32(x10[c]) * _i32(y10[c]))
-        s1 = _i32(_i32(x1[c]) * _i32(y1[c]) + _i32(x9[c]) * _i32(y9[c]))
-        s2 = _i32(_i32(x2[c]) * _i32(y2[c]) + _i32(x8[c]) * _i32(y8[c]))
-        s3 = _i32(_i32(x3[c]) * _i32(y3[c]) + _i32(x7[c]) * _i32(y7[c]))
-        s4 = _i32(_i32(x4[c]) * _i32(y4[c]) + _i32(x6[c]) * _i32(y6[c]))
-        s5 = _i32(_i32(x5[c]) * _i32(y5[c]))
-        column[c] = (
-            (w0 * _f64(s0) + w1 * _f64(s1))
-            + (w2 * _f64(s2) + w3 * _f64(s3))
-            + (w4 * _f64(s4) + w5 * _f64(s5))
-        )
+        s0 = _exact_sum(x0[c], y0[c], x10[c], y10[c])
+        s1 = _exact_sum(x1[c], y1[c], x9[c], y9[c])
+        s2 = _exact_sum(x2[c], y2[c], x8[c], y8[c])
+        s3 = _exact_sum(x3[c], y3[c], x7[c], y7[c])
+        s4 = _exact_sum(x4[c], y4[c], x6[c], y6[c])
+        s5 = _exact(x5[c], y5[c])
+        column[c] = (w0 * s0 + w1 * s1) + (w2 * s2 + w3 * s3) + (w4 * s4 + w5 * s5)
 
 
 @numba.njit(inline="always")
@@ -287,9 +317,12 @@ def _gaussian_stats(planes, weights, owned, means, mean_sq, var, squares):  # pr
 
 @_kernel
 def _gaussian_pairs(
-    planes, weights, means, mean_sq, var, pairs, owned, ssim_sums, products, local_map
+    planes, weights, means, mean_sq, var, pairs, owned, ssim_sums, products, local_map, cs_only
 ):  # pragma: no cover
-    """As `_uniform_pairs`, with the 11x11 Gaussian window filtered in float64."""
+    """As `_uniform_pairs`, with the 11x11 Gaussian window filtered in float64.
+
+    The planes are bytes, or (for MS-SSIM's coarser scales) float32 levels.
+    """
     rows_in, width = planes.shape[1:]
     reach = GAUSSIAN_SIZE - 1
     rows, cols = rows_in - reach, width - reach
@@ -297,6 +330,7 @@ def _gaussian_pairs(
     column = np.empty(width, np.float64)
     quarter = np.empty(cols, np.float32)
     accumulated = np.empty(cols, np.float64)
+    half, one = _f32(0.5), _f32(1.0)
     for p in range(pairs.shape[0]):
         i, j = pairs[p, 0], pairs[p, 1]
         x, y = planes[i], planes[j]
@@ -314,9 +348,10 @@ def _gaussian_pairs(
             vi, vj = var[i, out], var[j, out]
             for c in range(cols):
                 mean_product = mi[c] * mj[c]
-                a = _f32(mean_product + C1 / 2)
+                a = half if cs_only else _f32(mean_product + C1 / 2)
+                d = one if cs_only else qi[c] + qj[c]
                 b = _f32((_gaussian_tap(column, c, weights) - mean_product) + C2 / 2)
-                quarter[c] = (a * b) / ((qi[c] + qj[c]) * (vi[c] + vj[c]))
+                quarter[c] = (a * b) / (d * (vi[c] + vj[c]))
             for c in range(cols):
                 accumulated[c] += quarter[c]
             if keep_map:
@@ -422,6 +457,7 @@ class Window:
         pairs: np.ndarray,
         owned: Owned,
         local_map: np.ndarray | None = None,
+        contrast_structure: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Σ local SSIM over the strip's windows and Σx·y over its MSE rows, per pair.
 
@@ -435,6 +471,9 @@ class Window:
         owned : (slice, slice)
         local_map : ndarray of float64, shape (rows, cols), optional
             Receives the local SSIM of the single pair in ``pairs``.
+        contrast_structure : bool
+            Sum the contrast-structure factor (2σxy + C2) / (σx² + σy² + C2)
+            instead of SSIM (MS-SSIM's finer scales).
         """
         ssim_sums = np.empty(len(pairs), np.float64)
         products = np.empty(len(pairs), np.int64)
@@ -450,6 +489,7 @@ class Window:
             ssim_sums,
             products,
             target,
+            contrast_structure,
         )
         return ssim_sums, products
 
@@ -479,4 +519,10 @@ class GaussianWindow(Window):
         super().__init__(_gaussian_stats, _gaussian_pairs, weights / weights.sum())
 
 
-WINDOWS: dict[str, Window] = {"skimage": UniformWindow(), "gaussian": GaussianWindow()}
+_GAUSSIAN = GaussianWindow()
+# MS-SSIM filters every scale with the Gaussian window (see `imgsim.msssim`).
+WINDOWS: dict[str, Window] = {
+    "skimage": UniformWindow(),
+    "gaussian": _GAUSSIAN,
+    "ms-ssim": _GAUSSIAN,
+}

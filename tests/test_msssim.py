@@ -1,0 +1,245 @@
+"""Multi-scale SSIM: equal to a direct implementation of TF's formula, through the engine."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import cv2
+import numpy as np
+import pytest
+from scipy.signal import correlate2d
+
+import imgsim
+from imgsim.classify import classify
+from imgsim.engine import ms_ssim_scales, score_all_pairs, score_block_pairs, ssim_map
+from imgsim.msssim import WEIGHTS, scale_sizes
+from imgsim.settings import MS_SSIM_MIN_SIDE, SSIM_CONVENTIONS, Settings
+from imgsim.sweep import sweep
+
+from .conftest import encode
+from .test_cli import run_cli, strict_json
+
+TOLERANCE = 1e-6
+
+
+# A plain reference from the published formula (Wang, Simoncelli and Bovik 2003)
+# with TF's choices, in float64, sharing no code with the engine.
+def reference_gaussian() -> np.ndarray:
+    offsets = np.arange(11) - 5.0
+    g = np.exp(-(offsets**2) / (2 * 1.5**2))
+    g /= g.sum()
+    return np.outer(g, g)
+
+
+def reference_pool(x: np.ndarray) -> np.ndarray:
+    """TF: pad an odd side by repeating its last row or column, then 2x2 means."""
+    x = np.pad(x, ((0, x.shape[0] % 2), (0, x.shape[1] % 2)), mode="edge")
+    return (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2]) / 4
+
+
+def reference_scales(a: np.ndarray, b: np.ndarray) -> list[float]:
+    """Mean cs at scales 1-4 and mean SSIM at scale 5, one channel."""
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    kernel = reference_gaussian()
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    values = []
+    for scale in range(5):
+        if scale:
+            x, y = reference_pool(x), reference_pool(y)
+
+        def mean(z):
+            return correlate2d(z, kernel, mode="valid")
+
+        mx, my = mean(x), mean(y)
+        vx, vy, cov = mean(x * x) - mx**2, mean(y * y) - my**2, mean(x * y) - mx * my
+        cs = (2 * cov + c2) / (vx + vy + c2)
+        luminance = (2 * mx * my + c1) / (mx**2 + my**2 + c1)
+        values.append(float(cs.mean() if scale < 4 else (luminance * cs).mean()))
+    return values
+
+
+def reference_ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
+    if a.ndim == 3:
+        return float(np.mean([reference_ms_ssim(a[..., k], b[..., k]) for k in range(a.shape[2])]))
+    weights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
+    values = reference_scales(a, b)
+    return math.prod(max(v, 0.0) ** w for v, w in zip(values, weights, strict=True))
+
+
+def photo_pair(shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth random image and a noisy, shifted copy (differences at several scales)."""
+    rng = np.random.default_rng(seed)
+    base = cv2.GaussianBlur(rng.integers(0, 256, shape, dtype=np.uint8), (0, 0), 3)
+    base = cv2.normalize(base, None, 0, 255, cv2.NORM_MINMAX)
+    noisy = np.clip(np.roll(base, 2, axis=1) + rng.normal(0, 12, shape), 0, 255)
+    return base, noisy.astype(np.uint8)
+
+
+SHAPES = [(200, 161), (256, 256), (217, 300), (200, 161, 3), (217, 300, 3)]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: "x".join(map(str, shape)))
+def test_ms_ssim_equals_the_reference(shape):
+    a, b = photo_pair(shape, seed=sum(shape))
+    third = cv2.GaussianBlur(a, (0, 0), 2)
+    scores = score_all_pairs([a, b, third], "ms-ssim")
+    for i, j, x, y in ((0, 1, a, b), (0, 2, a, third), (1, 2, b, third)):
+        expected = reference_ms_ssim(x, y)
+        assert abs(scores.ssim[i, j] - expected) <= TOLERANCE, (i, j, scores.ssim[i, j], expected)
+        assert 0.0 < expected < 1.0  # a real comparison, not a degenerate 0 or 1
+
+
+@pytest.mark.parametrize("shape", [(200, 161), (217, 300)])
+def test_each_scale_equals_the_reference(shape):
+    a, b = photo_pair(shape, seed=7)
+    scales = ms_ssim_scales(a, b)
+    np.testing.assert_allclose(scales.per_channel[:, 0], reference_scales(a, b), atol=TOLERANCE)
+    height, width = shape
+    assert scales.sizes == tuple(scale_sizes(width, height))
+
+
+def test_mse_and_psnr_stay_at_full_resolution():
+    a, b = photo_pair((217, 300, 3), seed=3)
+    multiscale = score_all_pairs([a, b], "ms-ssim")
+    single = score_all_pairs([a, b], "gaussian")
+    assert multiscale.mse[0, 1] == single.mse[0, 1]
+    assert multiscale.mse[0, 1] == np.mean((a.astype(float) - b) ** 2)
+    assert multiscale.psnr[0, 1] == single.psnr[0, 1]
+
+
+@pytest.mark.parametrize("shape", [(161, 161), (300, 217, 3)])
+def test_ms_ssim_of_an_image_with_itself_is_one(shape):
+    a, _ = photo_pair(shape, seed=1)
+    scores = score_all_pairs([a, a.copy()], "ms-ssim")
+    assert scores.ssim[0, 1] == pytest.approx(1.0, abs=1e-7)
+
+
+def test_ms_ssim_is_symmetric_and_in_zero_one():
+    rng = np.random.default_rng(5)
+    a, b = photo_pair((180, 190, 3), seed=5)
+    noise = rng.integers(0, 256, a.shape, dtype=np.uint8)
+    inverted = 255 - a  # negative structure: cs < 0 at scales, clipped at 0
+    images = [a, b, noise, inverted]
+    scores = score_all_pairs(images, "ms-ssim")
+    np.testing.assert_array_equal(scores.ssim, scores.ssim.T)
+    assert np.all((scores.ssim >= 0) & (scores.ssim <= 1))
+    assert scores.ssim[0, 3] == pytest.approx(reference_ms_ssim(a, inverted), abs=TOLERANCE)
+    swapped = score_all_pairs([b, a], "ms-ssim")
+    assert swapped.ssim[0, 1] == scores.ssim[0, 1]
+
+
+def test_the_per_scale_values_give_the_all_pairs_value():
+    a, b = photo_pair((240, 200, 3), seed=11)
+    scales = ms_ssim_scales(a, b)
+    assert scales.ms_ssim == score_all_pairs([a, b], "ms-ssim").ssim[0, 1]
+    per_channel = np.prod(np.maximum(scales.per_channel, 0) ** WEIGHTS[:, None], axis=0)
+    assert scales.ms_ssim == pytest.approx(per_channel.mean(), abs=1e-12)
+    gray_a, gray_b = a[..., 0], b[..., 0]
+    gray = ms_ssim_scales(gray_a, gray_b)
+    assert np.exp(-gray.losses.sum()) == pytest.approx(gray.ms_ssim, rel=1e-12)
+
+
+def test_block_pairs_equal_all_pairs():
+    images = [photo_pair((170, 180), seed=seed)[seed % 2] for seed in range(5)]
+    whole = score_all_pairs(images, "ms-ssim")
+    block = score_block_pairs(images[:2], images[2:], "ms-ssim")
+    np.testing.assert_array_equal(block.ssim, whole.ssim[:2, 2:])
+    np.testing.assert_array_equal(block.mse, whole.mse[:2, 2:])
+
+
+def test_the_weights_are_the_published_ones_and_sum_to_one():
+    assert WEIGHTS.tolist() == [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
+    assert WEIGHTS.sum() == pytest.approx(1.0, abs=1e-4)  # as published: 1.0001
+
+
+def test_the_coarsest_scale_holds_a_window_from_161_pixels():
+    assert MS_SSIM_MIN_SIDE == 161
+    assert scale_sizes(161, 161)[-1] == (11, 11)
+    assert min(scale_sizes(160, 160)[-1]) == 10  # one less and the window no longer fits
+
+
+@pytest.mark.parametrize("size", [(160, 300), (300, 160), (64, 64)])
+def test_sizes_of_160_or_less_are_refused_naming_the_minimum(size):
+    with pytest.raises(ValueError, match="at least 161") as error:
+        Settings(size=size, ssim_convention="ms-ssim")
+    assert "MS-SSIM" in str(error.value)
+    image = np.zeros(size[::-1], np.uint8)
+    with pytest.raises(ValueError, match="at least 161x161"):
+        score_all_pairs([image, image], "ms-ssim")
+
+
+def test_ms_ssim_is_one_of_the_conventions():
+    assert "ms-ssim" in SSIM_CONVENTIONS
+    settings = Settings(size=(200, 200), ssim_convention="ms-ssim")
+    assert settings.to_dict()["ssim"] == "ms-ssim"
+    assert settings.min_side == 161 and settings.window == 11
+
+
+def test_the_map_is_the_finest_scales_ssim_map():
+    a, b = photo_pair((170, 170), seed=2)
+    np.testing.assert_array_equal(ssim_map(a, b, "ms-ssim"), ssim_map(a, b, "gaussian"))
+
+
+def test_compare_sweep_and_classify_run_with_ms_ssim():
+    pairs = [photo_pair((220, 240, 3), seed=seed) for seed in range(3)]
+    images = [("a.png", pairs[0][0]), ("b.png", pairs[0][1]), ("c.png", pairs[1][0])]
+    settings = Settings(size=(180, 170), grayscale=False, ssim_convention="ms-ssim")
+    result = imgsim.compare(images, settings)
+    prepared = [
+        imgsim.prepare(imgsim.from_array(pixels, name), settings) for name, pixels in images
+    ]
+    np.testing.assert_array_equal(result.ssim, score_all_pairs(prepared, "ms-ssim").ssim)
+    swept = sweep(images, [(161, 161), (200, 200)], settings)
+    np.testing.assert_array_equal(
+        swept.ssim[1], imgsim.compare(images, settings, size=(200, 200)).ssim
+    )
+    with pytest.raises(ValueError, match="at least 161"):
+        sweep(images, [(64, 64), (200, 200)], settings)
+    classified = classify(result, ["x", "x", "y"])
+    assert classified.comparison.settings.ssim_convention == "ms-ssim"
+
+
+@pytest.fixture(scope="module")
+def ms_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("msssim")
+    for seed in range(2):
+        base, noisy = photo_pair((220, 240, 3), seed=seed)
+        (folder / f"kind{seed}-base.png").write_bytes(encode(base, "PNG"))
+        (folder / f"kind{seed}-noisy.png").write_bytes(encode(noisy, "PNG"))
+    return folder
+
+
+def test_cli_compare_and_classify_with_ms_ssim(ms_folder):
+    completed = run_cli(
+        "compare", ms_folder, "--ssim", "ms-ssim", "--size", "200", "--format", "json"
+    )
+    assert completed.returncode == 0, completed.stderr
+    output = strict_json(completed.stdout)
+    assert output["settings"]["ssim"] == "ms-ssim"
+    files = sorted(ms_folder.iterdir())
+    expected = imgsim.compare(files, size=(200, 200), ssim_convention="ms-ssim").pairs()
+    assert [pair["ssim"] for pair in output["pairs"]] == [pair.ssim for pair in expected]
+    classified = run_cli(
+        "classify", ms_folder, "--ssim", "ms-ssim", "--size", "200", "--format", "json"
+    )
+    assert classified.returncode == 0, classified.stderr
+    assert json.loads(classified.stdout)["settings"]["ssim"] == "ms-ssim"
+
+
+def test_cli_sweep_with_ms_ssim_names_sizes_below_the_minimum(ms_folder):
+    completed = run_cli(
+        "sweep", ms_folder, "--ssim", "ms-ssim", "--sizes", "161,200", "--format", "json"
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert strict_json(completed.stdout)["settings"]["ssim"] == "ms-ssim"
+    refused = run_cli("sweep", ms_folder, "--ssim", "ms-ssim", "--sizes", "128,200")
+    assert refused.returncode == 2
+    assert "128x128" in refused.stderr and "at least 161" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_cli_refuses_a_size_below_the_minimum(ms_folder):
+    completed = run_cli("compare", ms_folder, "--ssim", "ms-ssim", "--size", "160")
+    assert completed.returncode == 2
+    assert "at least 161" in completed.stderr and "Traceback" not in completed.stderr
