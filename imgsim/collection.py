@@ -506,7 +506,7 @@ class _DaskRunner:
 
 def block_size_for(settings: Settings) -> int:
     """Images per block, so that a tile (block x block) is about a second of work."""
-    values = settings.width * settings.height * (1 if settings.grayscale else 3)
+    values = cost.scored_values(settings)  # MS-SSIM's coarser scales count
     return int(min(MAX_BLOCK, max(MIN_BLOCK, math.isqrt(int(TILE_PAIR_VALUES // values)))))
 
 

@@ -16,14 +16,31 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from imgsim.msssim import SCALES, scale_sizes
 from imgsim.settings import Settings
 
 COLOUR_CHANNELS = 3
+
+# MS-SSIM against the default convention, per value of all its scales, fitted to
+# `score_all_pairs` on the 2-core AMD EPYC development machine (2 to 40 images
+# at 256² to 1024², each case within 20 %): a pair costs about what it costs at
+# one scale; an image costs about 5x (its pyramid, and float64 Gaussian
+# statistics at every scale, against the default's integer sums).
+MS_SSIM_PAIR_COST = 1.0
+MS_SSIM_IMAGE_COST = 5.2
 
 
 def compared_values(settings: Settings) -> int:
     """Values (pixels x channels) of one prepared image: what the engine compares."""
     return settings.width * settings.height * (1 if settings.grayscale else COLOUR_CHANNELS)
+
+
+def scored_values(settings: Settings) -> int:
+    """Values the engine scores per image: every scale's for MS-SSIM (about 4/3 x)."""
+    if settings.ssim_convention != "ms-ssim":
+        return compared_values(settings)
+    channels = 1 if settings.grayscale else COLOUR_CHANNELS
+    return channels * sum(width * height for width, height in scale_sizes(*settings.size))
 
 
 def prepared_values(settings: Settings) -> int:
@@ -39,13 +56,13 @@ def pair_count(image_count: int) -> int:
 def work(image_count: int, *settings: Settings) -> int:
     """The work of comparing ``image_count`` images at each of ``settings`` (summed).
 
-    Per size: compared values x pairs, plus prepared (colour) values x images,
+    Per size: scored values x pairs, plus prepared (colour) values x images,
     so a grayscale comparison of huge images counts the colour resize it
-    really allocates.
+    really allocates, and MS-SSIM its coarser scales (`scored_values`).
     """
     pairs = pair_count(image_count)
     return sum(
-        compared_values(each) * pairs + prepared_values(each) * image_count for each in settings
+        scored_values(each) * pairs + prepared_values(each) * image_count for each in settings
     )
 
 
@@ -103,10 +120,19 @@ class EngineSample:
     seconds: float
 
 
-def engine_seconds_at(rates: Rates, images: int, values: int) -> float:
-    """Seconds of one `score_all_pairs` call on ``images`` images of ``values`` values."""
+def engine_seconds_at(rates: Rates, images: int, values: int, convention: str = "skimage") -> float:
+    """Seconds of one `score_all_pairs` call on ``images`` images of ``values`` values.
+
+    For ``"ms-ssim"``, ``values`` are those of every scale (`scored_values`);
+    each scale is a pass of the engine with its fixed cost.
+    """
     if images < 2:
         return 0.0
+    if convention == "ms-ssim":
+        return SCALES * rates.engine_call + values * (
+            pair_count(images) * rates.pair_value * MS_SSIM_PAIR_COST
+            + images * rates.image_value * MS_SSIM_IMAGE_COST
+        )
     return rates.engine_call + values * (
         pair_count(images) * rates.pair_value + images * rates.image_value
     )
@@ -245,12 +271,16 @@ class TimeModel:
 
     def engine_seconds(self, image_count: int, settings: Settings) -> float:
         """Expected seconds of `score_all_pairs` on ``image_count`` prepared images."""
-        seconds = engine_seconds_at(self.calibrate(), image_count, compared_values(settings))
+        seconds = engine_seconds_at(
+            self.calibrate(), image_count, scored_values(settings), settings.ssim_convention
+        )
         return seconds * self._ratios["engine"]
 
     def pair_seconds(self, settings: Settings) -> float:
         """Expected seconds of one more pair, once the images' statistics are made."""
-        seconds = compared_values(settings) * self.calibrate().pair_value
+        seconds = scored_values(settings) * self.calibrate().pair_value
+        if settings.ssim_convention == "ms-ssim":
+            seconds *= MS_SSIM_PAIR_COST
         return seconds * self._ratios["engine"]
 
     def estimate_seconds(

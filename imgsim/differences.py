@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from imgsim.comparison import ImageError, ImageSource, load_image
-from imgsim.engine import psnr_from_mse, ssim_map
+from imgsim.engine import Scales, ms_ssim_scales, psnr_from_mse, ssim_map
 from imgsim.limits import Limits, checked_max_pixels
 from imgsim.metrics import mse
 from imgsim.preparation import prepare
@@ -69,6 +69,8 @@ class PairInspection:
     ssim_map : ndarray of float64, shape (H, W)
         Local SSIM (the mean over channels for colour), scikit-image's
         ``full=True`` map; its mean without the window's border is ``ssim``.
+        For MS-SSIM, which has no single map, the finest scale's SSIM map
+        (Gaussian window); its mean is then not ``ssim``.
     threshold : float
         The dissimilarity ``(1 - local SSIM) / 2`` above which a pixel differs.
     changed : ndarray of bool, shape (H, W)
@@ -77,6 +79,9 @@ class PairInspection:
         Largest first.
     changed_fraction : float
         Share of the image's pixels that differ.
+    scales : Scales or None
+        For the ``"ms-ssim"`` convention, its five per-scale values
+        (`imgsim.engine.ms_ssim_scales`); ``ssim`` is then MS-SSIM.
     """
 
     names: tuple[str, str]
@@ -91,6 +96,7 @@ class PairInspection:
     changed: np.ndarray
     regions: tuple[Region, ...]
     changed_fraction: float
+    scales: Scales | None = None
 
     @property
     def pattern(self) -> str:
@@ -273,7 +279,12 @@ def inspect_pair(
     if local.ndim == 3:
         local = local.mean(axis=2)
     pad = settings.window // 2
-    score = float(local[pad:-pad, pad:-pad].mean())
+    scales = None
+    if settings.ssim_convention == "ms-ssim":
+        scales = ms_ssim_scales(first, second)
+        score = scales.ms_ssim
+    else:
+        score = float(local[pad:-pad, pad:-pad].mean())
     error = mse(first, second)
     threshold, changed, regions = find_regions(local, threshold, min_area)
     return PairInspection(
@@ -289,6 +300,7 @@ def inspect_pair(
         changed=changed,
         regions=tuple(regions),
         changed_fraction=float(changed.mean()),
+        scales=scales,
     )
 
 

@@ -41,9 +41,11 @@ def ssim(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage") -
     a, b : ndarray of uint8, same shape (H, W) or (H, W, C)
         Colour images give the mean of the per-channel SSIM, as scikit-image's
         ``channel_axis`` does.
-    convention : {"skimage", "gaussian"}
+    convention : {"skimage", "gaussian", "ms-ssim"}
         ``"skimage"``: scikit-image's defaults (7x7 uniform window, sample
         covariance). ``"gaussian"``: Wang et al. 2004 (Gaussian window,
-        sigma 1.5, population covariance).
+        sigma 1.5, population covariance). ``"ms-ssim"``: multi-scale SSIM
+        as ``tf.image.ssim_multiscale`` (`imgsim.msssim`), in [0, 1], for
+        sides of at least 161.
     """
     return float(score_all_pairs([a, b], convention).ssim[0, 1])

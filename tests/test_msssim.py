@@ -11,7 +11,9 @@ import pytest
 from scipy.signal import correlate2d
 
 import imgsim
+from imgsim import samples
 from imgsim.classify import classify
+from imgsim.differences import inspect_pair
 from imgsim.engine import ms_ssim_scales, score_all_pairs, score_block_pairs, ssim_map
 from imgsim.msssim import WEIGHTS, scale_sizes
 from imgsim.settings import MS_SSIM_MIN_SIDE, SSIM_CONVENTIONS, Settings
@@ -243,3 +245,55 @@ def test_cli_refuses_a_size_below_the_minimum(ms_folder):
     completed = run_cli("compare", ms_folder, "--ssim", "ms-ssim", "--size", "160")
     assert completed.returncode == 2
     assert "at least 161" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_the_inspector_shows_ms_ssim_scale_by_scale():
+    from .test_app import opened_with
+
+    at = opened_with({"sample": samples.EQUAL_MSE, "view": "Pair inspector", "ssim": "ms-ssim"})
+    assert not at.exception
+    metrics = {metric.label: metric.value for metric in at.metric}
+    first, second = samples.load_sample(samples.EQUAL_MSE)[:2]
+    expected = inspect_pair(first, second, Settings(ssim_convention="ms-ssim"))
+    assert metrics["MS-SSIM"] == f"{expected.ssim:.4f}"
+    table = next(frame.value for frame in at.dataframe if "measure" in frame.value.columns)
+    assert table["scale"].tolist() == [1, 2, 3, 4, 5]
+    assert table["size"].tolist() == ["512×512", "256×256", "128×128", "64×64", "32×32"]
+    np.testing.assert_allclose(table["value"], expected.scales.values)
+    worst = int(np.argmax(expected.scales.losses)) + 1
+    assert any(f"Scale {worst} (" in caption.value for caption in at.caption)
+    assert any("MS-SSIM has no single map" in caption.value for caption in at.caption)
+
+
+def test_the_page_refuses_ms_ssim_below_161_as_other_size_errors():
+    from .test_app import opened_with
+
+    at = opened_with({"sample": samples.PHOTOS, "ssim": "ms-ssim", "w": "64", "h": "64"})
+    assert not at.exception
+    assert any("at least 161" in error.value for error in at.error)
+
+
+def test_work_and_time_count_every_scale():
+    from imgsim import cost
+    from imgsim.limits import LimitError, Limits
+
+    single = Settings(size=(512, 512), ssim_convention="gaussian")
+    multi = Settings(size=(512, 512), ssim_convention="ms-ssim")
+    areas = 512**2 + 256**2 + 128**2 + 64**2 + 32**2
+    assert cost.scored_values(multi) == areas  # about 4/3 of the full size's
+    assert cost.scored_values(single) == 512**2
+    assert cost.work(10, multi) - cost.work(10, single) == (areas - 512**2) * 45
+    # A request the Gaussian convention may make can be over the limit with MS-SSIM.
+    limits = Limits(max_work=cost.work(10, single))
+    limits.check(10, single)
+    with pytest.raises(LimitError, match="values of work"):
+        limits.check(10, multi)
+    model = cost.TimeModel(probe=lambda: cost.FALLBACK_RATES)
+    rates = cost.FALLBACK_RATES
+    expected = cost.SCALES * rates.engine_call + areas * (
+        45 * rates.pair_value * cost.MS_SSIM_PAIR_COST
+        + 10 * rates.image_value * cost.MS_SSIM_IMAGE_COST
+    )
+    assert model.engine_seconds(10, multi) == pytest.approx(expected)
+    assert model.engine_seconds(10, multi) > model.engine_seconds(10, single)
+    assert model.pair_seconds(multi) == pytest.approx(areas * rates.pair_value)

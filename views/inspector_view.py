@@ -54,7 +54,8 @@ def inspected_settings(settings: imgsim.Settings) -> imgsim.Settings:
     scale = MAX_INSPECTED_SIDE / max(width, height)
     if scale >= 1:
         return settings
-    size = (max(settings.window, round(width * scale)), max(settings.window, round(height * scale)))
+    least = settings.min_side
+    size = (max(least, round(width * scale)), max(least, round(height * scale)))
     return replace(settings, size=size)
 
 
@@ -91,6 +92,7 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     inspection = compute.inspect_files(source[first], source[second], used)
     inspection = with_thresholds(inspection, **threshold_ui(inspection.threshold))
     show_scores(inspection)
+    show_scales(inspection)
     regions = len(inspection.regions)
     st.caption(
         PATTERN_CAPTIONS[inspection.pattern].format(
@@ -117,7 +119,7 @@ def chosen_size(
 ) -> imgsim.Settings:
     """The settings to inspect at: the page's size, or the images' own (a toggle)."""
     native = own_size(first, second)
-    if native != settings.size and min(native) >= settings.window:
+    if native != settings.size and min(native) >= settings.min_side:
         state.default_of(OWN_SIZE_KEY, False)
         at_own = st.toggle(
             f"Inspect at the images' own size ({native[0]}×{native[1]})",
@@ -177,7 +179,8 @@ def threshold_ui(otsu_threshold: float) -> dict:
 def show_scores(inspection: PairInspection) -> None:
     # A wrapping row: four fixed columns cut the labels ("Pixels that …") at 800 px.
     with st.container(horizontal=True, gap="large"):
-        st.metric("SSIM", f"{inspection.ssim:.4f}", width="content")
+        label = "SSIM" if inspection.scales is None else "MS-SSIM"
+        st.metric(label, f"{inspection.ssim:.4f}", width="content")
         st.metric("MSE", f"{inspection.mse:.1f}", width="content")
         st.metric("Differing regions", len(inspection.regions), width="content")
         st.metric(
@@ -186,6 +189,64 @@ def show_scores(inspection: PairInspection) -> None:
             help=f"Dissimilarity above {inspection.threshold:.3f}",
             width="content",
         )
+
+
+SCALE_MEANINGS = (
+    "fine detail (noise, sharpness, compression)",
+    "fine detail (noise, sharpness, compression)",
+    "mid-sized structure (edges, textures)",
+    "coarse structure (shapes, layout)",
+    "coarse structure and brightness (layout, tone)",
+)
+# Below this loss (-weight x ln value) every scale agrees: the images look the same.
+SAME_AT_EVERY_SCALE = 1e-4
+
+
+def show_scales(inspection: PairInspection) -> None:
+    """MS-SSIM's five scales: the value of each, and which one says the images differ."""
+    scales = inspection.scales
+    if scales is None:
+        return
+    st.markdown("**MS-SSIM scale by scale**")
+    losses = scales.losses
+    table = pd.DataFrame(
+        [
+            {
+                "scale": index + 1,
+                "size": f"{width}×{height}",
+                "measure": "SSIM" if index == len(losses) - 1 else "contrast-structure",
+                "value": value,
+                "weight": weight,
+                "lowers MS-SSIM by": 1 - np.exp(-loss),
+            }
+            for index, ((width, height), value, weight, loss) in enumerate(
+                zip(scales.sizes, scales.values, scales.weights, losses, strict=True)
+            )
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "value": st.column_config.NumberColumn(format="%.4f"),
+            "weight": st.column_config.NumberColumn(format="%.4f"),
+            "lowers MS-SSIM by": st.column_config.NumberColumn(
+                format="percent",
+                help="1 − value^weight: what this scale alone takes off MS-SSIM "
+                "(MS-SSIM is the product of value^weight over the scales).",
+            ),
+        },
+    )
+    worst = int(np.argmax(losses))
+    if not np.isfinite(losses[worst]) or losses[worst] >= SAME_AT_EVERY_SCALE:
+        width, height = scales.sizes[worst]
+        st.caption(
+            f"Scale {worst + 1} ({width}×{height}) says the images differ most: they differ "
+            f"in {SCALE_MEANINGS[worst]}. Scale 1 is the compared size; each next one "
+            "halves it."
+        )
+    else:
+        st.caption("Every scale agrees: the images look the same from fine detail to layout.")
 
 
 def show_images(inspection: PairInspection) -> None:
@@ -224,7 +285,15 @@ def show_images(inspection: PairInspection) -> None:
 
 
 def show_map(inspection: PairInspection) -> None:
-    st.markdown("**Local SSIM map**")
+    if inspection.scales is None:
+        st.markdown("**Local SSIM map**")
+    else:
+        # MS-SSIM is a product of whole-image means over five scales: no one map.
+        st.markdown("**Local SSIM map at the finest scale**")
+        st.caption(
+            "MS-SSIM has no single map: this is SSIM (11×11 Gaussian window) at the "
+            "compared size, scale 1 above; regions and thresholds use it."
+        )
     local = inspection.ssim_map
     height, width = local.shape
     scale = MAP_DISPLAY_SIDE / max(height, width)

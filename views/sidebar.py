@@ -40,6 +40,7 @@ VALID_SIZE_KEY = "_valid_size"  # the last width and height that could be used
 SSIM_LABELS = {
     "skimage": "scikit-image (7×7 uniform)",
     "gaussian": "Wang et al. 2004 (Gaussian σ 1.5)",
+    "ms-ssim": "MS-SSIM, 5 scales (sides ≥ 161)",
 }
 
 
@@ -113,8 +114,10 @@ def settings_ui() -> SidebarChoices:
             SSIM_CONVENTIONS,
             format_func=SSIM_LABELS.get,
             key="ssim",
-            help="scikit-image's defaults, or the Gaussian-weighted SSIM of the "
-            "original paper. They give different numbers for the same images.",
+            help="scikit-image's defaults, the Gaussian-weighted SSIM of the "
+            "original paper, or multi-scale SSIM (Wang, Simoncelli and Bovik 2003, as "
+            "TensorFlow computes it; both sides at least 161 px). They give different "
+            "numbers for the same images.",
         )
     files = uploaded or ()
     uploads = compute.uploads_of(files)
@@ -122,7 +125,7 @@ def settings_ui() -> SidebarChoices:
     typed = (int(st.session_state["width"]), int(st.session_state["height"]))
     kept = st.session_state.get(VALID_SIZE_KEY, DEFAULT_SIZE)
     error = None
-    # A size that cannot be used (below the SSIM window) is refused beside the
+    # A size that cannot be used (below the SSIM window, or MS-SSIM's 161) is refused beside the
     # size form and the page goes on at the last size that worked (the default if
     # that one no longer does, as after switching to a larger window).
     for size in dict.fromkeys((typed, kept, DEFAULT_SIZE)):

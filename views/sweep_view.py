@@ -170,8 +170,9 @@ def sizes_ui(files: compute.Files, settings: imgsim.Settings) -> list[tuple[int,
     text = st.text_input(
         "Sizes",
         key=SIZES_KEY,
-        help=f"Square sides, comma-separated, each at least the {settings.window}×"
-        f"{settings.window} SSIM window and at most {compute.page_limits().max_side}; "
+        help=f"Square sides, comma-separated, each at least {settings.min_side} (the "
+        f"{settings.ssim_convention} convention's minimum) and at most "
+        f"{compute.page_limits().max_side}; "
         "or WxH sizes.",
     )
     keep_aspect = st.toggle(
