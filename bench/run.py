@@ -187,6 +187,46 @@ def case_all_pairs(
     }
 
 
+def case_ms_ssim(count: int, size: int, reference_pairs: int, repeats: int) -> dict:
+    """MS-SSIM beside the Gaussian convention (its scale 1), timed in turns in one run.
+
+    scikit-image has no MS-SSIM; the reference is the tests' direct float64
+    implementation of TF's formula (`tests/reference_msssim.py`), on a sample of pairs.
+    """
+    from tests.reference_msssim import reference_ms_ssim
+
+    images = prepared(count, size)
+    pairs = [(i, j) for i in range(count) for j in range(i + 1, count)]
+    warm_up()
+    (scores, fast, fast_memory, fast_cpu), (_, gaussian, _, gaussian_cpu) = alternate(
+        lambda: score_all_pairs(images, "ms-ssim"),
+        lambda: score_all_pairs(images, "gaussian"),
+        repeats,
+    )
+    sampled = pairs[:: max(1, len(pairs) // reference_pairs)]
+    reference, slow, slow_memory, _ = measure(
+        lambda: [reference_ms_ssim(images[i], images[j]) for i, j in sampled]
+    )
+    difference = max(
+        abs(scores.ssim[i, j] - r) for (i, j), r in zip(sampled, reference, strict=True)
+    )
+    return {
+        "imgsim_s": fast,
+        "imgsim_cpu_s": fast_cpu,
+        "imgsim_mb": fast_memory,
+        "gaussian_s": gaussian,
+        "gaussian_cpu_s": gaussian_cpu,
+        "reference_s": slow * len(pairs) / len(sampled),
+        "reference_measured_pairs": len(sampled),
+        "reference_mb": slow_memory,
+        "pairs": len(pairs),
+        "values": images[0].size,
+        "channels": 1,
+        "max_ssim_difference": difference,
+        "floor_s_per_pair": floor_seconds(size),
+    }
+
+
 def case_block_pairs(count: int, size: int, repeats: int) -> dict:
     """Block A x block B (the collections' form) against all pairs, per pair, in one run.
 
@@ -228,6 +268,7 @@ imported = time.perf_counter()
 images = [np.zeros((64, 64), np.uint8), np.full((64, 64), 9, np.uint8)]
 score_all_pairs(images, "skimage")
 score_all_pairs(images, "gaussian")
+score_all_pairs([np.zeros((161, 161), np.uint8), np.ones((161, 161), np.uint8)], "ms-ssim")
 print(imported - start, time.perf_counter() - imported)
 """
 
@@ -314,6 +355,7 @@ CASES = {
     "300 images 128x128": lambda quick: case_all_pairs(300, 128, 200, 3),
     "20 images 512x512, gaussian": lambda quick: case_all_pairs(20, 512, 20, 5, "gaussian"),
     "20 images 512x512, colour": lambda quick: case_all_pairs(20, 512, 20, 5, grayscale=False),
+    "20 images 512x512, ms-ssim": lambda quick: case_ms_ssim(20, 512, 10, 5),
     "20 x 20 block 512x512": lambda quick: case_block_pairs(20, 512, 5),
     "one pair 10000x10000": lambda quick: case_big_pair(not quick),
     "6 images 10000x10000 via CLI": lambda quick: case_cli(not quick),
@@ -401,9 +443,19 @@ def table(results: dict[str, dict]) -> str:
             else "",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    multiscale = results.get("20 images 512x512, ms-ssim")
+    if multiscale is not None:
+        lines.append(
+            f"\nMS-SSIM (20 images 512 × 512, gray): {multiscale['imgsim_s']:.3f} s against "
+            f"{multiscale['gaussian_s']:.3f} s for the Gaussian convention timed in turns in "
+            f"the same run, {multiscale['imgsim_s'] / multiscale['gaussian_s']:.2f}× "
+            f"(CPU time {multiscale['imgsim_cpu_s'] / multiscale['gaussian_cpu_s']:.2f}×); "
+            'its "tutorial\'s method" column is a direct float64 NumPy/SciPy MS-SSIM '
+            "(`tests/reference_msssim.py`; scikit-image has none), on a sample of pairs."
+        )
     first = results["first call"]
     lines.append(
-        f"\nFirst call in a fresh process (gray and Gaussian, 64 × 64): "
+        f"\nFirst call in a fresh process (gray and Gaussian, 64 × 64, then MS-SSIM 161 × 161): "
         f"{first['compile_s']:.1f} s with an empty Numba cache (compiling), "
         f"{first['cached_s']:.2f} s with the cache (loading), after "
         f"{first['import_s']:.2f} s to import imgsim.engine."

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 
 import cv2
 import numpy as np
 import pytest
-from scipy.signal import correlate2d
 
 import imgsim
 from imgsim import samples
@@ -20,53 +18,10 @@ from imgsim.settings import MS_SSIM_MIN_SIDE, SSIM_CONVENTIONS, Settings
 from imgsim.sweep import sweep
 
 from .conftest import encode
+from .reference_msssim import reference_ms_ssim, reference_scales
 from .test_cli import run_cli, strict_json
 
 TOLERANCE = 1e-6
-
-
-# A plain reference from the published formula (Wang, Simoncelli and Bovik 2003)
-# with TF's choices, in float64, sharing no code with the engine.
-def reference_gaussian() -> np.ndarray:
-    offsets = np.arange(11) - 5.0
-    g = np.exp(-(offsets**2) / (2 * 1.5**2))
-    g /= g.sum()
-    return np.outer(g, g)
-
-
-def reference_pool(x: np.ndarray) -> np.ndarray:
-    """TF: pad an odd side by repeating its last row or column, then 2x2 means."""
-    x = np.pad(x, ((0, x.shape[0] % 2), (0, x.shape[1] % 2)), mode="edge")
-    return (x[0::2, 0::2] + x[1::2, 0::2] + x[0::2, 1::2] + x[1::2, 1::2]) / 4
-
-
-def reference_scales(a: np.ndarray, b: np.ndarray) -> list[float]:
-    """Mean cs at scales 1-4 and mean SSIM at scale 5, one channel."""
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    kernel = reference_gaussian()
-    x, y = a.astype(np.float64), b.astype(np.float64)
-    values = []
-    for scale in range(5):
-        if scale:
-            x, y = reference_pool(x), reference_pool(y)
-
-        def mean(z):
-            return correlate2d(z, kernel, mode="valid")
-
-        mx, my = mean(x), mean(y)
-        vx, vy, cov = mean(x * x) - mx**2, mean(y * y) - my**2, mean(x * y) - mx * my
-        cs = (2 * cov + c2) / (vx + vy + c2)
-        luminance = (2 * mx * my + c1) / (mx**2 + my**2 + c1)
-        values.append(float(cs.mean() if scale < 4 else (luminance * cs).mean()))
-    return values
-
-
-def reference_ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
-    if a.ndim == 3:
-        return float(np.mean([reference_ms_ssim(a[..., k], b[..., k]) for k in range(a.shape[2])]))
-    weights = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333]
-    values = reference_scales(a, b)
-    return math.prod(max(v, 0.0) ** w for v, w in zip(values, weights, strict=True))
 
 
 def photo_pair(shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, np.ndarray]:
