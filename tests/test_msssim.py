@@ -252,3 +252,15 @@ def test_work_and_time_count_every_scale():
     assert model.engine_seconds(10, multi) == pytest.approx(expected)
     assert model.engine_seconds(10, multi) > model.engine_seconds(10, single)
     assert model.pair_seconds(multi) == pytest.approx(areas * rates.pair_value)
+
+
+def test_cli_diff_gives_ms_ssim_and_the_finest_scales_regions(ms_folder):
+    first, second = sorted(ms_folder.iterdir())[:2]
+    completed = run_cli(
+        "diff", first, second, "--ssim", "ms-ssim", "--size", "200", "--format", "json"
+    )
+    assert completed.returncode == 0, completed.stderr
+    output = strict_json(completed.stdout)
+    expected = inspect_pair(first, second, Settings(size=(200, 200), ssim_convention="ms-ssim"))
+    assert output["ssim"] == expected.ssim == expected.scales.ms_ssim
+    assert len(output["regions"]) == len(expected.regions)
