@@ -264,3 +264,21 @@ def test_cli_diff_gives_ms_ssim_and_the_finest_scales_regions(ms_folder):
     expected = inspect_pair(first, second, Settings(size=(200, 200), ssim_convention="ms-ssim"))
     assert output["ssim"] == expected.ssim == expected.scales.ms_ssim
     assert len(output["regions"]) == len(expected.regions)
+
+
+def test_collections_score_ms_ssim_as_compare(tmp_path):
+    from imgsim.collection import neighbours
+
+    from .test_neighbours import assert_matches_dense, write_collection
+
+    paths = write_collection(tmp_path, 6)
+    settings = {"size": (170, 161), "ssim_convention": "ms-ssim"}
+    dense = imgsim.compare(paths, **settings)
+    result = neighbours(paths, top=3, block_size=2, **settings)
+    ssim = dense.ssim.copy()
+    np.fill_diagonal(ssim, -np.inf)  # an image is never its own match
+    assert_matches_dense(result, ssim, dense.mse, dense.psnr, dense.names)
+    crossed = neighbours(paths[:2], against=paths[2:], top=2, **settings)
+    assert_matches_dense(
+        crossed, dense.ssim[:2, 2:], dense.mse[:2, 2:], dense.psnr[:2, 2:], dense.names[2:]
+    )
