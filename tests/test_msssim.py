@@ -282,3 +282,26 @@ def test_collections_score_ms_ssim_as_compare(tmp_path):
     assert_matches_dense(
         crossed, dense.ssim[:2, 2:], dense.mse[:2, 2:], dense.psnr[:2, 2:], dense.names[2:]
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "scales"),
+    [
+        ("mean-shift.png", {5}),
+        ("contrast-stretch.png", {5}),
+        ("impulse-noise.png", {1, 2}),
+        ("blur.png", {1, 2}),
+        ("jpeg.jpg", {1, 2}),
+    ],
+)
+def test_the_scale_that_says_images_differ_matches_the_kind_of_change(name, scales):
+    # The equal-MSE sample: tone changes show at the coarsest scale, lost detail at fine ones.
+    settings = Settings(ssim_convention="ms-ssim")
+    loaded = {
+        image.name: image
+        for image in map(imgsim.load_image, samples.load_sample(samples.EQUAL_MSE))
+    }
+    reference = imgsim.prepare(loaded["reference.png"], settings)
+    changed = imgsim.prepare(loaded[name], settings)
+    result = ms_ssim_scales(reference, changed)
+    assert int(np.argmax(result.losses)) + 1 in scales
