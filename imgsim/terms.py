@@ -40,13 +40,15 @@ as scikit-image does. `image_stats` makes one image's window statistics once;
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from imgsim.engine import check_images
+from imgsim.engine import _workers, check_images
 from imgsim.settings import SSIM_CONVENTIONS, SSIM_WINDOW
 from imgsim.windows import BORDER, C1, C2, GAUSSIAN_SIGMA
 
@@ -87,9 +89,11 @@ class TermsWindow:
         count = self.size * self.size
         return count / (count - 1) if self.sample_covariance else 1.0
 
-    def filter(self, values: np.ndarray) -> np.ndarray:
+    def filter(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Window means at every pixel of a 2-D float64 array, on reflected edges."""
-        return cv2.sepFilter2D(values, cv2.CV_64F, self.weights, self.weights, borderType=BORDER)
+        return cv2.sepFilter2D(
+            values, cv2.CV_64F, self.weights, self.weights, dst=out, borderType=BORDER
+        )
 
 
 def _uniform(size: int) -> np.ndarray:
@@ -151,14 +155,26 @@ class ImageStats:
     Attributes
     ----------
     values : ndarray of float64, shape (C, H, W)
-    mean, variance, sigma : ndarray of float64, shape (C, H, W)
-        Window mean μ, variance σ² (clamped at 0) and σ = sqrt(σ²).
+        The image, for the pairs' window sums of x·y.
+    region : (slice, slice)
+        Where the statistics below lie in the image: everywhere, or only where
+        the window lies inside it (all a pair's mean needs).
+    mean : ndarray of float64, shape (C, h, w)
+        Window mean μ.
+    mean_square : ndarray of float64
+        μ² + C1 / 2: luminance's denominator is the sum of two images' values.
+    sigma : ndarray of float64
+        σ = sqrt(σ²), σ² clamped at 0.
+    variance : ndarray of float64
+        σ² + C2 / 2: contrast's denominator is the sum of two images' values.
     """
 
     values: np.ndarray
+    region: tuple[slice, slice]
     mean: np.ndarray
-    variance: np.ndarray
+    mean_square: np.ndarray
     sigma: np.ndarray
+    variance: np.ndarray
 
 
 def term_window(convention: str) -> TermsWindow:
@@ -180,27 +196,70 @@ def _check(images: Sequence[np.ndarray], window: TermsWindow) -> None:
         )
 
 
-def image_stats(image: np.ndarray, window: TermsWindow) -> ImageStats:
-    """Window mean, variance and σ of one ``uint8`` image, per channel."""
+def image_stats(image: np.ndarray, window: TermsWindow, interior: bool = False) -> ImageStats:
+    """Window statistics of one ``uint8`` image, per channel.
+
+    Parameters
+    ----------
+    image : ndarray of uint8, shape (H, W) or (H, W, C)
+    window : TermsWindow
+    interior : bool
+        Keep only the positions whose window lies inside the image (those a
+        pair's mean averages), rather than every pixel (for maps).
+    """
     planes = image[np.newaxis] if image.ndim == 2 else np.moveaxis(image, 2, 0)
     values = planes.astype(np.float64)
-    mean = np.stack([window.filter(plane) for plane in values])
-    squares = np.stack([window.filter(plane * plane) for plane in values])
-    variance = np.maximum((squares - mean * mean) * window.covariance_factor, 0.0)
-    return ImageStats(values, mean, variance, np.sqrt(variance))
+    pad = window.pad
+    region = (slice(pad, -pad), slice(pad, -pad)) if interior else (slice(None), slice(None))
+    mean = np.stack([window.filter(plane)[region] for plane in values])
+    variance = np.stack([window.filter(plane * plane)[region] for plane in values])
+    variance -= mean * mean
+    variance *= window.covariance_factor
+    np.maximum(variance, 0.0, out=variance)
+    sigma = np.sqrt(variance)
+    variance += C2 / 2
+    return ImageStats(values, region, mean, mean * mean + C1 / 2, sigma, variance)
 
 
-def _maps(first: ImageStats, second: ImageStats, window: TermsWindow) -> tuple[np.ndarray, ...]:
-    """The (C, H, W) luminance, contrast and structure maps of two images' statistics."""
-    mean_product = first.mean * second.mean
-    luminance = (2 * mean_product + C1) / (first.mean**2 + second.mean**2 + C1)
-    sigmas = first.sigma * second.sigma
-    contrast = (2 * sigmas + C2) / (first.variance + second.variance + C2)
-    products = np.stack(
-        [window.filter(x * y) for x, y in zip(first.values, second.values, strict=True)]
+def _maps(
+    first: ImageStats, second: ImageStats, window: TermsWindow, scratch: dict | None = None
+) -> tuple[np.ndarray, ...]:
+    """The (C, h, w) luminance, contrast and structure maps of two images' statistics.
+
+    ``scratch`` (a dict kept by the caller) holds the arrays from pair to pair:
+    measured, fresh arrays of this size cost more in page faults than the
+    arithmetic on them. The maps returned live in it until its next use.
+    """
+    scratch = {} if scratch is None else scratch
+
+    def take(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        if name not in scratch or scratch[name].shape != shape:
+            scratch[name] = np.empty(shape)
+        return scratch[name]
+
+    shape = first.mean.shape
+    luminance, contrast, structure, mean_product, sigmas = (
+        take(name, shape) for name in ("l", "c", "s", "mp", "sigmas")
     )
-    covariance = (products - mean_product) * window.covariance_factor
-    structure = (covariance + C3) / (sigmas + C3)
+    product, filtered = (take(name, first.values.shape[1:]) for name in ("xy", "filtered"))
+    np.multiply(first.mean, second.mean, out=mean_product)
+    np.add(first.mean_square, second.mean_square, out=luminance)
+    np.multiply(mean_product, 2, out=structure)  # structure: scratch until its turn
+    structure += C1
+    np.divide(structure, luminance, out=luminance)
+    np.add(first.variance, second.variance, out=contrast)
+    np.multiply(first.sigma, second.sigma, out=sigmas)
+    np.multiply(sigmas, 2, out=structure)
+    structure += C2
+    np.divide(structure, contrast, out=contrast)
+    for channel, (x, y) in enumerate(zip(first.values, second.values, strict=True)):
+        np.multiply(x, y, out=product)
+        window.filter(product, out=filtered)
+        np.subtract(filtered[first.region], mean_product[channel], out=structure[channel])
+    structure *= window.covariance_factor  # now σxy
+    structure += C3
+    sigmas += C3
+    structure /= sigmas
     return luminance, contrast, structure
 
 
@@ -281,27 +340,37 @@ def all_pair_terms(
     total = count * (count - 1) // 2
     if total == 0:
         return PairTerms(*matrices)
-    per_image = images[0].size * 8 * 4  # values, μ, σ², σ in float64
+    per_image = images[0].size * 8 * 5  # values and four statistics in float64
     group = max(1, min(count, budget_bytes // (2 * per_image)))
     starts = range(0, count, group)
     done = 0
-    for first_start in starts:
-        first = range(first_start, min(first_start + group, count))
-        first_stats = {i: image_stats(images[i], window) for i in first}
-        for second_start in starts[first_start // group :]:
-            second = range(second_start, min(second_start + group, count))
-            if second_start == first_start:
-                second_stats = first_stats
-            else:
-                second_stats = {j: image_stats(images[j], window) for j in second}
-            for i in first:
-                for j in second:
-                    if j <= i:
-                        continue
-                    maps = _maps(first_stats[i], second_stats[j], window)
-                    for matrix, local in zip(matrices, maps, strict=True):
-                        pad = window.pad
-                        matrix[i, j] = matrix[j, i] = local[:, pad:-pad, pad:-pad].mean()
+
+    local = threading.local()  # each thread's scratch arrays
+
+    def score(stats: tuple[ImageStats, ImageStats]) -> list[float]:
+        if not hasattr(local, "scratch"):
+            local.scratch = {}
+        return [float(term.mean()) for term in _maps(*stats, window, local.scratch)]
+
+    # Pairs on the cores (NumPy and OpenCV release the GIL); results are taken
+    # in order, and progress reported, from the calling thread.
+    with ThreadPoolExecutor(_workers(total), thread_name_prefix="imgsim-terms") as pool:
+        for first_start in starts:
+            first = range(first_start, min(first_start + group, count))
+            first_stats = {i: image_stats(images[i], window, interior=True) for i in first}
+            for second_start in starts[first_start // group :]:
+                second = range(second_start, min(second_start + group, count))
+                if second_start == first_start:
+                    second_stats = first_stats
+                else:
+                    second_stats = {
+                        j: image_stats(images[j], window, interior=True) for j in second
+                    }
+                pairs = [(i, j) for i in first for j in second if j > i]
+                work = [(first_stats[i], second_stats[j]) for i, j in pairs]
+                for (i, j), values in zip(pairs, pool.map(score, work), strict=True):
+                    for matrix, value in zip(matrices, values, strict=True):
+                        matrix[i, j] = matrix[j, i] = value
                     done += 1
                     if on_progress is not None:
                         on_progress(done / total)
