@@ -13,8 +13,8 @@ with C1 = (0.01·255)², C2 = (0.03·255)². μ is the window mean; σx², σy²
 variance, clamped at 0 (floating-point cancellation can make a flat window's
 variance a tiny negative number). With C3 = C2 / 2 the (σx·σy + C3) factors
 cancel, so that c·s = (2·σxy + C2) / (σx² + σy² + C2) and l·c·s is the SSIM
-map, exactly (up to rounding, and for a window whose variance rounded below
-zero, by the clamp's few 1e-12 of C2).
+map, exactly (up to rounding; where a variance rounded below zero, the clamp
+moves the denominator by that rounding, under 1e-12 of C2).
 
 **scikit-image's convention** (7 × 7 uniform window) uses the *sample*
 covariance: σx², σy² and σxy are the window's moments times n / (n - 1) with
@@ -49,14 +49,14 @@ import cv2
 import numpy as np
 
 from imgsim.engine import _workers, check_images
-from imgsim.settings import SSIM_CONVENTIONS, SSIM_WINDOW
+from imgsim.settings import SSIM_WINDOW
 from imgsim.windows import BORDER, C1, C2, GAUSSIAN_SIGMA
 
 C3 = C2 / 2
 TERM_NAMES = ("luminance", "contrast", "structure")
-# Images whose statistics are held at once by `all_pair_terms` (about 24 bytes
-# per value: μ, σ² and σ in float64): beyond this, images go in groups and an
-# image's statistics are recomputed for each group it meets.
+# Memory for the statistics `all_pair_terms` holds at once (40 bytes per value:
+# the image, μ, μ² + C1/2, σ and σ² + C2/2 in float64): beyond it, images go
+# in groups and an image's statistics are remade for each group it meets.
 STATS_BUDGET_BYTES = 512 * 2**20
 
 
@@ -180,9 +180,7 @@ class ImageStats:
 def term_window(convention: str) -> TermsWindow:
     """The window of ``convention``'s terms; a clear error for an unknown one."""
     if convention not in TERM_WINDOWS:
-        raise ValueError(
-            f"convention must be one of {', '.join(SSIM_CONVENTIONS)}; got {convention!r}"
-        )
+        raise ValueError(f"convention must be one of {', '.join(TERM_WINDOWS)}; got {convention!r}")
     return TERM_WINDOWS[convention]
 
 
