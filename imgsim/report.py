@@ -2,8 +2,10 @@
 
 The JSON schemas are contracts that scripts rely on (see the README):
 compare ``{"settings", "images", "errors", "pairs": [{"a", "b", "mse", "ssim",
-"psnr"}], "provenance"}``, sweep ``{"settings", "images", "errors", "sizes", "pairs": [{"a",
-"b", "ssim": [...], "mse": [...]}], "kendall_tau"}``, diff ``{"settings", "a",
+"psnr"}], "provenance"}`` (with the terms, each pair also has ``"terms":
+{"luminance", "contrast", "structure"}``), sweep ``{"settings", "images",
+"errors", "sizes", "pairs": [{"a", "b", "ssim": [...], "mse": [...]}],
+"kendall_tau"}``, diff ``{"settings", "a",
 "b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction", "terms":
 {"luminance", "contrast", "structure"}}``,
 classify ``{"settings", "images", "errors", "loo", "predictions", "clusters"}``.
