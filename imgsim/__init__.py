@@ -21,6 +21,7 @@ from imgsim.metrics import mse, psnr, ssim, ssim_map
 from imgsim.preparation import prepare
 from imgsim.progress import Progress
 from imgsim.settings import Settings
+from imgsim.terms import TermMaps, Terms, pair_terms, term_maps
 
 __version__ = "0.1.0"
 
@@ -38,14 +39,18 @@ __all__ = [
     "Pair",
     "Progress",
     "Settings",
+    "TermMaps",
+    "Terms",
     "compare",
     "decode",
     "from_array",
     "load_image",
     "mse",
     "neighbours",
+    "pair_terms",
     "prepare",
     "psnr",
     "ssim",
     "ssim_map",
+    "term_maps",
 ]

@@ -175,7 +175,7 @@ def input_provenance(files: Sequence[Path]) -> dict[str, Any]:
 def run_compare(args: argparse.Namespace, settings: Settings) -> int:
     files = expand_paths(args.paths, sys.stderr)
     with terminal_progress() as bar:
-        result = compare(files, settings, progress=bar, limits=args.limits)
+        result = compare(files, settings, progress=bar, limits=args.limits, terms=args.terms)
     if not _enough_images(result, len(files)):
         return 1
     record = input_provenance(files) if args.format != "table" else None
@@ -410,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=f"Compare every pair of images. {folders}",
     )
     compare_parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    compare_parser.add_argument(
+        "--terms",
+        action="store_true",
+        help="also give each pair's SSIM luminance, contrast and structure (several times slower)",
+    )
 
     sweep_parser = command(
         "sweep",

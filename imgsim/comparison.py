@@ -29,6 +29,7 @@ from imgsim.limits import Limits, checked_max_pixels
 from imgsim.preparation import prepare
 from imgsim.progress import ProgressCallback, ProgressTracker
 from imgsim.settings import Settings
+from imgsim.terms import PairTerms, Terms, all_pair_terms
 
 THUMBNAIL_SIDE = 256
 
@@ -76,6 +77,7 @@ class Pair:
     mse: float
     ssim: float
     psnr: float
+    terms: Terms | None = None  # luminance, contrast, structure, when asked for
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +96,9 @@ class Comparison:
         Scores of every pair; diagonals are 0, 1 and inf.
     thumbnails : tuple of ndarray of uint8
         What the metrics compared, shrunk to fit 256 x 256 where larger.
+    terms : PairTerms or None
+        Every pair's luminance, contrast and structure (`imgsim.terms`), when
+        `compare` was asked for them (``terms=True``).
     """
 
     settings: Settings
@@ -103,6 +108,7 @@ class Comparison:
     ssim: np.ndarray
     psnr: np.ndarray
     thumbnails: tuple[np.ndarray, ...]
+    terms: PairTerms | None = None
 
     @property
     def names(self) -> list[str]:
@@ -120,6 +126,7 @@ class Comparison:
                 float(self.mse[i, j]),
                 float(self.ssim[i, j]),
                 float(self.psnr[i, j]),
+                None if self.terms is None else self.terms.of(i, j),
             )
             for i in range(len(names))
             for j in range(i + 1, len(names))
@@ -162,6 +169,7 @@ def compare(
     *,
     progress: ProgressCallback | None = None,
     limits: Limits | None = None,
+    terms: bool = False,
     **changes: Any,
 ) -> Comparison:
     """Compare every pair of images with MSE, SSIM and PSNR.
@@ -178,6 +186,10 @@ def compare(
         Receives a `Progress` after each step.
     limits : Limits, optional
         Refuse requests over these limits (`LimitError`) and larger images.
+    terms : bool
+        Also give every pair's luminance, contrast and structure
+        (`Comparison.terms`). They cost several times the scores (measured
+        in BENCHMARKS.md), so they are made only when asked for.
     **changes
         Setting fields to override, e.g. ``size=(128, 128), grayscale=False``.
 
@@ -202,8 +214,9 @@ def compare(
     ]
     # Work is counted in expected seconds on this machine, so the bar and the
     # time left move evenly in time.
+    term_work = model.terms_seconds(len(inputs), settings) if terms else 0.0
     tracker = ProgressTracker(
-        sum(image_works) + model.engine_seconds(len(inputs), settings), progress
+        sum(image_works) + model.engine_seconds(len(inputs), settings) + term_work, progress
     )
     names: list[str] = []
     compared: list[tuple[int, ImageInfo]] = []
@@ -229,7 +242,8 @@ def compare(
     names = unique_names(names)
     base = tracker.done
     work = model.engine_seconds(len(prepared), settings)
-    tracker.total = base + work
+    term_work = model.terms_seconds(len(prepared), settings) if terms else 0.0
+    tracker.total = base + work + term_work
     pairs = cost.pair_count(len(prepared))
 
     def on_pairs(fraction: float) -> None:
@@ -238,6 +252,16 @@ def compare(
     started = time.perf_counter()
     scores = score_all_pairs(prepared, settings.ssim_convention, on_pairs)
     model.record("engine", work, time.perf_counter() - started)
+    pair_terms = None
+    if terms:
+
+        def on_terms(fraction: float) -> None:
+            message = f"luminance, contrast and structure of {pairs} pairs"
+            tracker.update(base + work + fraction * term_work, message)
+
+        started = time.perf_counter()
+        pair_terms = all_pair_terms(prepared, settings.ssim_convention, on_terms)
+        model.record("terms", term_work, time.perf_counter() - started)
     if pairs:
         tracker.update(tracker.total, f"compared {pairs} pairs")
     return Comparison(
@@ -248,6 +272,7 @@ def compare(
         ssim=scores.ssim,
         psnr=scores.psnr,
         thumbnails=tuple(thumbnails),
+        terms=pair_terms,
     )
 
 

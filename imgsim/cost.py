@@ -103,6 +103,12 @@ FALLBACK_RATES = Rates(
     decode=0.01,
 )
 
+# Seconds per compared value of one pair for the SSIM terms (`imgsim.terms`:
+# NumPy and OpenCV in float64), 7.5 times the engine's `pair_value` as their
+# CPU times compared on the same machine (BENCHMARKS.md, "SSIM terms"); scaled
+# like the engine by the probe, and refined from the runs done.
+TERMS_PAIR_VALUE = 9e-9
+
 # What the probe runs: (images, side) of the engine, from a call's fixed cost to
 # many pairs; the whole probe takes about 0.3 s here.
 ENGINE_PROBES = ((2, 256), (2, 1024), (6, 512), (12, 256))
@@ -206,7 +212,7 @@ def measure_rates(timer: Callable[[], float] = time.perf_counter) -> Rates:
     )
 
 
-STAGES = ("prepare", "engine")
+STAGES = ("prepare", "engine", "terms")
 MIN_RECORDED_SECONDS = 0.05  # shorter runs are mostly noise
 RATIO_BOUNDS = (0.25, 4.0)
 RATIO_WEIGHT = 0.3  # of each new run in the running ratio
@@ -275,6 +281,12 @@ class TimeModel:
             self.calibrate(), image_count, scored_values(settings), settings.ssim_convention
         )
         return seconds * self._ratios["engine"]
+
+    def terms_seconds(self, image_count: int, settings: Settings) -> float:
+        """Expected seconds of `imgsim.terms.all_pair_terms` on ``image_count`` images."""
+        speed = self.calibrate().pair_value / FALLBACK_RATES.pair_value
+        seconds = pair_count(image_count) * compared_values(settings) * TERMS_PAIR_VALUE
+        return seconds * speed * self._ratios["terms"]
 
     def pair_seconds(self, settings: Settings) -> float:
         """Expected seconds of one more pair, once the images' statistics are made."""

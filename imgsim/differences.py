@@ -22,6 +22,7 @@ from imgsim.limits import Limits, checked_max_pixels
 from imgsim.metrics import mse
 from imgsim.preparation import prepare
 from imgsim.settings import Settings
+from imgsim.terms import TERM_NAMES, TermMaps, Terms, term_maps
 
 DEFAULT_MIN_AREA = 0.0005  # share of the image; smaller regions are specks
 # Two boxes merge when the gap between them is at most this share of the
@@ -79,6 +80,12 @@ class PairInspection:
         Largest first.
     changed_fraction : float
         Share of the image's pixels that differ.
+    terms : Terms
+        Luminance, contrast and structure (`imgsim.terms`): the means of
+        ``term_maps`` as ``ssim`` is the mean of ``ssim_map``.
+    term_maps : TermMaps
+        The local luminance, contrast and structure, each (H, W) (the mean
+        over channels for colour).
     scales : Scales or None
         For the ``"ms-ssim"`` convention, its five per-scale values
         (`imgsim.engine.ms_ssim_scales`); ``ssim`` is then MS-SSIM.
@@ -96,6 +103,8 @@ class PairInspection:
     changed: np.ndarray
     regions: tuple[Region, ...]
     changed_fraction: float
+    terms: Terms
+    term_maps: TermMaps
     scales: Scales | None = None
 
     @property
@@ -287,6 +296,10 @@ def inspect_pair(
         score = float(local[pad:-pad, pad:-pad].mean())
     error = mse(first, second)
     threshold, changed, regions = find_regions(local, threshold, min_area)
+    maps = term_maps(first, second, settings.ssim_convention)
+    terms = maps.means(settings.window)
+    if first.ndim == 3:  # shown per pixel, as the SSIM map: the mean over channels
+        maps = TermMaps(*(getattr(maps, name).mean(axis=2) for name in TERM_NAMES))
     return PairInspection(
         names=(loaded[0].name, loaded[1].name),
         settings=settings,
@@ -300,6 +313,8 @@ def inspect_pair(
         changed=changed,
         regions=tuple(regions),
         changed_fraction=float(changed.mean()),
+        terms=terms,
+        term_maps=maps,
         scales=scales,
     )
 

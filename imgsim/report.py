@@ -2,9 +2,12 @@
 
 The JSON schemas are contracts that scripts rely on (see the README):
 compare ``{"settings", "images", "errors", "pairs": [{"a", "b", "mse", "ssim",
-"psnr"}], "provenance"}``, sweep ``{"settings", "images", "errors", "sizes", "pairs": [{"a",
-"b", "ssim": [...], "mse": [...]}], "kendall_tau"}``, diff ``{"settings", "a",
-"b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction"}``,
+"psnr"}], "provenance"}`` (with the terms, each pair also has ``"terms":
+{"luminance", "contrast", "structure"}``), sweep ``{"settings", "images",
+"errors", "sizes", "pairs": [{"a", "b", "ssim": [...], "mse": [...]}],
+"kendall_tau"}``, diff ``{"settings", "a",
+"b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction", "terms":
+{"luminance", "contrast", "structure"}}``,
 classify ``{"settings", "images", "errors", "loo", "predictions", "clusters"}``.
 Every CLI document ends with ``"provenance"`` (`provenance`): versions and the
 SHA-256 of each input. Infinite PSNR (identical images) is null; no NaN or
@@ -24,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from imgsim.classify import Classification
-from imgsim.comparison import Comparison
+from imgsim.comparison import Comparison, Pair
 from imgsim.differences import PairInspection
 from imgsim.sweep import Sweep
+from imgsim.terms import TERM_NAMES, dominant_difference
 
 CSV_COLUMNS = ("a", "b", "ssim", "mse", "psnr")
 # Appended after the contract's columns, so readers by column name are unaffected.
@@ -105,17 +109,21 @@ def to_dict(result: Comparison) -> dict[str, Any]:
         "settings": result.settings.to_dict(),
         "images": _images(result.images),
         "errors": _errors(result.errors),
-        "pairs": [
-            {
-                "a": pair.a,
-                "b": pair.b,
-                "mse": pair.mse,
-                "ssim": pair.ssim,
-                "psnr": finite_or_none(pair.psnr),
-            }
-            for pair in result.pairs()
-        ],
+        "pairs": [_pair_dict(pair) for pair in result.pairs()],
     }
+
+
+def _pair_dict(pair: Pair) -> dict[str, Any]:
+    entry = {
+        "a": pair.a,
+        "b": pair.b,
+        "mse": pair.mse,
+        "ssim": pair.ssim,
+        "psnr": finite_or_none(pair.psnr),
+    }
+    if pair.terms is not None:  # only with --terms: the contract is otherwise unchanged
+        entry["terms"] = pair.terms.to_dict()
+    return entry
 
 
 def to_json(result: Comparison, record: dict[str, Any] | None = None) -> str:
@@ -126,14 +134,21 @@ def to_json(result: Comparison, record: dict[str, Any] | None = None) -> str:
 def to_csv(result: Comparison, record: dict[str, Any] | None = None) -> str:
     """One row per pair: a, b, ssim, mse, psnr (``inf`` for identical images).
 
+    With the terms (``compare(..., terms=True)``), luminance, contrast and
+    structure follow psnr.
+
     With ``record`` (see `provenance`), each row also has both inputs' SHA-256
     and the versions, in columns after the contract's.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS + (CSV_PROVENANCE_COLUMNS if record else ()))
+    # The terms' columns (with --terms) follow the contract's, before the provenance.
+    term_columns = TERM_NAMES if result.terms is not None else ()
+    writer.writerow(CSV_COLUMNS + term_columns + (CSV_PROVENANCE_COLUMNS if record else ()))
     for pair in result.pairs():
         row = [pair.a, pair.b, *map(csv_number, (pair.ssim, pair.mse, pair.psnr))]
+        if pair.terms is not None:
+            row += [csv_number(value) for value in pair.terms.to_dict().values()]
         writer.writerow(row + _provenance_cells(record, pair.a, pair.b))
     return buffer.getvalue()
 
@@ -156,10 +171,19 @@ def _provenance_cells(record: dict[str, Any] | None, a: str, b: str) -> list[str
 
 
 def to_table(result: Comparison) -> str:
-    """Aligned text table of every pair, most similar first."""
+    """Aligned text table of every pair, most similar first (with the terms after SSIM)."""
     pairs = sorted(result.pairs(), key=lambda pair: pair.ssim, reverse=True)
-    rows = [("image A", "image B", "SSIM", "MSE", "PSNR dB")] + [
-        (pair.a, pair.b, f"{pair.ssim:.4f}", f"{pair.mse:.2f}", f"{pair.psnr:.2f}")
+    with_terms = result.terms is not None
+    heads = TERM_NAMES if with_terms else ()
+    rows = [("image A", "image B", "SSIM", *heads, "MSE", "PSNR dB")] + [
+        (
+            pair.a,
+            pair.b,
+            f"{pair.ssim:.4f}",
+            *(f"{value:.4f}" for value in (pair.terms.to_dict().values() if with_terms else ())),
+            f"{pair.mse:.2f}",
+            f"{pair.psnr:.2f}",
+        )
         for pair in pairs
     ]
     settings = result.settings
@@ -251,6 +275,7 @@ def inspection_to_dict(result: PairInspection) -> dict[str, Any]:
             for region in result.regions
         ],
         "changed_fraction": result.changed_fraction,
+        "terms": result.terms.to_dict(),
     }
 
 
@@ -267,7 +292,9 @@ def inspection_to_table(result: PairInspection) -> str:
         (str(r.x), str(r.y), str(r.width), str(r.height), f"{r.ssim:.3f}") for r in result.regions
     ]
     found = f"{len(result.regions)} differing region(s)"
-    return "\n".join([head, found, "", _align(rows, left=0)]) + "\n"
+    return (
+        "\n".join([head, dominant_difference(result.terms), found, "", _align(rows, left=0)]) + "\n"
+    )
 
 
 def to_json_text(document: dict[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
     python scripts/screenshot.py docs
 
-writes compare.png, sweep.png, inspector.png and classify.png into the folder.
+writes compare.png, sweep.png, inspector.png, terms.png and classify.png into the folder.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ def settle(page: Page) -> None:
     page.wait_for_timeout(1500)
 
 
+def choose_option(page: Page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
 def main(folder: str, width: int = 1400, height: int = 1900) -> None:
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -51,6 +57,17 @@ def main(folder: str, width: int = 1400, height: int = 1900) -> None:
         page.get_by_text("Local SSIM map").wait_for()
         settle(page)
         page.screenshot(path=out / "inspector.png")
+        # The equal-MSE sample's blur against its reference: SSIM's terms say why
+        # it scores low (detail lost, brightness kept), with the structure map.
+        choose_sample(page, "Equal MSE, different SSIM")
+        choose_option(page, "Image B", "blur.png")
+        page.get_by_text("Mostly a difference of contrast").wait_for()
+        page.locator("[data-testid='stButtonGroup'] button", has_text="Structure").first.click()
+        # Tall enough for the scores, both images, the SSIM map and the term's map.
+        page.set_viewport_size({"width": width, "height": 3000})
+        settle(page)
+        page.screenshot(path=out / "terms.png")
+        page.set_viewport_size({"width": width, "height": height})
         choose_sample(page, "Faces and other patches (labelled)")
         for label in ("Width", "Height"):  # one form: Enter applies both
             page.get_by_label(label).fill("25")

@@ -35,8 +35,14 @@ def heatmap(at: AppTest) -> dict:
 
 
 def heatmap_values(at: AppTest) -> np.ndarray:
-    """The heatmap's z matrix, whether Plotly sent it as a list or typed array."""
-    z = heatmap(at)["z"]
+    """The heatmap's z matrix (the page's only chart)."""
+    (chart,) = at.get("plotly_chart")
+    return chart_values(chart)
+
+
+def chart_values(chart) -> np.ndarray:
+    """A Plotly heatmap's z matrix, whether Plotly sent it as a list or typed array."""
+    z = json.loads(chart.proto.spec)["data"][0]["z"]
     if isinstance(z, dict):
         shape = tuple(int(side) for side in z["shape"].split(","))
         return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
@@ -277,6 +283,50 @@ def test_inspector_display_modes_show_what_they_say(app, monkeypatch, mode):
         assert np.all(shown[equal] == zero)
         assert not np.all(shown[~equal] == zero)
         assert options["caption"].startswith(f"|{names[0]} − {names[1]}|")
+
+
+def test_inspector_shows_the_terms_the_sentence_and_a_switchable_map(app):
+    app.button_group(key="view").set_value("Pair inspector").run()
+    app.selectbox(key="inspect_b").select("mean-shift.png").run()
+    assert not app.exception
+    files = dict(samples.load_sample(samples.EQUAL_MSE))
+    expected = inspect_pair(
+        ("reference.png", files["reference.png"]), ("mean-shift.png", files["mean-shift.png"])
+    )
+    metrics = {metric.label: metric.value for metric in app.metric}
+    for name, value in expected.terms.to_dict().items():
+        assert metrics[name.capitalize()] == f"{value:.4f}"
+    captions = [caption.value for caption in app.caption]
+    assert any("Mostly a difference of brightness" in caption for caption in captions)
+    shown = {}
+    for label in ("Luminance", "Contrast", "Structure"):
+        app.button_group(key="inspect_term_map").set_value(label).run()
+        assert not app.exception
+        # The SSIM map, then the chosen term's.
+        _ssim_chart, term_chart = app.get("plotly_chart")
+        shown[label] = chart_values(term_chart)
+    np.testing.assert_allclose(shown["Luminance"], expected.term_maps.luminance, atol=1e-6)
+    np.testing.assert_allclose(shown["Structure"], expected.term_maps.structure, atol=1e-6)
+    # The choice survives reruns and a visit to another view.
+    app.button_group(key="view").set_value("Compare").run()
+    app.button_group(key="view").set_value("Pair inspector").run()
+    assert app.button_group(key="inspect_term_map").value == "Structure"
+
+
+def test_equal_mse_note_quotes_each_distortions_measured_terms(app):
+    note = app.info[0].value
+    files = dict(samples.load_sample(samples.EQUAL_MSE))
+    labels = {
+        "mean-shift.png": "mean shift",
+        "contrast-stretch.png": "local means",
+        "impulse-noise.png": "impulse noise",
+        "blur.png": "blur",
+        "jpeg.jpg": "JPEG",
+    }
+    for name, label in labels.items():
+        terms = inspect_pair(("reference.png", files["reference.png"]), (name, files[name])).terms
+        quoted = ", ".join(f"{key} {value:.2f}" for key, value in terms.to_dict().items())
+        assert f"{label} ({quoted})" in " ".join(note.split()), name
 
 
 def test_inspector_pairs_can_be_chosen(app):

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 import imgsim
 from imgsim import samples
+from imgsim.differences import inspect_pair
 
 from .browser import (
     ARTIFACTS,
@@ -349,3 +350,21 @@ def test_the_page_stays_readable_800_pixels_wide(browser, server_url):
         assert frame["x"] <= tick["x"] and tick["x"] + tick["width"] <= frame["x"] + frame["width"]
     page.screenshot(path=ARTIFACTS / "narrow-classify.png", full_page=True)
     context.close()
+
+
+def test_the_inspector_shows_the_terms_and_switches_their_map(page):
+    switch_view(page, "Pair inspector")
+    expect(page.get_by_text("Local luminance, contrast and structure")).to_be_visible()
+    wait_until_idle(page)
+    files = dict(samples.load_sample(samples.EQUAL_MSE))
+    names = ("reference.png", "mean-shift.png")  # the first two images: the default pair
+    terms = inspect_pair(*((name, files[name]) for name in names)).terms
+    for name, value in terms.to_dict().items():
+        metric = page.locator("[data-testid='stMetric']", has_text=name.capitalize())
+        expect(metric).to_contain_text(f"{value:.4f}")
+    expect(page.get_by_text("Mostly a difference of brightness")).to_be_visible()
+    term_chart = page.locator(".js-plotly-plot").nth(1)  # after the SSIM map
+    expect(term_chart.locator(".colorbar .cbtitle")).to_have_text("Luminance")
+    page.locator("[data-testid='stButtonGroup'] button", has_text="Structure").first.click()
+    wait_until_idle(page)
+    expect(term_chart.locator(".colorbar .cbtitle")).to_have_text("Structure")

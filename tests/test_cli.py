@@ -388,6 +388,7 @@ def test_diff_json_follows_the_contract_and_writes_pictures(spot_files, tmp_path
         "threshold",
         "regions",
         "changed_fraction",
+        "terms",
         "provenance",
     ]
     assert len(output["regions"]) == 4
@@ -398,6 +399,105 @@ def test_diff_json_follows_the_contract_and_writes_pictures(spot_files, tmp_path
     assert 0 < output["changed_fraction"] < 0.1
     assert Image.open(map_path).size == (512, 512)
     assert Image.open(boxes_path).size == (512 * 2 + 8, 512)
+
+
+@pytest.fixture(scope="module")
+def equal_mse_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("equal-mse")
+    for name, data in imgsim.samples.load_sample(imgsim.samples.EQUAL_MSE):
+        (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize("convention", ["skimage", "gaussian"])
+def test_diff_json_terms_are_the_pairs_terms(equal_mse_files, convention):
+    pair = (equal_mse_files / "reference.png", equal_mse_files / "blur.png")
+    args = ("--format", "json", "--size", "128", "--ssim", convention)
+    output = strict_json(run_cli("diff", *pair, *args).stdout)
+    assert list(output["terms"]) == ["luminance", "contrast", "structure"]
+    settings = imgsim.Settings(size=(128, 128), ssim_convention=convention)
+    expected = imgsim.compare(pair, settings, terms=True).pairs()[0].terms
+    assert output["terms"] == pytest.approx(expected.to_dict(), abs=1e-12)
+    # Blur: the means stay, the detail goes.
+    assert output["terms"]["luminance"] > 0.98 > output["terms"]["contrast"]
+
+
+def test_diff_table_names_the_kind_of_difference_with_the_terms(equal_mse_files):
+    pair = (equal_mse_files / "reference.png", equal_mse_files / "mean-shift.png")
+    lines = run_cli("diff", *pair).stdout.splitlines()
+    assert lines[1] == (
+        "Mostly a difference of brightness: the local mean brightness differs "
+        "(luminance 0.95, contrast 1.00, structure 1.00)."
+    )
+
+
+@pytest.fixture(scope="module")
+def terms_expected(equal_mse_files):
+    files = sorted(path for path in equal_mse_files.iterdir())[:3]
+    result = imgsim.compare(files, size=(64, 64), terms=True)
+    return files, {(pair.a, pair.b): pair.terms.to_dict() for pair in result.pairs()}
+
+
+def test_compare_terms_json_adds_terms_to_each_pair_only(terms_expected):
+    files, expected = terms_expected
+    output = strict_json(
+        run_cli("compare", *files, "--terms", "--size", "64", "--format", "json").stdout
+    )
+    assert list(output) == ["settings", "images", "errors", "pairs", "provenance"]
+    assert len(output["pairs"]) == 3
+    for pair in output["pairs"]:
+        assert list(pair) == ["a", "b", "mse", "ssim", "psnr", "terms"]
+        assert pair["terms"] == pytest.approx(expected[pair["a"], pair["b"]], abs=1e-15)
+
+
+def test_compare_terms_csv_has_the_three_columns_after_the_scores(terms_expected):
+    files, expected = terms_expected
+    completed = run_cli("compare", *files, "--terms", "--size", "64", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(completed.stdout)))
+    assert list(rows[0])[:8] == [
+        "a",
+        "b",
+        "ssim",
+        "mse",
+        "psnr",
+        "luminance",
+        "contrast",
+        "structure",
+    ]
+    assert "a_sha256" in rows[0]
+    for row in rows:
+        terms = {name: float(row[name]) for name in ("luminance", "contrast", "structure")}
+        assert terms == expected[row["a"], row["b"]]
+
+
+def test_compare_terms_table_shows_the_three_columns_after_ssim(terms_expected):
+    files, expected = terms_expected
+    lines = run_cli("compare", *files, "--terms", "--size", "64").stdout.splitlines()
+    assert lines[2].split() == [
+        "image",
+        "A",
+        "image",
+        "B",
+        "SSIM",
+        "luminance",
+        "contrast",
+        "structure",
+        "MSE",
+        "PSNR",
+        "dB",
+    ]
+    for line in lines[3:]:
+        a, b, _, luminance, contrast, structure, *_ = line.split()
+        shown = [float(luminance), float(contrast), float(structure)]
+        assert shown == pytest.approx(list(expected[a, b].values()), abs=5e-5)
+
+
+def test_compare_without_terms_has_no_terms_anywhere(terms_expected):
+    files, _ = terms_expected
+    output = strict_json(run_cli("compare", *files, "--size", "64", "--format", "json").stdout)
+    assert all("terms" not in pair for pair in output["pairs"])
+    header = run_cli("compare", *files, "--size", "64", "--format", "csv").stdout.splitlines()[0]
+    assert "luminance" not in header
 
 
 def test_diff_coordinates_are_in_the_resized_images_pixels(spot_files):

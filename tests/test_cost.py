@@ -95,6 +95,20 @@ def test_estimates_follow_the_rates():
     )
 
 
+def test_terms_estimates_scale_with_pairs_and_the_machine_and_learn_from_runs():
+    settings = Settings(size=(100, 100))
+    fallback = model(FALLBACK_RATES).terms_seconds(4, settings)
+    assert fallback == pytest.approx(6 * 10_000 * cost.TERMS_PAIR_VALUE)
+    # RATES' engine is 2e-9 / 1.2e-9 times slower per pair value than the fallback's.
+    slower = model().terms_seconds(4, settings)
+    assert slower == pytest.approx(fallback * RATES.pair_value / FALLBACK_RATES.pair_value)
+    assert model().terms_seconds(1, settings) == 0.0
+    learning = model(weight=1.0)
+    learning.record("terms", predicted=1.0, measured=2.0)
+    assert learning.terms_seconds(4, settings) == pytest.approx(2 * slower)
+    assert learning.ratio("engine") == 1.0
+
+
 def test_runs_refine_each_stage_towards_what_was_measured():
     learning = model(weight=0.5)
     learning.record("engine", predicted=1.0, measured=2.0)
@@ -130,7 +144,9 @@ def test_invalid_model_options_are_refused(options, message):
 
 
 def test_recording_an_unknown_stage_is_refused():
-    with pytest.raises(ValueError, match="stage must be one of prepare, engine; got 'decode'"):
+    with pytest.raises(
+        ValueError, match="stage must be one of prepare, engine, terms; got 'decode'"
+    ):
         model().record("decode", 1.0, 1.0)
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 import imgsim
 from imgsim.comparison import unique_names
 from imgsim.differences import DEFAULT_MIN_AREA, PairInspection, draw_boxes, with_thresholds
+from imgsim.terms import TERM_NAMES, dominant_difference
 from views import compute, navigation, state
 
 MAX_INSPECTED_SIDE = 2048  # the map and images are shown and cached; keep them small
@@ -26,6 +27,13 @@ OTSU_KEY, THRESHOLD_KEY, AREA_KEY, OWN_SIZE_KEY = (
     "inspect_own_size",
 )
 PREVIOUS_PAIR_KEY = "_inspected_pair"
+TERM_MAP_KEY = "inspect_term_map"
+TERM_LABELS = {"luminance": "Luminance", "contrast": "Contrast", "structure": "Structure"}
+TERM_HELP = {
+    "luminance": "Do the local mean brightnesses agree? 1 where they do.",
+    "contrast": "Do the local contrasts (spread of values in a window) agree? 1 where they do.",
+    "structure": "Do the local patterns line up (their correlation)? 1 where they do.",
+}
 PATTERN_CAPTIONS = {
     "local": "The difference is confined to {regions}, boxed below: an object removed, "
     "added or pasted, however large.",
@@ -93,6 +101,7 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     inspection = with_thresholds(inspection, **threshold_ui(inspection.threshold))
     show_scores(inspection)
     show_scales(inspection)
+    show_terms(inspection)
     regions = len(inspection.regions)
     st.caption(
         PATTERN_CAPTIONS[inspection.pattern].format(
@@ -104,6 +113,7 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     # One under the other: side by side, a narrow window shrank the map under a
     # full-height colour bar and cut the regions table.
     show_map(inspection)
+    show_term_maps(inspection)
     show_regions(inspection)
 
 
@@ -284,6 +294,35 @@ def show_images(inspection: PairInspection) -> None:
         right.image(b, caption=second, width="stretch")
 
 
+def show_terms(inspection: PairInspection) -> None:
+    """SSIM's three terms beside its score, and the one sentence they add up to.
+
+    Self-contained, so that other decompositions of SSIM can sit beside it.
+    """
+    terms = inspection.terms.to_dict()
+    with st.container(horizontal=True, gap="large"):
+        for name in TERM_NAMES:
+            st.metric(
+                TERM_LABELS[name], f"{terms[name]:.4f}", help=TERM_HELP[name], width="content"
+            )
+    st.caption(
+        f"SSIM is luminance × contrast × structure, window by window. "
+        f"{dominant_difference(inspection.terms)}"
+    )
+
+
+def show_term_maps(inspection: PairInspection) -> None:
+    """The local luminance, contrast or structure map, one at a time (a switch)."""
+    st.markdown("**Local luminance, contrast and structure**")
+    state.default_of(TERM_MAP_KEY, TERM_LABELS[TERM_NAMES[0]])
+    label = st.segmented_control(
+        "Term", list(TERM_LABELS.values()), required=True, key=TERM_MAP_KEY
+    )
+    name = next(name for name, shown in TERM_LABELS.items() if shown == label)
+    st.caption(TERM_HELP[name])
+    show_map_figure(getattr(inspection.term_maps, name), label, f"term_map_{name}")
+
+
 def show_map(inspection: PairInspection) -> None:
     if inspection.scales is None:
         st.markdown("**Local SSIM map**")
@@ -294,7 +333,11 @@ def show_map(inspection: PairInspection) -> None:
             "MS-SSIM has no single map: this is SSIM (11×11 Gaussian window) at the "
             "compared size, scale 1 above; regions and thresholds use it."
         )
-    local = inspection.ssim_map
+    show_map_figure(inspection.ssim_map, "SSIM", "ssim_map")
+
+
+def show_map_figure(local: np.ndarray, title: str, key: str) -> None:
+    """A local map as a heatmap (viridis, 1 bright), shrunk for display only."""
     height, width = local.shape
     scale = MAP_DISPLAY_SIDE / max(height, width)
     if scale < 1:  # keep the figure light; the map is still the engine's
@@ -306,8 +349,8 @@ def show_map(inspection: PairInspection) -> None:
             colorscale="Viridis",
             zmin=min(0.0, float(local.min())),
             zmax=1.0,
-            colorbar={"title": {"text": "SSIM"}},
-            hovertemplate="x %{x}, y %{y}<br>local SSIM %{z:.3f}<extra></extra>",
+            colorbar={"title": {"text": title}},
+            hovertemplate=f"x %{{x}}, y %{{y}}<br>local {title} %{{z:.3f}}<extra></extra>",
         )
     )
     figure.update_layout(
@@ -318,7 +361,7 @@ def show_map(inspection: PairInspection) -> None:
     )
     # At most a little wider than tall, so that the colour bar stays by the map;
     # narrower windows shrink it (a fixed width never exceeds the container).
-    st.plotly_chart(figure, key="ssim_map", width=MAP_CHART_WIDTH)
+    st.plotly_chart(figure, key=key, width=MAP_CHART_WIDTH)
 
 
 def show_regions(inspection: PairInspection) -> None:

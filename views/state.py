@@ -33,6 +33,7 @@ VIEW_WIDGETS = (
     "inspect_threshold",
     "inspect_min_area",
     "inspect_own_size",
+    "inspect_term_map",
     "classify_metric",
     "classify_k",
     "duplicate_threshold",
