@@ -270,21 +270,31 @@ def _prepared_path(cache: Path, settings: Settings, digest: str) -> Path:
     return cache / "prepared" / settings_key(settings) / digest[:2] / f"{digest}.npz"
 
 
-def _load_prepared(path: Path, name: str) -> tuple[np.ndarray, ImageInfo] | None:
-    """A cached prepared image, or None when it is not there.
+def _read_arrays(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a cache file, or None when it is absent or damaged.
 
-    A damaged entry (only possible if something outside imgsim changed it) is
-    treated as absent and rewritten.
+    A damaged file (only possible if something outside imgsim changed it:
+    imgsim replaces files whole) is computed afresh and rewritten.
     """
     try:
         with np.load(path, allow_pickle=False) as stored:
-            image = stored["image"]
-            info = json.loads(bytes(stored["info"]).decode())
+            return {name: stored[name] for name in stored.files}
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return None
-    return image, ImageInfo(name, info["width"], info["height"], tuple(info["log"]))
+
+
+def _load_prepared(path: Path, name: str) -> tuple[np.ndarray, ImageInfo] | None:
+    """A cached prepared image, or None when it is not there (or damaged: rewritten)."""
+    stored = _read_arrays(path)
+    if stored is None or not {"image", "info"} <= stored.keys():
+        return None
+    try:
+        info = json.loads(bytes(stored["info"]).decode())
+    except ValueError:
+        return None
+    return stored["image"], ImageInfo(name, info["width"], info["height"], tuple(info["log"]))
 
 
 def _store_prepared(path: Path, image: np.ndarray, info: ImageInfo) -> None:
@@ -465,8 +475,8 @@ class _LocalRunner:
         return blocks, [block.meta for block in blocks]
 
     def tiles(self, rows: Sequence, cols: Sequence, jobs: Sequence, ranks, options: tuple):
-        for a, b, parts in jobs:
-            yield score_tile(rows[a], cols[b], parts, ranks, *options)
+        for index, (a, b, parts) in enumerate(jobs):
+            yield index, score_tile(rows[a], cols[b], parts, ranks, *options)
 
 
 class _DaskRunner:
@@ -492,12 +502,12 @@ class _DaskRunner:
 
         client = self._client
         ranks = client.scatter(ranks, broadcast=True)  # sent once, not with every task
-        futures = [
-            client.submit(score_tile, rows[a], cols[b], parts, ranks, *options, pure=False)
-            for a, b, parts in jobs
-        ]
+        futures = {
+            client.submit(score_tile, rows[a], cols[b], parts, ranks, *options, pure=False): index
+            for index, (a, b, parts) in enumerate(jobs)
+        }
         for future in as_completed(futures):
-            yield future.result()
+            yield futures[future], future.result()
             future.release()
 
 
@@ -644,12 +654,86 @@ def _results_path(cache: Path, settings: Settings, within: bool) -> Path:
     return cache / "results" / f"{settings_key(settings)}-{'within' if within else 'against'}.npz"
 
 
+def _tiles_folder(cache: Path, settings: Settings, within: bool) -> Path:
+    return cache / "tiles" / f"{settings_key(settings)}-{'within' if within else 'against'}"
+
+
+def _pack(
+    row_positions: np.ndarray,
+    col_positions: np.ndarray,
+    row_keys: Sequence[str | None],
+    col_keys: Sequence[str | None],
+    top: int,
+    min_ssim: float | None,
+    tops: Candidates,
+    pairs: Candidates,
+) -> dict[str, np.ndarray]:
+    """Results by cache key instead of by position in this run.
+
+    ``row_positions`` and ``col_positions`` (sorted) are the images the results
+    cover: every query and match of ``tops`` and ``pairs`` is among them.
+    """
+    arrays = {
+        "format": np.array(CACHE_FORMAT),
+        "top": np.array(top),
+        "min_ssim": np.array(np.nan if min_ssim is None else min_ssim),
+        "row_keys": np.array([row_keys[p] for p in row_positions], dtype=str),
+        "col_keys": np.array([col_keys[p] for p in col_positions], dtype=str),
+    }
+    for prefix, found in (("top", tops), ("pair", pairs)):
+        arrays[f"{prefix}_query"] = np.searchsorted(row_positions, found.query)
+        arrays[f"{prefix}_match"] = np.searchsorted(col_positions, found.match)
+        arrays[f"{prefix}_ssim"] = found.ssim
+        arrays[f"{prefix}_mse"] = found.mse
+        arrays[f"{prefix}_psnr"] = found.psnr
+    return arrays
+
+
+def _unpack(
+    saved: dict[str, np.ndarray],
+    row_at: dict[str, int],
+    col_at: dict[str, int],
+    top: int,
+    min_ssim: float | None,
+) -> tuple[np.ndarray, np.ndarray, Candidates, Candidates] | None:
+    """Results packed by `_pack`, by position in this run: the positions they
+    cover, top candidates and pairs; None unless they kept at least ``top``
+    matches, pairs down to ``min_ssim``, and every image they name is here."""
+    saved_min = float(saved["min_ssim"])
+    if int(saved["format"]) != CACHE_FORMAT or int(saved["top"]) < top:
+        return None
+    if min_ssim is not None and (math.isnan(saved_min) or saved_min > min_ssim):
+        return None
+    saved_rows, saved_cols = saved["row_keys"].tolist(), saved["col_keys"].tolist()
+    if not (set(saved_rows) <= row_at.keys() and set(saved_cols) <= col_at.keys()):
+        return None
+    rows = np.array([row_at[key] for key in saved_rows], dtype=np.int64)
+    cols = np.array([col_at[key] for key in saved_cols], dtype=np.int64)
+
+    def candidates(prefix: str) -> Candidates:
+        return Candidates(
+            rows[saved[f"{prefix}_query"]],
+            cols[saved[f"{prefix}_match"]],
+            saved[f"{prefix}_ssim"],
+            saved[f"{prefix}_mse"],
+            saved[f"{prefix}_psnr"],
+        )
+
+    pairs = candidates("pair")
+    if min_ssim is not None:
+        pairs = pairs.take(pairs.ssim >= min_ssim)
+    return rows, cols, candidates("top"), pairs
+
+
+def _key_positions(keys: Sequence[str | None]) -> dict[str, int]:
+    return {key: position for position, key in enumerate(keys) if key is not None}
+
+
 @dataclass(frozen=True, eq=False)
 class _Reuse:
     known_rows: np.ndarray
     known_cols: np.ndarray
-    tops: Candidates
-    pairs: Candidates
+    result: TileResult
 
 
 def _load_results(
@@ -666,43 +750,18 @@ def _load_results(
     removed image, and the next best is unknown): then this run scores only the
     pairs that involve a new image.
     """
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            saved = {name: stored[name] for name in stored.files}
-    except FileNotFoundError:
+    saved = _read_arrays(path)
+    if saved is None:
         return None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return None  # damaged from outside: computed afresh and rewritten
-    saved_min = float(saved["min_ssim"])
-    if int(saved["format"]) != CACHE_FORMAT or int(saved["top"]) < top:
+    unpacked = _unpack(saved, _key_positions(row_keys), _key_positions(col_keys), top, min_ssim)
+    if unpacked is None:
         return None
-    if min_ssim is not None and (math.isnan(saved_min) or saved_min > min_ssim):
-        return None
-    row_at = {key: position for position, key in enumerate(row_keys) if key is not None}
-    col_at = {key: position for position, key in enumerate(col_keys) if key is not None}
-    saved_rows, saved_cols = saved["row_keys"].tolist(), saved["col_keys"].tolist()
-    if not (set(saved_rows) <= row_at.keys() and set(saved_cols) <= col_at.keys()):
-        return None
-    rows = np.array([row_at[key] for key in saved_rows] + [-1], dtype=np.int64)
-    cols = np.array([col_at[key] for key in saved_cols] + [-1], dtype=np.int64)
+    rows, cols, tops, pairs = unpacked
     known_rows = np.zeros(len(row_keys), dtype=bool)
-    known_rows[rows[:-1]] = True
+    known_rows[rows] = True
     known_cols = np.zeros(len(col_keys), dtype=bool)
-    known_cols[cols[:-1]] = True
-
-    def candidates(prefix: str) -> Candidates:
-        return Candidates(
-            rows[saved[f"{prefix}_query"]],
-            cols[saved[f"{prefix}_match"]],
-            saved[f"{prefix}_ssim"],
-            saved[f"{prefix}_mse"],
-            saved[f"{prefix}_psnr"],
-        )
-
-    pairs = candidates("pair")
-    if min_ssim is not None:
-        pairs = pairs.take(pairs.ssim >= min_ssim)
-    return _Reuse(known_rows, known_cols, candidates("top"), pairs)
+    known_cols[cols] = True
+    return _Reuse(known_rows, known_cols, TileResult(tops, pairs, 0))
 
 
 def _save_results(
@@ -714,26 +773,83 @@ def _save_results(
     tops: Candidates,
     pairs: Candidates,
 ) -> None:
-    row_positions = [p for p, key in enumerate(row_keys) if key is not None]
-    col_positions = [p for p, key in enumerate(col_keys) if key is not None]
-    row_index = np.full(len(row_keys), -1, dtype=np.int64)
-    row_index[row_positions] = np.arange(len(row_positions))
-    col_index = np.full(len(col_keys), -1, dtype=np.int64)
-    col_index[col_positions] = np.arange(len(col_positions))
-    arrays = {
-        "format": np.array(CACHE_FORMAT),
-        "top": np.array(top),
-        "min_ssim": np.array(np.nan if min_ssim is None else min_ssim),
-        "row_keys": np.array([row_keys[p] for p in row_positions], dtype=str),
-        "col_keys": np.array([col_keys[p] for p in col_positions], dtype=str),
-    }
-    for prefix, found in (("top", tops), ("pair", pairs)):
-        arrays[f"{prefix}_query"] = row_index[found.query]
-        arrays[f"{prefix}_match"] = col_index[found.match]
-        arrays[f"{prefix}_ssim"] = found.ssim
-        arrays[f"{prefix}_mse"] = found.mse
-        arrays[f"{prefix}_psnr"] = found.psnr
+    rows = np.array([p for p, key in enumerate(row_keys) if key is not None], dtype=np.int64)
+    cols = np.array([p for p, key in enumerate(col_keys) if key is not None], dtype=np.int64)
+    arrays = _pack(rows, cols, row_keys, col_keys, top, min_ssim, tops, pairs)
     _write_atomically(path, lambda stream: np.savez(stream, **arrays))
+
+
+class _Journal:
+    """The tiles a run has finished, one file each, so that when the run is
+    killed its rerun scores only the tiles it had not finished.
+
+    A tile is named by what decides its result: the content keys and names
+    (names break ties) of the images of each of its parts; its file also says
+    the ``top`` and ``min_ssim`` it was reduced with. The run that completes
+    writes the whole results and then removes the journal.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        row_keys: list[str | None],
+        col_keys: list[str | None],
+        names: tuple[list[str], list[str]],
+        top: int,
+        min_ssim: float | None,
+    ) -> None:
+        self.folder = folder
+        self.row_keys, self.col_keys = row_keys, col_keys
+        self.names = names
+        self.top, self.min_ssim = top, min_ssim
+        self._row_at = _key_positions(row_keys)
+        self._col_at = self._row_at if col_keys is row_keys else _key_positions(col_keys)
+
+    def key(self, row_meta: BlockMeta, col_meta: BlockMeta, parts: Sequence[Part]) -> str:
+        row_names, col_names = self.names
+        described = [
+            [
+                kind,
+                [(self.row_keys[p], row_names[p]) for p in (row_meta.positions[i] for i in rows)],
+                [(self.col_keys[p], col_names[p]) for p in (col_meta.positions[j] for j in cols)],
+            ]
+            for kind, rows, cols in parts
+        ]
+        return hashlib.sha256(json.dumps(described).encode()).hexdigest()
+
+    def load(self, key: str) -> TileResult | None:
+        saved = _read_arrays(self.folder / f"{key}.npz")
+        if saved is None:
+            return None
+        unpacked = _unpack(saved, self._row_at, self._col_at, self.top, self.min_ssim)
+        if unpacked is None:
+            return None
+        _, _, tops, pairs = unpacked
+        return TileResult(tops, pairs, 0)
+
+    def store(self, key: str, result: TileResult) -> None:
+        found = Candidates.concat([result.tops, result.pairs])
+        if self.col_keys is self.row_keys:  # one set: either image of a pair can be the query
+            rows = cols = np.unique(np.concatenate([found.query, found.match]))
+        else:
+            rows, cols = np.unique(found.query), np.unique(found.match)
+        arrays = _pack(
+            rows,
+            cols,
+            self.row_keys,
+            self.col_keys,
+            self.top,
+            self.min_ssim,
+            result.tops,
+            result.pairs,
+        )
+        _write_atomically(self.folder / f"{key}.npz", lambda stream: np.savez(stream, **arrays))
+
+    def remove(self) -> None:
+        """Forget every tile (and what a killed write left): the results are whole."""
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                path.unlink(missing_ok=True)
 
 
 # --- the entry point -------------------------------------------------------------------
@@ -776,7 +892,9 @@ def neighbours(
         Receives a `Progress` as blocks are prepared and tiles scored.
     cache : path, optional
         A folder keeping prepared images (by content hash and settings) and the
-        results, so that a rerun scores only the pairs that involve a new image.
+        results, so that a rerun scores only the pairs that involve a new image;
+        each tile's results are kept as soon as it is scored, so that the rerun
+        of a run killed halfway scores only the tiles it had not finished.
     client : distributed.Client, optional
         Run the tasks on this Dask cluster. Inputs must then be paths that the
         workers can read (a shared filesystem), and so must ``cache``.
@@ -845,23 +963,9 @@ def neighbours(
     state = TopLists(len(rows), top, ranks)
     pairs: list[Candidates] = []
     kept = 0
-    reuse = None
-    if folder is not None:
-        path = _results_path(Path(folder), settings, within)
-        reuse = _load_results(path, row_keys, col_keys, top, min_ssim)
-    known_rows = reuse.known_rows if reuse else np.zeros(len(rows), dtype=bool)
-    known_cols = reuse.known_cols if reuse else np.zeros(len(cols), dtype=bool)
-    if reuse is not None:
-        state.merge(reuse.tops)
-        pairs.append(reuse.pairs)
-        kept = len(reuse.pairs)
-    jobs = plan_tiles(row_metas, None if within else col_metas, known_rows, known_cols)
-    total_pairs = sum(_pair_count(parts) for _, _, parts in jobs)
-    base = tracker.done
-    tracker.total = base + total_pairs * pair_work
-    computed = 0
-    options = (top, min_ssim, within, settings.ssim_convention)
-    for result in runner.tiles(row_blocks, col_blocks, jobs, ranks, options):
+
+    def take(result: TileResult) -> None:
+        nonlocal kept
         state.merge(result.tops)
         if min_ssim is not None:
             kept += len(result.pairs)
@@ -872,13 +976,48 @@ def neighbours(
                     f"{ENVIRONMENT['max_pairs']}"
                 )
             pairs.append(result.pairs)
+
+    known_rows = np.zeros(len(rows), dtype=bool)
+    known_cols = np.zeros(len(cols), dtype=bool)
+    journal = None
+    if folder is not None:
+        path = _results_path(Path(folder), settings, within)
+        reuse = _load_results(path, row_keys, col_keys, top, min_ssim)
+        if reuse is not None:
+            known_rows, known_cols = reuse.known_rows, reuse.known_cols
+            take(reuse.result)
+        names = ([entry.name for entry in rows], [entry.name for entry in cols])
+        journal = _Journal(
+            _tiles_folder(Path(folder), settings, within), row_keys, col_keys, names, top, min_ssim
+        )
+    jobs = plan_tiles(row_metas, None if within else col_metas, known_rows, known_cols)
+    tile_keys = [None] * len(jobs)
+    if journal is not None:  # tiles that a killed run finished are not scored again
+        tile_keys = [journal.key(row_metas[a], col_metas[b], parts) for a, b, parts in jobs]
+        finished = [journal.load(key) for key in tile_keys]
+        for result in finished:
+            if result is not None:
+                take(result)
+        unfinished = [index for index, result in enumerate(finished) if result is None]
+        jobs = [jobs[index] for index in unfinished]
+        tile_keys = [tile_keys[index] for index in unfinished]
+    total_pairs = sum(_pair_count(parts) for _, _, parts in jobs)
+    base = tracker.done
+    tracker.total = base + total_pairs * pair_work
+    computed = 0
+    options = (top, min_ssim, within, settings.ssim_convention)
+    for index, result in runner.tiles(row_blocks, col_blocks, jobs, ranks, options):
+        if journal is not None:
+            journal.store(tile_keys[index], result)
+        take(result)
         computed += result.pairs_computed
         tracker.update(
             base + computed * pair_work, f"compared {computed:,} of {total_pairs:,} pairs"
         )
     found_pairs = Candidates.concat(pairs) if min_ssim is not None else Candidates.empty()
-    if folder is not None:
+    if journal is not None:
         _save_results(path, row_keys, col_keys, top, min_ssim, state.all(), found_pairs)
+        journal.remove()
     return _result(
         settings,
         rows,
