@@ -16,6 +16,7 @@ not depend on the order in which tiles finish.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -485,6 +486,22 @@ class _DaskRunner:
 
     def __init__(self, client: Any) -> None:
         self._client = client
+        # The tasks are imgsim's functions, unpickled by the scheduler and the
+        # workers: where imgsim cannot be imported, each task fails with a bare
+        # "Error during deserialization of the task graph". Say so first.
+        places = []
+        if client.run_on_scheduler(importlib.util.find_spec, "imgsim") is None:
+            places.append(f"the Dask scheduler ({client.scheduler.address})")
+        specs = client.run(importlib.util.find_spec, "imgsim")
+        missing = sorted(address for address, spec in specs.items() if spec is None)
+        if missing:
+            places.append(f"the Dask worker{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        if places:
+            raise ModuleNotFoundError(
+                f"imgsim cannot be imported on {' and '.join(places)}, which run its tasks; "
+                "install it there (pip install . in a checkout of imgsim) or start them with "
+                "the checkout on PYTHONPATH, then run again"
+            )
 
     def prepare(self, tasks: Sequence[tuple], on_block: Callable[[int], None]):
         from distributed import as_completed

@@ -618,6 +618,22 @@ def test_a_dask_cluster_gives_the_local_results(collection, tmp_path, monkeypatc
     assert strict_json(cli.stdout) == here
 
 
+def test_a_cluster_that_cannot_import_imgsim_is_named_before_any_task(collection, tmp_path):
+    # Without this check every task fails with Dask's bare "Error during
+    # deserialization of the task graph" and a traceback.
+    with dask_cluster(tmp_path / "cluster", workers=1, imgsim_importable=False) as scheduler_file:
+        with dask_client(scheduler_file, workers=1) as client:
+            (worker,) = client.scheduler_info()["workers"]
+            address = client.scheduler.address
+        done = run_cli("neighbours", *collection[:3], "--size", "32", "--scheduler", address)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"imgsim: imgsim cannot be imported on the Dask scheduler ({address}) and the Dask "
+        f"worker {worker}, which run its tasks; install it there (pip install . in a checkout "
+        "of imgsim) or start them with the checkout on PYTHONPATH, then run again\n"
+    )
+
+
 def test_cli_refuses_pairs_over_the_limit_and_an_unreachable_scheduler(collection):
     over = run_cli_with(
         {"IMGSIM_MAX_PAIRS": "2"}, "neighbours", *collection[:4], "--size", "32", "--min-ssim", "-1"
