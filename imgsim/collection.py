@@ -676,30 +676,24 @@ def _tiles_folder(cache: Path, settings: Settings, within: bool) -> Path:
 
 
 def _pack(
-    row_positions: np.ndarray,
-    col_positions: np.ndarray,
-    row_keys: Sequence[str | None],
-    col_keys: Sequence[str | None],
+    rows: np.ndarray,
+    cols: np.ndarray,
     top: int,
     min_ssim: float | None,
     tops: Candidates,
     pairs: Candidates,
 ) -> dict[str, np.ndarray]:
-    """Results by cache key instead of by position in this run.
-
-    ``row_positions`` and ``col_positions`` (sorted) are the images the results
-    cover: every query and match of ``tops`` and ``pairs`` is among them.
-    """
+    """Results as indices into ``rows`` and ``cols``, the positions in this run
+    of the images they cover (every query and match is among them)."""
     arrays = {
         "format": np.array(CACHE_FORMAT),
         "top": np.array(top),
         "min_ssim": np.array(np.nan if min_ssim is None else min_ssim),
-        "row_keys": np.array([row_keys[p] for p in row_positions], dtype=str),
-        "col_keys": np.array([col_keys[p] for p in col_positions], dtype=str),
     }
+    row_order, col_order = np.argsort(rows), np.argsort(cols)
     for prefix, found in (("top", tops), ("pair", pairs)):
-        arrays[f"{prefix}_query"] = np.searchsorted(row_positions, found.query)
-        arrays[f"{prefix}_match"] = np.searchsorted(col_positions, found.match)
+        arrays[f"{prefix}_query"] = row_order[np.searchsorted(rows, found.query, sorter=row_order)]
+        arrays[f"{prefix}_match"] = col_order[np.searchsorted(cols, found.match, sorter=col_order)]
         arrays[f"{prefix}_ssim"] = found.ssim
         arrays[f"{prefix}_mse"] = found.mse
         arrays[f"{prefix}_psnr"] = found.psnr
@@ -708,24 +702,19 @@ def _pack(
 
 def _unpack(
     saved: dict[str, np.ndarray],
-    row_at: dict[str, int],
-    col_at: dict[str, int],
+    rows: np.ndarray,
+    cols: np.ndarray,
     top: int,
     min_ssim: float | None,
-) -> tuple[np.ndarray, np.ndarray, Candidates, Candidates] | None:
-    """Results packed by `_pack`, by position in this run: the positions they
-    cover, top candidates and pairs; None unless they kept at least ``top``
-    matches, pairs down to ``min_ssim``, and every image they name is here."""
+) -> TileResult | None:
+    """Results packed by `_pack`, by position in this run (``rows`` and ``cols``
+    are the positions of the images they cover, in the order packed); None
+    unless they kept at least ``top`` matches and pairs down to ``min_ssim``."""
     saved_min = float(saved["min_ssim"])
     if int(saved["format"]) != CACHE_FORMAT or int(saved["top"]) < top:
         return None
     if min_ssim is not None and (math.isnan(saved_min) or saved_min > min_ssim):
         return None
-    saved_rows, saved_cols = saved["row_keys"].tolist(), saved["col_keys"].tolist()
-    if not (set(saved_rows) <= row_at.keys() and set(saved_cols) <= col_at.keys()):
-        return None
-    rows = np.array([row_at[key] for key in saved_rows], dtype=np.int64)
-    cols = np.array([col_at[key] for key in saved_cols], dtype=np.int64)
 
     def candidates(prefix: str) -> Candidates:
         return Candidates(
@@ -739,7 +728,7 @@ def _unpack(
     pairs = candidates("pair")
     if min_ssim is not None:
         pairs = pairs.take(pairs.ssim >= min_ssim)
-    return rows, cols, candidates("top"), pairs
+    return TileResult(candidates("top"), pairs, 0)
 
 
 def _key_positions(keys: Sequence[str | None]) -> dict[str, int]:
@@ -768,17 +757,22 @@ def _load_results(
     pairs that involve a new image.
     """
     saved = _read_arrays(path)
-    if saved is None:
+    if saved is None or "row_keys" not in saved:
         return None
-    unpacked = _unpack(saved, _key_positions(row_keys), _key_positions(col_keys), top, min_ssim)
-    if unpacked is None:
+    row_at, col_at = _key_positions(row_keys), _key_positions(col_keys)
+    saved_rows, saved_cols = saved["row_keys"].tolist(), saved["col_keys"].tolist()
+    if not (set(saved_rows) <= row_at.keys() and set(saved_cols) <= col_at.keys()):
         return None
-    rows, cols, tops, pairs = unpacked
+    rows = np.array([row_at[key] for key in saved_rows], dtype=np.int64)
+    cols = np.array([col_at[key] for key in saved_cols], dtype=np.int64)
+    result = _unpack(saved, rows, cols, top, min_ssim)
+    if result is None:
+        return None
     known_rows = np.zeros(len(row_keys), dtype=bool)
     known_rows[rows] = True
     known_cols = np.zeros(len(col_keys), dtype=bool)
     known_cols[cols] = True
-    return _Reuse(known_rows, known_cols, TileResult(tops, pairs, 0))
+    return _Reuse(known_rows, known_cols, result)
 
 
 def _save_results(
@@ -792,7 +786,10 @@ def _save_results(
 ) -> None:
     rows = np.array([p for p, key in enumerate(row_keys) if key is not None], dtype=np.int64)
     cols = np.array([p for p, key in enumerate(col_keys) if key is not None], dtype=np.int64)
-    arrays = _pack(rows, cols, row_keys, col_keys, top, min_ssim, tops, pairs)
+    arrays = _pack(rows, cols, top, min_ssim, tops, pairs)
+    # By content key, so that the next run finds its images wherever they are.
+    arrays["row_keys"] = np.array([row_keys[p] for p in rows], dtype=str)
+    arrays["col_keys"] = np.array([col_keys[p] for p in cols], dtype=str)
     _write_atomically(path, lambda stream: np.savez(stream, **arrays))
 
 
@@ -801,65 +798,56 @@ class _Journal:
     killed its rerun scores only the tiles it had not finished.
 
     A tile is named by what decides its result: the content keys and names
-    (names break ties) of the images of each of its parts; its file also says
-    the ``top`` and ``min_ssim`` it was reduced with. The run that completes
-    writes the whole results and then removes the journal.
+    (names break ties) of the images of each of its parts, in order; so a tile
+    of the same name covers the same images in the same order, and its file
+    holds only scores and indices into them. The file also says the ``top``
+    and ``min_ssim`` the tile was reduced with. The run that completes writes
+    the whole results and then removes the journal.
     """
 
     def __init__(
         self,
         folder: Path,
-        row_keys: list[str | None],
-        col_keys: list[str | None],
+        keys: tuple[list[str | None], list[str | None]],
         names: tuple[list[str], list[str]],
+        within: bool,
         top: int,
         min_ssim: float | None,
     ) -> None:
         self.folder = folder
-        self.row_keys, self.col_keys = row_keys, col_keys
-        self.names = names
+        self.keys, self.names, self.within = keys, names, within
         self.top, self.min_ssim = top, min_ssim
-        self._row_at = _key_positions(row_keys)
-        self._col_at = self._row_at if col_keys is row_keys else _key_positions(col_keys)
 
-    def key(self, row_meta: BlockMeta, col_meta: BlockMeta, parts: Sequence[Part]) -> str:
-        row_names, col_names = self.names
-        described = [
-            [
-                kind,
-                [(self.row_keys[p], row_names[p]) for p in (row_meta.positions[i] for i in rows)],
-                [(self.col_keys[p], col_names[p]) for p in (col_meta.positions[j] for j in cols)],
-            ]
-            for kind, rows, cols in parts
-        ]
-        return hashlib.sha256(json.dumps(described).encode()).hexdigest()
+    def describe(
+        self, row_meta: BlockMeta, col_meta: BlockMeta, parts: Sequence[Part]
+    ) -> tuple[str, np.ndarray, np.ndarray]:
+        """A tile's name, and the positions of its images (queries, matches)."""
+        (row_keys, col_keys), (row_names, col_names) = self.keys, self.names
+        rows, cols = {}, {}  # insertion-ordered sets of positions
+        described = []
+        for kind, row_indices, col_indices in parts:
+            part_rows = [row_meta.positions[i] for i in row_indices]
+            part_cols = [col_meta.positions[j] for j in col_indices]
+            rows.update(dict.fromkeys(part_rows))
+            cols.update(dict.fromkeys(part_cols))
+            described.append(
+                [
+                    kind,
+                    [(row_keys[p], row_names[p]) for p in part_rows],
+                    [(col_keys[p], col_names[p]) for p in part_cols],
+                ]
+            )
+        if self.within:  # either image of a pair can be the query
+            rows = cols = {**rows, **cols}
+        key = hashlib.sha256(json.dumps(described).encode()).hexdigest()
+        return key, np.array(list(rows), dtype=np.int64), np.array(list(cols), dtype=np.int64)
 
-    def load(self, key: str) -> TileResult | None:
+    def load(self, key: str, rows: np.ndarray, cols: np.ndarray) -> TileResult | None:
         saved = _read_arrays(self.folder / f"{key}.npz")
-        if saved is None:
-            return None
-        unpacked = _unpack(saved, self._row_at, self._col_at, self.top, self.min_ssim)
-        if unpacked is None:
-            return None
-        _, _, tops, pairs = unpacked
-        return TileResult(tops, pairs, 0)
+        return None if saved is None else _unpack(saved, rows, cols, self.top, self.min_ssim)
 
-    def store(self, key: str, result: TileResult) -> None:
-        found = Candidates.concat([result.tops, result.pairs])
-        if self.col_keys is self.row_keys:  # one set: either image of a pair can be the query
-            rows = cols = np.unique(np.concatenate([found.query, found.match]))
-        else:
-            rows, cols = np.unique(found.query), np.unique(found.match)
-        arrays = _pack(
-            rows,
-            cols,
-            self.row_keys,
-            self.col_keys,
-            self.top,
-            self.min_ssim,
-            result.tops,
-            result.pairs,
-        )
+    def store(self, key: str, rows: np.ndarray, cols: np.ndarray, result: TileResult) -> None:
+        arrays = _pack(rows, cols, self.top, self.min_ssim, result.tops, result.pairs)
         _write_atomically(self.folder / f"{key}.npz", lambda stream: np.savez(stream, **arrays))
 
     def remove(self) -> None:
@@ -1005,19 +993,24 @@ def neighbours(
             take(reuse.result)
         names = ([entry.name for entry in rows], [entry.name for entry in cols])
         journal = _Journal(
-            _tiles_folder(Path(folder), settings, within), row_keys, col_keys, names, top, min_ssim
+            _tiles_folder(Path(folder), settings, within),
+            (row_keys, col_keys),
+            names,
+            within,
+            top,
+            min_ssim,
         )
     jobs = plan_tiles(row_metas, None if within else col_metas, known_rows, known_cols)
-    tile_keys = [None] * len(jobs)
+    tiles = [None] * len(jobs)
     if journal is not None:  # tiles that a killed run finished are not scored again
-        tile_keys = [journal.key(row_metas[a], col_metas[b], parts) for a, b, parts in jobs]
-        finished = [journal.load(key) for key in tile_keys]
+        tiles = [journal.describe(row_metas[a], col_metas[b], parts) for a, b, parts in jobs]
+        finished = [journal.load(*tile) for tile in tiles]
         for result in finished:
             if result is not None:
                 take(result)
         unfinished = [index for index, result in enumerate(finished) if result is None]
         jobs = [jobs[index] for index in unfinished]
-        tile_keys = [tile_keys[index] for index in unfinished]
+        tiles = [tiles[index] for index in unfinished]
     total_pairs = sum(_pair_count(parts) for _, _, parts in jobs)
     base = tracker.done
     tracker.total = base + total_pairs * pair_work
@@ -1025,7 +1018,7 @@ def neighbours(
     options = (top, min_ssim, within, settings.ssim_convention)
     for index, result in runner.tiles(row_blocks, col_blocks, jobs, ranks, options):
         if journal is not None:
-            journal.store(tile_keys[index], result)
+            journal.store(*tiles[index], result)
         take(result)
         computed += result.pairs_computed
         tracker.update(

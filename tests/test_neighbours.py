@@ -457,8 +457,8 @@ def test_tiles_of_a_killed_run_are_reused_only_when_they_hold_the_answer(
     options = {"top": 3, "min_ssim": 0.3, "size": SIZE, "block_size": 3}  # 6 tiles, 36 pairs
     real_store = collection_module._Journal.store
 
-    def killed_after_two_tiles(journal, key, result):
-        real_store(journal, key, result)
+    def killed_after_two_tiles(journal, *tile):
+        real_store(journal, *tile)
         if len(list(journal.folder.iterdir())) == 2:
             raise KeyboardInterrupt
 
