@@ -1004,11 +1004,13 @@ def neighbours(
     tiles = [None] * len(jobs)
     if journal is not None:  # tiles that a killed run finished are not scored again
         tiles = [journal.describe(row_metas[a], col_metas[b], parts) for a, b, parts in jobs]
-        finished = [journal.load(*tile) for tile in tiles]
-        for result in finished:
-            if result is not None:
+        unfinished = []
+        for index, tile in enumerate(tiles):
+            result = journal.load(*tile)  # merged at once: one tile in memory at a time
+            if result is None:
+                unfinished.append(index)
+            else:
                 take(result)
-        unfinished = [index for index, result in enumerate(finished) if result is None]
         jobs = [jobs[index] for index in unfinished]
         tiles = [tiles[index] for index in unfinished]
     total_pairs = sum(_pair_count(parts) for _, _, parts in jobs)
