@@ -3,6 +3,8 @@
     python bench/neighbours.py                          # 2,000 images (minutes: both runs)
     python bench/neighbours.py --count 10000 --no-dask  # the issue's large case
     python bench/neighbours.py --write BENCHMARKS.md    # also replace its section there
+    python bench/neighbours.py --window-stats           # what caching window statistics would save
+    python bench/neighbours.py --killed-run             # a run killed halfway, and its rerun
 
 The collection: random crops of the photos that scikit-image installs (random
 place, scale and mirror; flat ones such as a patch of sky are drawn again),
@@ -24,7 +26,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
 
@@ -37,10 +41,12 @@ import numpy as np  # noqa: E402
 import skimage.data  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from imgsim.collection import block_size_for  # noqa: E402
+import imgsim.collection  # noqa: E402
+from imgsim.collection import block_size_for, neighbours  # noqa: E402
 from imgsim.cost import FALLBACK_RATES  # noqa: E402
-from imgsim.engine import score_all_pairs, score_block_pairs  # noqa: E402
+from imgsim.engine import score_all_pairs, score_block_pairs, warm_up  # noqa: E402
 from imgsim.settings import Settings  # noqa: E402
+from imgsim.windows import WINDOWS, Workspace  # noqa: E402
 from tests.dask_cluster import dask_client, dask_cluster  # noqa: E402
 
 SIDE = 128
@@ -173,12 +179,159 @@ def worker_peaks(client) -> int:
     return sum(client.run(peak).values())
 
 
+def window_statistics(folder: Path, scratch: Path) -> str:
+    """What keeping each image's window statistics in the cache could save.
+
+    The engine computes every image's statistics (window sums, mu^2 + C1/2,
+    sigma^2 + C2/2) afresh in each tile, then scores the tile's pairs with
+    them. Here one in-process run of the whole job counts the CPU time spent
+    in the statistics kernel (summed over the engine's threads) against the
+    run's CPU time; then the statistics of every image are computed once,
+    whole, and written to disk one file an image, and read back (from the
+    page cache: a lower bound on reading them from disk).
+    """
+    window = WINDOWS["skimage"]
+    real_stats = window.stats
+    spent = [0.0, 0]
+    lock = threading.Lock()
+
+    def timed_stats(planes, owned, workspace):
+        start = time.thread_time()  # CPU time of this thread: the load of others does not count
+        stats = real_stats(planes, owned, workspace)
+        with lock:
+            spent[0] += time.thread_time() - start
+            spent[1] += len(planes)
+        return stats
+
+    paths = sorted(folder.glob("*.jpg"))
+    settings = Settings(size=(SIDE, SIDE))
+    warm_up()  # the kernels compiled or loaded first: their first-call latency is not the job's
+    window.stats = timed_stats
+    try:
+        start_cpu, start_wall = time.process_time(), time.perf_counter()
+        neighbours(paths, top=TOP, min_ssim=MIN_SSIM, settings=settings)
+        job_cpu, job_wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
+    finally:
+        del window.stats  # the class's method again
+    stats_cpu, computed = spent
+    # Every image's statistics once, whole (one strip of the full height).
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (len(paths), SIDE, SIDE), dtype=np.uint8)
+    owned = (slice(0, SIDE), slice(0, SIDE))
+    start = time.thread_time()
+    for image in images:
+        stats = window.stats(image[None], owned, Workspace())
+    once = (time.thread_time() - start) / len(images)
+    stored = scratch / "window-stats"
+    stored.mkdir()
+    for index in range(len(images)):
+        np.savez(stored / f"{index}.npz", mean=stats.mean, mean_sq=stats.mean_sq, var=stats.var)
+    start = time.perf_counter()
+    for index in range(len(images)):
+        with np.load(stored / f"{index}.npz") as loaded:
+            for name in ("mean", "mean_sq", "var"):
+                loaded[name]
+    loading = (time.perf_counter() - start) / len(images)
+    per_image = stats.mean.nbytes + stats.mean_sq.nbytes + stats.var.nbytes
+    block = block_size_for(settings)
+    return (
+        f"Window statistics, {len(paths)} images of {SIDE} x {SIDE}, top {TOP}, groups at "
+        f"--min-ssim {MIN_SSIM}, in process (block {block}); load average "
+        f"{os.getloadavg()[0]:.1f}:\n"
+        f"- the job: {job_wall:.1f} s wall, {job_cpu:.1f} s CPU;\n"
+        f"- the statistics kernel, in every tile: {stats_cpu:.2f} s CPU "
+        f"({stats_cpu / job_cpu:.1%} of the job's CPU time), {computed:,} image-strips;\n"
+        f"- each image's statistics once, whole: {once * 1e6:.0f} us CPU an image "
+        f"({once * len(paths):.3f} s for all {len(paths)});\n"
+        f"- stored, {per_image / 1024:.0f} KB an image ({per_image * len(paths) / 2**20:.0f} MB "
+        f"for all): read back from the page cache in {loading * 1e6:.0f} us an image "
+        f"({loading / once:.1f}x computing them).\n"
+    )
+
+
+def killed_run(folder: Path, scratch: Path) -> str:
+    """A run with --cache killed halfway through its tiles, and its rerun.
+
+    In process: the run is stopped (an exception, as a kill would) once half
+    its tiles are in the cache's journal; the rerun's time and pairs scored
+    are set beside a run without a cache and one with a fresh cache (which
+    also writes every prepared image and tile).
+    """
+    paths = sorted(folder.glob("*.jpg"))
+    options = {"top": TOP, "min_ssim": MIN_SSIM, "settings": Settings(size=(SIDE, SIDE))}
+    warm_up()
+    timings = {}  # wall and CPU seconds (CPU time: what other processes' load does not inflate)
+
+    def timed(label: str, run: Callable[[], object]) -> object:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return run()
+        finally:
+            timings[label] = (time.perf_counter() - wall, time.process_time() - cpu)
+
+    plain = timed("no cache", lambda: neighbours(paths, **options))
+    timed("fresh cache", lambda: neighbours(paths, cache=scratch / "fresh-cache", **options))
+    journal = imgsim.collection._Journal
+    real_store = journal.store
+    stored, spent = [0], [0.0]
+    blocks = len(range(0, len(paths), block_size_for(options["settings"])))
+    tiles = blocks * (blocks + 1) // 2
+    half = max(1, tiles // 2)
+
+    def store_then_die(self, *tile):
+        begin = time.perf_counter()
+        real_store(self, *tile)
+        spent[0] += time.perf_counter() - begin
+        stored[0] += 1
+        if stored[0] == half:
+            raise KeyboardInterrupt
+
+    cache = scratch / "killed-cache"
+    journal.store = store_then_die
+    try:
+        timed("killed halfway", lambda: neighbours(paths, cache=cache, **options))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        journal.store = real_store
+    size = sum(path.stat().st_size for path in (cache / "tiles").rglob("*") if path.is_file())
+    rerun = timed("its rerun", lambda: neighbours(paths, cache=cache, **options))
+    same = np.array_equal(rerun.index, plain.index) and np.array_equal(rerun.ssim, plain.ssim)
+    pairs = len(paths) * (len(paths) - 1) // 2
+    lines = [
+        f"A run killed halfway, {len(paths)} images of {SIDE} x {SIDE}, top {TOP}, groups at "
+        f"--min-ssim {MIN_SSIM}, in process; load average {os.getloadavg()[0]:.1f}:",
+        *(f"- {label}: {wall:.1f} s ({cpu:.1f} s CPU)" for label, (wall, cpu) in timings.items()),
+        f"- killed once {half} of {tiles} tiles were in the journal "
+        f"({size / 2**20:.1f} MB; writing them took {spent[0]:.2f} s); the rerun scored "
+        f"{rerun.pairs_computed:,} of {pairs:,} pairs; its results equal the run's without "
+        f"a cache: {'yes' if same else 'NO'}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--no-dask", action="store_true", help="skip the Dask run")
     parser.add_argument("--write", metavar="FILE", help="replace the Collections section there")
+    parser.add_argument(
+        "--window-stats",
+        action="store_true",
+        help="only measure what caching the window statistics would save",
+    )
+    parser.add_argument(
+        "--killed-run",
+        action="store_true",
+        help="only measure a run with --cache killed halfway, and its rerun",
+    )
     args = parser.parse_args()
+    if args.window_stats or args.killed_run:
+        measure = window_statistics if args.window_stats else killed_run
+        with tempfile.TemporaryDirectory(prefix="imgsim-bench-") as scratch:
+            generate(Path(scratch) / "collection", args.count)
+            print(measure(Path(scratch) / "collection", Path(scratch)))
+        return
     with tempfile.TemporaryDirectory(prefix="imgsim-bench-") as scratch:
         folder = Path(scratch) / "collection"
         truth = generate(folder, args.count)

@@ -282,7 +282,8 @@ def run_neighbours(args: argparse.Namespace, settings: Settings) -> int:
                 max_pixels=args.limits.max_pixels,
                 max_pairs=args.limits.max_pairs,
             )
-    except OSError as error:  # the scheduler is unreachable, or the cache unwritable
+    # The scheduler is unreachable, the cache unwritable, or imgsim missing on the workers.
+    except (OSError, ImportError) as error:
         print(f"imgsim: {error}", file=sys.stderr)
         return 1
     for error in result.errors:

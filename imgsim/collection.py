@@ -16,6 +16,7 @@ not depend on the order in which tiles finish.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -270,21 +271,31 @@ def _prepared_path(cache: Path, settings: Settings, digest: str) -> Path:
     return cache / "prepared" / settings_key(settings) / digest[:2] / f"{digest}.npz"
 
 
-def _load_prepared(path: Path, name: str) -> tuple[np.ndarray, ImageInfo] | None:
-    """A cached prepared image, or None when it is not there.
+def _read_arrays(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a cache file, or None when it is absent or damaged.
 
-    A damaged entry (only possible if something outside imgsim changed it) is
-    treated as absent and rewritten.
+    A damaged file (only possible if something outside imgsim changed it:
+    imgsim replaces files whole) is computed afresh and rewritten.
     """
     try:
         with np.load(path, allow_pickle=False) as stored:
-            image = stored["image"]
-            info = json.loads(bytes(stored["info"]).decode())
+            return {name: stored[name] for name in stored.files}
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return None
-    return image, ImageInfo(name, info["width"], info["height"], tuple(info["log"]))
+
+
+def _load_prepared(path: Path, name: str) -> tuple[np.ndarray, ImageInfo] | None:
+    """A cached prepared image, or None when it is not there (or damaged: rewritten)."""
+    stored = _read_arrays(path)
+    if stored is None or not {"image", "info"} <= stored.keys():
+        return None
+    try:
+        info = json.loads(bytes(stored["info"]).decode())
+    except ValueError:
+        return None
+    return stored["image"], ImageInfo(name, info["width"], info["height"], tuple(info["log"]))
 
 
 def _store_prepared(path: Path, image: np.ndarray, info: ImageInfo) -> None:
@@ -465,8 +476,8 @@ class _LocalRunner:
         return blocks, [block.meta for block in blocks]
 
     def tiles(self, rows: Sequence, cols: Sequence, jobs: Sequence, ranks, options: tuple):
-        for a, b, parts in jobs:
-            yield score_tile(rows[a], cols[b], parts, ranks, *options)
+        for index, (a, b, parts) in enumerate(jobs):
+            yield index, score_tile(rows[a], cols[b], parts, ranks, *options)
 
 
 class _DaskRunner:
@@ -475,6 +486,22 @@ class _DaskRunner:
 
     def __init__(self, client: Any) -> None:
         self._client = client
+        # The tasks are imgsim's functions, unpickled by the scheduler and the
+        # workers: where imgsim cannot be imported, each task fails with a bare
+        # "Error during deserialization of the task graph". Say so first.
+        places = []
+        if client.run_on_scheduler(importlib.util.find_spec, "imgsim") is None:
+            places.append(f"the Dask scheduler ({client.scheduler.address})")
+        specs = client.run(importlib.util.find_spec, "imgsim")
+        missing = sorted(address for address, spec in specs.items() if spec is None)
+        if missing:
+            places.append(f"the Dask worker{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        if places:
+            raise ModuleNotFoundError(
+                f"imgsim cannot be imported on {' and '.join(places)}, which run its tasks; "
+                "install it there (pip install . in a checkout of imgsim) or start them with "
+                "the checkout on PYTHONPATH, then run again"
+            )
 
     def prepare(self, tasks: Sequence[tuple], on_block: Callable[[int], None]):
         from distributed import as_completed
@@ -492,12 +519,12 @@ class _DaskRunner:
 
         client = self._client
         ranks = client.scatter(ranks, broadcast=True)  # sent once, not with every task
-        futures = [
-            client.submit(score_tile, rows[a], cols[b], parts, ranks, *options, pure=False)
-            for a, b, parts in jobs
-        ]
+        futures = {
+            client.submit(score_tile, rows[a], cols[b], parts, ranks, *options, pure=False): index
+            for index, (a, b, parts) in enumerate(jobs)
+        }
         for future in as_completed(futures):
-            yield future.result()
+            yield futures[future], future.result()
             future.release()
 
 
@@ -644,12 +671,75 @@ def _results_path(cache: Path, settings: Settings, within: bool) -> Path:
     return cache / "results" / f"{settings_key(settings)}-{'within' if within else 'against'}.npz"
 
 
+def _tiles_folder(cache: Path, settings: Settings, within: bool) -> Path:
+    return cache / "tiles" / f"{settings_key(settings)}-{'within' if within else 'against'}"
+
+
+def _pack(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    top: int,
+    min_ssim: float | None,
+    tops: Candidates,
+    pairs: Candidates,
+) -> dict[str, np.ndarray]:
+    """Results as indices into ``rows`` and ``cols``, the positions in this run
+    of the images they cover (every query and match is among them)."""
+    arrays = {
+        "format": np.array(CACHE_FORMAT),
+        "top": np.array(top),
+        "min_ssim": np.array(np.nan if min_ssim is None else min_ssim),
+    }
+    row_order, col_order = np.argsort(rows), np.argsort(cols)
+    for prefix, found in (("top", tops), ("pair", pairs)):
+        arrays[f"{prefix}_query"] = row_order[np.searchsorted(rows, found.query, sorter=row_order)]
+        arrays[f"{prefix}_match"] = col_order[np.searchsorted(cols, found.match, sorter=col_order)]
+        arrays[f"{prefix}_ssim"] = found.ssim
+        arrays[f"{prefix}_mse"] = found.mse
+        arrays[f"{prefix}_psnr"] = found.psnr
+    return arrays
+
+
+def _unpack(
+    saved: dict[str, np.ndarray],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    top: int,
+    min_ssim: float | None,
+) -> TileResult | None:
+    """Results packed by `_pack`, by position in this run (``rows`` and ``cols``
+    are the positions of the images they cover, in the order packed); None
+    unless they kept at least ``top`` matches and pairs down to ``min_ssim``."""
+    saved_min = float(saved["min_ssim"])
+    if int(saved["format"]) != CACHE_FORMAT or int(saved["top"]) < top:
+        return None
+    if min_ssim is not None and (math.isnan(saved_min) or saved_min > min_ssim):
+        return None
+
+    def candidates(prefix: str) -> Candidates:
+        return Candidates(
+            rows[saved[f"{prefix}_query"]],
+            cols[saved[f"{prefix}_match"]],
+            saved[f"{prefix}_ssim"],
+            saved[f"{prefix}_mse"],
+            saved[f"{prefix}_psnr"],
+        )
+
+    pairs = candidates("pair")
+    if min_ssim is not None:
+        pairs = pairs.take(pairs.ssim >= min_ssim)
+    return TileResult(candidates("top"), pairs, 0)
+
+
+def _key_positions(keys: Sequence[str | None]) -> dict[str, int]:
+    return {key: position for position, key in enumerate(keys) if key is not None}
+
+
 @dataclass(frozen=True, eq=False)
 class _Reuse:
     known_rows: np.ndarray
     known_cols: np.ndarray
-    tops: Candidates
-    pairs: Candidates
+    result: TileResult
 
 
 def _load_results(
@@ -666,43 +756,23 @@ def _load_results(
     removed image, and the next best is unknown): then this run scores only the
     pairs that involve a new image.
     """
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            saved = {name: stored[name] for name in stored.files}
-    except FileNotFoundError:
+    saved = _read_arrays(path)
+    if saved is None or "row_keys" not in saved:
         return None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        return None  # damaged from outside: computed afresh and rewritten
-    saved_min = float(saved["min_ssim"])
-    if int(saved["format"]) != CACHE_FORMAT or int(saved["top"]) < top:
-        return None
-    if min_ssim is not None and (math.isnan(saved_min) or saved_min > min_ssim):
-        return None
-    row_at = {key: position for position, key in enumerate(row_keys) if key is not None}
-    col_at = {key: position for position, key in enumerate(col_keys) if key is not None}
+    row_at, col_at = _key_positions(row_keys), _key_positions(col_keys)
     saved_rows, saved_cols = saved["row_keys"].tolist(), saved["col_keys"].tolist()
     if not (set(saved_rows) <= row_at.keys() and set(saved_cols) <= col_at.keys()):
         return None
-    rows = np.array([row_at[key] for key in saved_rows] + [-1], dtype=np.int64)
-    cols = np.array([col_at[key] for key in saved_cols] + [-1], dtype=np.int64)
+    rows = np.array([row_at[key] for key in saved_rows], dtype=np.int64)
+    cols = np.array([col_at[key] for key in saved_cols], dtype=np.int64)
+    result = _unpack(saved, rows, cols, top, min_ssim)
+    if result is None:
+        return None
     known_rows = np.zeros(len(row_keys), dtype=bool)
-    known_rows[rows[:-1]] = True
+    known_rows[rows] = True
     known_cols = np.zeros(len(col_keys), dtype=bool)
-    known_cols[cols[:-1]] = True
-
-    def candidates(prefix: str) -> Candidates:
-        return Candidates(
-            rows[saved[f"{prefix}_query"]],
-            cols[saved[f"{prefix}_match"]],
-            saved[f"{prefix}_ssim"],
-            saved[f"{prefix}_mse"],
-            saved[f"{prefix}_psnr"],
-        )
-
-    pairs = candidates("pair")
-    if min_ssim is not None:
-        pairs = pairs.take(pairs.ssim >= min_ssim)
-    return _Reuse(known_rows, known_cols, candidates("top"), pairs)
+    known_cols[cols] = True
+    return _Reuse(known_rows, known_cols, result)
 
 
 def _save_results(
@@ -714,26 +784,77 @@ def _save_results(
     tops: Candidates,
     pairs: Candidates,
 ) -> None:
-    row_positions = [p for p, key in enumerate(row_keys) if key is not None]
-    col_positions = [p for p, key in enumerate(col_keys) if key is not None]
-    row_index = np.full(len(row_keys), -1, dtype=np.int64)
-    row_index[row_positions] = np.arange(len(row_positions))
-    col_index = np.full(len(col_keys), -1, dtype=np.int64)
-    col_index[col_positions] = np.arange(len(col_positions))
-    arrays = {
-        "format": np.array(CACHE_FORMAT),
-        "top": np.array(top),
-        "min_ssim": np.array(np.nan if min_ssim is None else min_ssim),
-        "row_keys": np.array([row_keys[p] for p in row_positions], dtype=str),
-        "col_keys": np.array([col_keys[p] for p in col_positions], dtype=str),
-    }
-    for prefix, found in (("top", tops), ("pair", pairs)):
-        arrays[f"{prefix}_query"] = row_index[found.query]
-        arrays[f"{prefix}_match"] = col_index[found.match]
-        arrays[f"{prefix}_ssim"] = found.ssim
-        arrays[f"{prefix}_mse"] = found.mse
-        arrays[f"{prefix}_psnr"] = found.psnr
+    rows = np.array([p for p, key in enumerate(row_keys) if key is not None], dtype=np.int64)
+    cols = np.array([p for p, key in enumerate(col_keys) if key is not None], dtype=np.int64)
+    arrays = _pack(rows, cols, top, min_ssim, tops, pairs)
+    # By content key, so that the next run finds its images wherever they are.
+    arrays["row_keys"] = np.array([row_keys[p] for p in rows], dtype=str)
+    arrays["col_keys"] = np.array([col_keys[p] for p in cols], dtype=str)
     _write_atomically(path, lambda stream: np.savez(stream, **arrays))
+
+
+class _Journal:
+    """The tiles a run has finished, one file each, so that when the run is
+    killed its rerun scores only the tiles it had not finished.
+
+    A tile is named by what decides its result: the content keys and names
+    (names break ties) of the images of each of its parts, in order; so a tile
+    of the same name covers the same images in the same order, and its file
+    holds only scores and indices into them. The file also says the ``top``
+    and ``min_ssim`` the tile was reduced with. The run that completes writes
+    the whole results and then removes the journal.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        keys: tuple[list[str | None], list[str | None]],
+        names: tuple[list[str], list[str]],
+        within: bool,
+        top: int,
+        min_ssim: float | None,
+    ) -> None:
+        self.folder = folder
+        self.keys, self.names, self.within = keys, names, within
+        self.top, self.min_ssim = top, min_ssim
+
+    def describe(
+        self, row_meta: BlockMeta, col_meta: BlockMeta, parts: Sequence[Part]
+    ) -> tuple[str, np.ndarray, np.ndarray]:
+        """A tile's name, and the positions of its images (queries, matches)."""
+        (row_keys, col_keys), (row_names, col_names) = self.keys, self.names
+        rows, cols = {}, {}  # insertion-ordered sets of positions
+        described = []
+        for kind, row_indices, col_indices in parts:
+            part_rows = [row_meta.positions[i] for i in row_indices]
+            part_cols = [col_meta.positions[j] for j in col_indices]
+            rows.update(dict.fromkeys(part_rows))
+            cols.update(dict.fromkeys(part_cols))
+            described.append(
+                [
+                    kind,
+                    [(row_keys[p], row_names[p]) for p in part_rows],
+                    [(col_keys[p], col_names[p]) for p in part_cols],
+                ]
+            )
+        if self.within:  # either image of a pair can be the query
+            rows = cols = {**rows, **cols}
+        key = hashlib.sha256(json.dumps(described).encode()).hexdigest()
+        return key, np.array(list(rows), dtype=np.int64), np.array(list(cols), dtype=np.int64)
+
+    def load(self, key: str, rows: np.ndarray, cols: np.ndarray) -> TileResult | None:
+        saved = _read_arrays(self.folder / f"{key}.npz")
+        return None if saved is None else _unpack(saved, rows, cols, self.top, self.min_ssim)
+
+    def store(self, key: str, rows: np.ndarray, cols: np.ndarray, result: TileResult) -> None:
+        arrays = _pack(rows, cols, self.top, self.min_ssim, result.tops, result.pairs)
+        _write_atomically(self.folder / f"{key}.npz", lambda stream: np.savez(stream, **arrays))
+
+    def remove(self) -> None:
+        """Forget every tile (and what a killed write left): the results are whole."""
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                path.unlink(missing_ok=True)
 
 
 # --- the entry point -------------------------------------------------------------------
@@ -776,7 +897,9 @@ def neighbours(
         Receives a `Progress` as blocks are prepared and tiles scored.
     cache : path, optional
         A folder keeping prepared images (by content hash and settings) and the
-        results, so that a rerun scores only the pairs that involve a new image.
+        results, so that a rerun scores only the pairs that involve a new image;
+        each tile's results are kept as soon as it is scored, so that the rerun
+        of a run killed halfway scores only the tiles it had not finished.
     client : distributed.Client, optional
         Run the tasks on this Dask cluster. Inputs must then be paths that the
         workers can read (a shared filesystem), and so must ``cache``.
@@ -845,23 +968,9 @@ def neighbours(
     state = TopLists(len(rows), top, ranks)
     pairs: list[Candidates] = []
     kept = 0
-    reuse = None
-    if folder is not None:
-        path = _results_path(Path(folder), settings, within)
-        reuse = _load_results(path, row_keys, col_keys, top, min_ssim)
-    known_rows = reuse.known_rows if reuse else np.zeros(len(rows), dtype=bool)
-    known_cols = reuse.known_cols if reuse else np.zeros(len(cols), dtype=bool)
-    if reuse is not None:
-        state.merge(reuse.tops)
-        pairs.append(reuse.pairs)
-        kept = len(reuse.pairs)
-    jobs = plan_tiles(row_metas, None if within else col_metas, known_rows, known_cols)
-    total_pairs = sum(_pair_count(parts) for _, _, parts in jobs)
-    base = tracker.done
-    tracker.total = base + total_pairs * pair_work
-    computed = 0
-    options = (top, min_ssim, within, settings.ssim_convention)
-    for result in runner.tiles(row_blocks, col_blocks, jobs, ranks, options):
+
+    def take(result: TileResult) -> None:
+        nonlocal kept
         state.merge(result.tops)
         if min_ssim is not None:
             kept += len(result.pairs)
@@ -872,13 +981,55 @@ def neighbours(
                     f"{ENVIRONMENT['max_pairs']}"
                 )
             pairs.append(result.pairs)
+
+    known_rows = np.zeros(len(rows), dtype=bool)
+    known_cols = np.zeros(len(cols), dtype=bool)
+    journal = None
+    if folder is not None:
+        path = _results_path(Path(folder), settings, within)
+        reuse = _load_results(path, row_keys, col_keys, top, min_ssim)
+        if reuse is not None:
+            known_rows, known_cols = reuse.known_rows, reuse.known_cols
+            take(reuse.result)
+        names = ([entry.name for entry in rows], [entry.name for entry in cols])
+        journal = _Journal(
+            _tiles_folder(Path(folder), settings, within),
+            (row_keys, col_keys),
+            names,
+            within,
+            top,
+            min_ssim,
+        )
+    jobs = plan_tiles(row_metas, None if within else col_metas, known_rows, known_cols)
+    tiles = [None] * len(jobs)
+    if journal is not None:  # tiles that a killed run finished are not scored again
+        tiles = [journal.describe(row_metas[a], col_metas[b], parts) for a, b, parts in jobs]
+        unfinished = []
+        for index, tile in enumerate(tiles):
+            result = journal.load(*tile)  # merged at once: one tile in memory at a time
+            if result is None:
+                unfinished.append(index)
+            else:
+                take(result)
+        jobs = [jobs[index] for index in unfinished]
+        tiles = [tiles[index] for index in unfinished]
+    total_pairs = sum(_pair_count(parts) for _, _, parts in jobs)
+    base = tracker.done
+    tracker.total = base + total_pairs * pair_work
+    computed = 0
+    options = (top, min_ssim, within, settings.ssim_convention)
+    for index, result in runner.tiles(row_blocks, col_blocks, jobs, ranks, options):
+        if journal is not None:
+            journal.store(*tiles[index], result)
+        take(result)
         computed += result.pairs_computed
         tracker.update(
             base + computed * pair_work, f"compared {computed:,} of {total_pairs:,} pairs"
         )
     found_pairs = Candidates.concat(pairs) if min_ssim is not None else Candidates.empty()
-    if folder is not None:
+    if journal is not None:
         _save_results(path, row_keys, col_keys, top, min_ssim, state.all(), found_pairs)
+        journal.remove()
     return _result(
         settings,
         rows,

@@ -20,18 +20,23 @@ STOP_TIMEOUT = 30
 
 
 @contextmanager
-def dask_cluster(folder: Path, workers: int = 2, threads: int = 1) -> Iterator[str]:
+def dask_cluster(
+    folder: Path, workers: int = 2, threads: int = 1, imgsim_importable: bool = True
+) -> Iterator[str]:
     """Yield the scheduler file of a scheduler and ``workers`` worker processes.
 
     Connect with ``distributed.Client(scheduler_file=...)``. The processes
-    import imgsim from this checkout (PYTHONPATH) and keep their files under
-    ``folder``.
+    import imgsim from this checkout (PYTHONPATH), unless ``imgsim_importable``
+    is False (a cluster set up without it), and keep their files under ``folder``
+    (their current folder).
     """
     folder.mkdir(parents=True, exist_ok=True)
     scheduler_file = folder / "scheduler.json"
+    paths = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+    paths = [path for path in paths if Path(path).resolve() != ROOT]
     environment = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *paths] if imgsim_importable else paths),
     }
     dask = [sys.executable, "-m", "dask"]
     commands = [
@@ -69,7 +74,9 @@ def dask_cluster(folder: Path, workers: int = 2, threads: int = 1) -> Iterator[s
         for index, command in enumerate(commands):
             log = stack.enter_context((folder / f"process-{index}.log").open("wb"))
             processes.append(
-                subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+                subprocess.Popen(
+                    command, env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=folder
+                )
             )
         try:
             yield str(scheduler_file)

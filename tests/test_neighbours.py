@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +30,7 @@ from imgsim.collection import TIE_DECIMALS, neighbours
 
 from .conftest import encode
 from .dask_cluster import dask_client, dask_cluster
-from .test_cli import run_cli, strict_json
+from .test_cli import ROOT, run_cli, strict_json
 from .test_limits import run_cli as run_cli_with
 
 SIZE = (32, 32)
@@ -403,7 +408,9 @@ def test_cache_never_reuses_data_prepared_under_other_settings(tmp_path):
     assert len(list((cache / "prepared").iterdir())) == 2
 
 
-def test_a_run_killed_halfway_leaves_the_cache_usable(tmp_path, monkeypatch):
+def test_a_run_killed_before_its_results_are_written_is_recovered_from_its_tiles(
+    tmp_path, monkeypatch
+):
     cache = tmp_path / "cache"
     paths = write_collection(tmp_path / "images", 9)
     options = {"top": 3, "min_ssim": 0.3, "size": SIZE, "block_size": 3}
@@ -422,12 +429,116 @@ def test_a_run_killed_halfway_leaves_the_cache_usable(tmp_path, monkeypatch):
     monkeypatch.setattr(collection_module.os, "replace", killed_at_the_results)
     with pytest.raises(KeyboardInterrupt):
         neighbours(paths, cache=cache, **options)
-    assert calls  # the new images' prepared data was written before the kill
+    assert calls  # the new images' prepared data and every tile were written before the kill
     monkeypatch.undo()
     (cache / "results" / ".tmp-left-by-a-kill.npz").write_bytes(b"PK\x03\x04 half")
     recovered = neighbours(paths, cache=cache, **options)
-    assert recovered.pairs_computed == 3 * 6 + 3
+    assert recovered.pairs_computed == 0  # every tile of the killed run was kept
     _same(recovered, neighbours(paths, **options))
+    assert not list((cache / "tiles").rglob("*"))[1:]  # the journal is gone, its folder only
+    assert neighbours(paths, cache=cache, **options).pairs_computed == 0  # from the results
+
+
+@pytest.mark.parametrize(
+    ("changes", "scored"),
+    [
+        ({}, 36 - 12),  # the same command: the two tiles kept (3 + 9 pairs) are not scored again
+        ({"top": 2}, 36 - 12),  # fewer matches: the tiles' top 3 hold them
+        ({"min_ssim": 0.4}, 36 - 12),  # fewer pairs: the tiles hold every pair from 0.3
+        ({"top": 4}, 36),  # the tiles kept only 3 matches an image
+        ({"min_ssim": 0.2}, 36),  # the tiles kept no pair below 0.3
+    ],
+)
+def test_tiles_of_a_killed_run_are_reused_only_when_they_hold_the_answer(
+    tmp_path, monkeypatch, changes, scored
+):
+    cache = tmp_path / "cache"
+    paths = write_collection(tmp_path / "images", 9)
+    options = {"top": 3, "min_ssim": 0.3, "size": SIZE, "block_size": 3}  # 6 tiles, 36 pairs
+    real_store = collection_module._Journal.store
+
+    def killed_after_two_tiles(journal, *tile):
+        real_store(journal, *tile)
+        if len(list(journal.folder.iterdir())) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(collection_module._Journal, "store", killed_after_two_tiles)
+    with pytest.raises(KeyboardInterrupt):
+        neighbours(paths, cache=cache, **options)
+    monkeypatch.undo()
+    options.update(changes)
+    rerun = neighbours(paths, cache=cache, **options)
+    assert rerun.pairs_computed == scored
+    _same(rerun, neighbours(paths, **options))
+
+
+KILL_TIMEOUT = 120  # seconds; generous, the machine is shared
+
+
+@pytest.mark.parametrize("where", ["scoring", "writing"])
+def test_a_run_killed_with_sigkill_is_rerun_scoring_only_its_unfinished_tiles(tmp_path, where):
+    """A real `python -m imgsim neighbours --cache` process, killed with SIGKILL once
+    four of its ten tiles are in the cache: while it scores the fifth, or while
+    the fifth is half written. The rerun scores only the six others and writes
+    exactly what a fresh run writes."""
+    folder, cache = tmp_path / "images", tmp_path / "cache"
+    write_collection(folder, 12)
+    count = tmp_path / "scored.txt"
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent / "killed_run"), str(ROOT)]),
+        "IMGSIM_TEST_BLOCK": "3",  # 4 blocks of 3 images: 10 tiles
+        "IMGSIM_TEST_COUNT": str(count),
+    }
+
+    def command(output: Path, *options: str) -> list[str]:
+        return [
+            sys.executable, "-m", "imgsim", "neighbours", str(folder), "--size", "32",
+            "--top", "3", "--min-ssim", "0.3", "--format", "json", "-o", str(output), *options,
+        ]  # fmt: skip
+
+    killed = subprocess.Popen(
+        command(tmp_path / "killed.json", "--cache", str(cache)),
+        env={**environment, "IMGSIM_TEST_STOP_AFTER": "4", "IMGSIM_TEST_STOP_WHERE": where},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Bounded: should the run neither stop nor end, it is killed, and waitpid returns.
+    watchdog = threading.Timer(KILL_TIMEOUT, killed.kill)
+    watchdog.start()
+    try:
+        _, status = os.waitpid(killed.pid, os.WUNTRACED)  # until it stops itself
+    finally:
+        watchdog.cancel()
+    assert os.WIFSTOPPED(status), f"the run did not stop where asked (wait status {status})"
+    journal = [path.name for path in (cache / "tiles").rglob("*") if path.is_file()]
+    killed.kill()
+    assert killed.wait(KILL_TIMEOUT) == -signal.SIGKILL
+    finished = [name for name in journal if not name.startswith(".tmp-")]
+    assert len(finished) == 4
+    assert len(journal) == (5 if where == "writing" else 4)  # the fifth, half written
+    assert not (tmp_path / "killed.json").exists()
+    # Scored before the kill: the four tiles kept, and with "writing" the fifth (1-1).
+    assert sum(map(int, count.read_text().split())) == 30 + (3 if where == "writing" else 0)
+
+    count.unlink()
+    rerun = subprocess.run(
+        command(tmp_path / "rerun.json", "--cache", str(cache)),
+        env=environment, cwd=ROOT, capture_output=True, text=True, timeout=KILL_TIMEOUT,
+        check=False,
+    )  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    # 66 pairs in all; the four tiles kept, blocks 0-0, 0-1, 0-2 and 0-3, held 3 + 3 x 9.
+    assert sum(map(int, count.read_text().split())) == 66 - 30
+    assert not [path for path in (cache / "tiles").rglob("*") if path.is_file()]
+    fresh = subprocess.run(
+        command(tmp_path / "fresh.json"),
+        env=environment, cwd=ROOT, capture_output=True, text=True, timeout=KILL_TIMEOUT,
+        check=False,
+    )  # fmt: skip
+    assert fresh.returncode == 0, fresh.stderr
+    assert (tmp_path / "rerun.json").read_text() == (tmp_path / "fresh.json").read_text()
 
 
 def test_tiles_never_hold_more_than_two_blocks(collection, monkeypatch):
@@ -505,6 +616,22 @@ def test_a_dask_cluster_gives_the_local_results(collection, tmp_path, monkeypatc
         run_cli("neighbours", *collection, "--size", "32", "--top", "3", "--format", "json").stdout
     )
     assert strict_json(cli.stdout) == here
+
+
+def test_a_cluster_that_cannot_import_imgsim_is_named_before_any_task(collection, tmp_path):
+    # Without this check every task fails with Dask's bare "Error during
+    # deserialization of the task graph" and a traceback.
+    with dask_cluster(tmp_path / "cluster", workers=1, imgsim_importable=False) as scheduler_file:
+        with dask_client(scheduler_file, workers=1) as client:
+            (worker,) = client.scheduler_info()["workers"]
+            address = client.scheduler.address
+        done = run_cli("neighbours", *collection[:3], "--size", "32", "--scheduler", address)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"imgsim: imgsim cannot be imported on the Dask scheduler ({address}) and the Dask "
+        f"worker {worker}, which run its tasks; install it there (pip install . in a checkout "
+        "of imgsim) or start them with the checkout on PYTHONPATH, then run again\n"
+    )
 
 
 def test_cli_refuses_pairs_over_the_limit_and_an_unreachable_scheduler(collection):
