@@ -10,6 +10,7 @@ import streamlit as st
 from imgsim import samples
 from views import (
     classify_view,
+    collection_view,
     compare_view,
     compute,
     inspector_view,
@@ -86,7 +87,9 @@ if len(files) < 2:
     st.warning("Upload at least two images to compare them.")
     st.stop()
 
-view = navigation.view_selector()
+view = navigation.view_selector((navigation.COLLECTION,) if collection_view.offered() else ())
+if view != navigation.INSPECTOR:
+    collection_view.forget_pair()
 # Before the view draws (a view may stop early, after which nothing reaches the
 # page) and again after it, for the defaults a view sets on its first run.
 state.publish(bool(choices.uploads), settings.size, sweep_view.link_defaults())
@@ -96,7 +99,9 @@ try:
     elif view == navigation.SWEEP:
         sweep_view.show(files, settings)
     elif view == navigation.INSPECTOR:
-        inspector_view.show(files, settings)
+        inspector_view.show(collection_view.pair_files() or files, settings)
+    elif view == navigation.COLLECTION:
+        collection_view.show(settings)
     else:
         classify_view.show(files, settings)
 finally:

@@ -30,6 +30,7 @@ from imgsim.settings import Settings
 
 FLOOR_SSIM = 0.5  # pairs kept by the index; groups can be drawn at any threshold above
 INDEX_TOP = 10  # matches kept per image
+DEFAULT_GROUP_SSIM = 0.9  # the page's threshold for groups until a visitor moves it
 
 
 @dataclass(frozen=True)

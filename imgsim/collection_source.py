@@ -144,8 +144,9 @@ def _inside(path: Path, root: Path) -> bool:
 def list_images(collection: Collection) -> Listing:
     """Every image file in the collection's folder and its subfolders.
 
-    Hidden entries (names starting with ".") are left out. Symbolic links are followed only while they stay inside the folder: a link
-    (to a file or a folder) whose target is outside is listed in ``skipped``.
+    Hidden entries (names starting with ".") are left out. Symbolic links are
+    followed only while they stay inside the folder: a link (to a file or a
+    folder) whose target is outside is listed in ``skipped``.
     Whether a file can be read is not checked here: unreadable files become
     errors of the index, one line each.
     """
