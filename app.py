@@ -77,10 +77,11 @@ if choices.uploads:
     files = choices.uploads
 else:
     files = compute.sample_files(choices.sample)
-    st.info(
-        f"**Sample: {choices.sample}.** {SAMPLE_NOTES[choices.sample]}  \n"
-        "Upload your own images in the sidebar to compare them instead."
-    )
+    if not collection_view.shown():  # the samples are not what the Collection view shows
+        st.info(
+            f"**Sample: {choices.sample}.** {SAMPLE_NOTES[choices.sample]}  \n"
+            "Upload your own images in the sidebar to compare them instead."
+        )
 state.show_link_note([name for name, _ in files], None if choices.uploads else choices.sample)
 
 if len(files) < 2:

@@ -39,6 +39,7 @@ from imgsim.collection_source import (
     read_image_bytes,
     thumbnail_png,
 )
+from imgsim.comparison import thumbnail as small_thumbnail
 from imgsim.comparison import unique_names
 from imgsim.decoding import ImageReadError
 from imgsim.progress import format_duration
@@ -55,7 +56,7 @@ QUERY_DIGESTS_KEY = "collection_query_digests"
 GROUPS_PER_PAGE = 10
 SHOWN_PER_GROUP = 12  # thumbnails in a group's row; the CSV has every member
 MATCHES_SHOWN = 5
-THUMBNAIL_WIDTH = 96
+THUMBNAIL_WIDTH = 112
 POLL_SECONDS = 1.0
 UPLOAD_QUERY, PICK_QUERY = "Upload images", "An image of the collection"
 
@@ -79,6 +80,11 @@ def collections() -> tuple[Collection, ...]:
 def offered() -> bool:
     """Whether the page offers the Collection view (a misconfiguration shows there)."""
     return bool(os.environ.get(COLLECTION_VARIABLE, "").strip())
+
+
+def shown() -> bool:
+    """Whether this run shows the Collection view (known before the switch is drawn)."""
+    return offered() and st.session_state.get(navigation.VIEW_KEY) == navigation.COLLECTION
 
 
 def cache_dir() -> Path:
@@ -153,7 +159,8 @@ def show_header(collection: Collection, index: CollectionIndex, settings: imgsim
     if listing:
         problems += [f"{name}: {reason}, not read" for name, reason in listing.skipped]
     if problems:
-        with st.expander(f"{len(problems)} files left out"):
+        files = "file" if len(problems) == 1 else "files"
+        with st.expander(f"{len(problems)} {files} left out"):
             st.markdown("\n".join(f"- {line}" for line in problems))
 
 
@@ -234,7 +241,7 @@ def show_groups(collection: Collection, result: Neighbours, run: int) -> None:
     if st.session_state.get(PAGE_KEY, 1) > pages:
         reset_page()
     state.default_of(PAGE_KEY, 1)
-    page = st.number_input(f"Page (of {pages})", 1, pages, key=PAGE_KEY)
+    page = st.number_input(f"Page (of {pages})", 1, pages, key=PAGE_KEY, width=180)
     names = result.names
     start = (page - 1) * GROUPS_PER_PAGE
     for number, group in enumerate(groups[start : start + GROUPS_PER_PAGE], start + 1):
@@ -327,7 +334,9 @@ def show_finder(collection: Collection, index: CollectionIndex, result: Neighbou
     by_name = dict(zip(unique_names([file[0] for file in files]), files, strict=True))
     for row, (name, found) in enumerate(zip(names, matches, strict=True)):
         st.markdown(f"**{name}**")
-        st.image(by_name[name][1], width=THUMBNAIL_WIDTH)
+        decoded = compute.decode_file(by_name[name], compute.page_limits().max_pixels)
+        # A thumbnail, not the upload: a 20-megapixel photo is not sent back whole.
+        st.image(small_thumbnail(decoded.rgb, THUMBNAIL_WIDTH), width=THUMBNAIL_WIDTH)
         show_matches(collection, ("upload", by_name[name]), found, row)
 
 
@@ -338,7 +347,8 @@ def show_matches(collection: Collection, first: tuple, found: list[Match], row: 
         with column:
             image = thumbnail(collection, match.name)
             if image is not None:
-                st.image(image, caption=match.name, width=THUMBNAIL_WIDTH)
+                # "content": its own width, shrunk to a narrow window's column.
+                st.image(image, caption=match.name, width="content")
             psnr = "∞" if math.isinf(match.psnr) else f"{match.psnr:.1f}"
             st.caption(f"SSIM {match.ssim:.3f} · MSE {match.mse:.1f} · PSNR {psnr} dB")
             st.button(

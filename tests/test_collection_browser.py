@@ -1,0 +1,82 @@
+"""The Collection view in a real browser, on a generated collection of 300 images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.sync_api import expect, sync_playwright
+
+from .browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
+from .collection_corpus import make_collection, near_copy
+from .conftest import encode
+
+TIMEOUT_MS = 120_000
+GROUP_SIZES = (5, 4, 3, 3, *(2,) * 10)
+SINGLES = 300 - sum(GROUP_SIZES)
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory) -> tuple[Path, list[list[str]]]:
+    folder = tmp_path_factory.mktemp("browser-collection") / "holiday"
+    return folder, make_collection(folder, singles=SINGLES, group_sizes=GROUP_SIZES, seed=7)
+
+
+@pytest.fixture(scope="module")
+def server_url(collection, tmp_path_factory):
+    require_chromium()
+    folder, _ = collection
+    with pytest.MonkeyPatch.context() as patch:  # the server inherits the environment
+        patch.setenv("IMGSIM_COLLECTION", f"holiday={folder}")
+        patch.setenv("IMGSIM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        patch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+        with streamlit_server() as url:
+            yield url
+
+
+@pytest.fixture(scope="module")
+def browser(server_url):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_collection_view_shows_groups_and_opens_a_query_match(
+    browser, server_url, collection, width
+):
+    folder, groups = collection
+    context = browser.new_context(viewport={"width": width, "height": 1600})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(f"{server_url}/?view=Collection&w=64&h=64")
+        expect(page.get_by_text("Collection: holiday · 301 images")).to_be_visible(
+            timeout=TIMEOUT_MS
+        )
+        header = page.get_by_text("Group 1:", exact=False)
+        expect(header).to_be_visible(timeout=TIMEOUT_MS)  # once the index is done
+        expect(header).to_contain_text("5 images")
+        expect(page.get_by_text("Group 10:", exact=False)).to_be_visible()
+        expect(page.get_by_text("Group 11:", exact=False)).to_have_count(0)  # next page
+        page.screenshot(path=ARTIFACTS / f"collection-{width}.png", full_page=True)
+
+        original = np.asarray(Image.open(folder / groups[1][0]).convert("RGB"))
+        query = ARTIFACTS / "collection-query.png"
+        query.write_bytes(encode(near_copy(np.random.default_rng(5), original), "PNG"))
+        page.locator("[data-testid='stMain'] input[type='file']").set_input_files(query)
+        inspect = page.get_by_role("button", name="Inspect")
+        expect(inspect).to_have_count(5, timeout=TIMEOUT_MS)
+        captions = page.locator("[data-testid='stCaptionContainer']", has_text="SSIM ")
+        expect(captions.first).to_be_visible()
+        inspect.first.scroll_into_view_if_needed()
+        page.screenshot(path=ARTIFACTS / f"collection-query-{width}.png", full_page=True)
+        inspect.first.click()
+        expect(page.get_by_text("Local SSIM map")).to_be_visible(timeout=TIMEOUT_MS)
+        expect(page.get_by_text("A pair from the collection")).to_be_visible()
+        page.screenshot(path=ARTIFACTS / f"collection-inspector-{width}.png", full_page=True)
+    finally:
+        context.close()
