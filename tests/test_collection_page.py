@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import imgsim
+from imgsim import collection_index
 from imgsim.collection_index import (
     FLOOR_SSIM,
     CollectionIndex,
@@ -33,6 +35,7 @@ from views import collection_view
 
 from .collection_corpus import UNREADABLE, make_collection, near_copy
 from .conftest import encode
+from .dask_cluster import dask_client, dask_cluster
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SIZE = 64
@@ -389,3 +392,71 @@ def test_a_match_opens_in_the_inspector(served):
     assert "A pair from the collection **photos**" in at.info[-1].value
     button(at, "Back to the collection").click().run()
     assert at.session_state["view"] == "Collection"
+
+
+# --- indexing in the background -------------------------------------------------------
+
+
+def test_the_page_answers_while_indexing_runs(served, monkeypatch):
+    """Indexing blocks only its own thread: pages draw, with the progress, meanwhile."""
+    reported, release = threading.Event(), threading.Event()
+    real = collection_index.neighbours
+
+    def held(*args, **kwargs):
+        kwargs["progress"](imgsim.Progress(1.0, 4.0, "compared 10 of 40 pairs", 2.0))
+        reported.set()
+        assert release.wait(TIMEOUT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(collection_index, "neighbours", held)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE)})
+    index = collection_view.index_for(
+        collection_view.collections()[0], SETTINGS, collection_view.cache_dir()
+    )
+    try:
+        at.run()
+        assert not at.exception
+        assert reported.wait(TIMEOUT)
+        at.run()  # what the fragment's next poll draws
+        assert index.status.state == "running"
+        (bar,) = at.get("progress")
+        assert bar.proto.text.startswith("Indexing: Compared 10 of 40 pairs · about")
+        assert bar.proto.value == 25
+        assert group_headers(at) == []
+        other = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # another visitor
+        assert not other.exception and len(other.get("plotly_chart")) == 1
+    finally:
+        release.set()
+    assert index.wait(TIMEOUT).state == "done"
+    at.run()
+    assert len(group_headers(at)) == 10
+
+
+def test_with_a_dask_scheduler_the_index_runs_there(served, tmp_path, monkeypatch):
+    from distributed import get_task_stream
+
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    local = CollectionIndex(collection, SETTINGS, tmp_path / "local")
+    local.start()
+    expected = local.wait(TIMEOUT).result
+    with (
+        dask_cluster(tmp_path / "cluster", workers=2) as scheduler_file,
+        dask_client(scheduler_file, 2) as client,
+    ):
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", client.scheduler.address)
+        remote = CollectionIndex(collection, SETTINGS, tmp_path / "remote")
+        with get_task_stream(client) as stream:
+            remote.start()
+            status = remote.wait(TIMEOUT)
+        assert status.state == "done", status.error
+    ran = {
+        task["key"][0] if isinstance(task["key"], tuple) else task["key"] for task in stream.data
+    }
+    assert any("score_tile" in str(key) for key in ran)
+    result = status.result
+    assert result.names == expected.names
+    np.testing.assert_array_equal(result.index, expected.index)
+    np.testing.assert_allclose(result.ssim, expected.ssim, rtol=0, atol=1e-12)
+    assert groups_at(result, 0.9) == groups_at(expected, 0.9)
