@@ -230,7 +230,7 @@ def test_view_names_the_collection_its_count_settings_and_unreadable_files(serve
     assert any(md.value.startswith(header) for md in at.markdown)
     assert any("indexes it again" in caption.value for caption in at.caption)
     (expander,) = at.expander
-    assert expander.label == "1 files left out"
+    assert expander.label == "1 file left out"
     assert UNREADABLE in expander.markdown[0].value
 
 
