@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from .browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium, streamlit_server
+from .browser import ARTIFACTS, require_chromium, streamlit_server
 from .collection_corpus import make_collection, near_copy
 from .conftest import encode
 
@@ -34,14 +34,6 @@ def server_url(collection, tmp_path_factory):
         patch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
         with streamlit_server() as url:
             yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server_url):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("width", [1400, 800])
