@@ -22,7 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from imgsim import cost
-from imgsim.collection import SCHEDULER_VARIABLE, Candidates, Group, Neighbours, _groups, neighbours
+from imgsim.collection import (
+    SCHEDULER_VARIABLE,
+    Candidates,
+    Group,
+    Neighbours,
+    _groups,
+    _results_path,
+    neighbours,
+)
 from imgsim.collection_source import Collection, Listing, list_images, resolve
 from imgsim.comparison import ImageSource
 from imgsim.progress import Progress, ProgressCallback
@@ -31,6 +39,10 @@ from imgsim.settings import Settings
 FLOOR_SSIM = 0.5  # pairs kept by the index; groups can be drawn at any threshold above
 INDEX_TOP = 10  # matches kept per image
 DEFAULT_GROUP_SSIM = 0.9  # the page's threshold for groups until a visitor moves it
+# One index runs at a time on this server: two would only share the same cores,
+# and each would finish later than one after the other.
+_ONE_AT_A_TIME = threading.Lock()
+WAITING = "waiting for another index to finish"
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,11 @@ class CollectionIndex:
     def status(self) -> IndexStatus:
         return self._status
 
+    def cached(self) -> bool:
+        """Whether the cache holds results of an earlier run at these settings
+        (after a restart: indexing then only reads and checks the files)."""
+        return _results_path(self.cache, self.settings, within=True).exists()
+
     def start(self) -> bool:
         """Start a run (listing the folder again) unless one is running; True if started.
 
@@ -111,6 +128,11 @@ class CollectionIndex:
         self._status = IndexStatus(**{**self._status.__dict__, **changes})
 
     def _run(self) -> None:
+        self._set(progress=Progress(0.0, 1.0, WAITING, 0.0))
+        with _ONE_AT_A_TIME:
+            self._index()
+
+    def _index(self) -> None:
         try:
             listing = list_images(self.collection)
             self._set(listing=listing)

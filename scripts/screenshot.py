@@ -72,6 +72,7 @@ def collection_screenshot(out: Path, width: int, height: int) -> None:
         os.environ["IMGSIM_CACHE_DIR"] = str(Path(temporary) / "cache")
         with streamlit_server() as url, launched_chromium() as browser:
             page = open_page(browser, f"{url}/?view=Collection&w=128&h=128&t=0.8", width, height)
+            page.get_by_role("button", name="Index the collection").click()
             page.get_by_text("Group 1:").wait_for()
             page.wait_for_selector(
                 "[data-testid='stStatusWidget']", state="detached", timeout=TIMEOUT_MS

@@ -49,8 +49,12 @@ def test_the_collection_view_shows_groups_and_opens_a_query_match(
         expect(page.get_by_text("Collection: holiday · 301 images")).to_be_visible(
             timeout=TIMEOUT_MS
         )
+        start = page.get_by_role("button", name="Index the collection")
+        if width == 1400:  # the first visitor starts the index; the next finds it done
+            start.click()
         header = page.get_by_text("Group 1:", exact=False)
         expect(header).to_be_visible(timeout=TIMEOUT_MS)  # once the index is done
+        expect(start).to_have_count(0)
         expect(header).to_contain_text("5 images")
         expect(page.get_by_text("Group 10:", exact=False)).to_be_visible()
         expect(page.get_by_text("Group 11:", exact=False)).to_have_count(0)  # next page

@@ -70,13 +70,20 @@ def open_view(**params: str) -> AppTest:
     at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE), **params})
     at.run()
     assert not at.exception
-    index = collection_view.index_for(
-        collection_view.collections()[0], SETTINGS, collection_view.cache_dir()
-    )
+    index = shared_index()
+    if index.status.state == "idle":  # not indexed at these settings yet: ask for it
+        button(at, "Index the collection").click().run()
     assert index.wait(TIMEOUT).state == "done"
     at.run()  # what the fragment's rerun does once indexing ends
     assert not at.exception
     return at
+
+
+def shared_index() -> CollectionIndex:
+    """The index the page uses for the served collection at `SETTINGS`."""
+    return collection_view.index_for(
+        collection_view.collections()[0], SETTINGS, collection_view.cache_dir()
+    )
 
 
 def group_headers(at: AppTest) -> list[str]:
@@ -299,11 +306,62 @@ def test_groups_csv_lists_every_member_with_its_group(served):
 def test_an_index_is_made_once_and_shared_by_sessions(served):
     first = open_view()
     second = open_view()
-    index = collection_view.index_for(
-        collection_view.collections()[0], SETTINGS, collection_view.cache_dir()
-    )
-    assert index.status.run == 1
+    assert shared_index().status.run == 1
     assert group_headers(first) == group_headers(second)
+
+
+def test_a_new_index_starts_only_when_asked_with_its_estimate(served):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE)})
+    at.run()
+    assert not at.exception
+    assert shared_index().status.state == "idle"
+    (note,) = at.info
+    assert "not indexed at these settings yet" in note.value
+    assert "images takes about" in note.value
+    assert group_headers(at) == []
+    button(at, "Index the collection").click().run()
+    assert shared_index().wait(TIMEOUT).state == "done"
+
+
+def test_after_a_restart_the_cached_index_is_read_back_without_a_click(served):
+    open_view()
+    st.cache_resource.clear()  # what a restart forgets; the cache folder stays
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE)})
+    at.run()
+    index = shared_index()
+    assert index.status.state in ("running", "done")
+    assert index.wait(TIMEOUT).result.pairs_computed == 0
+    at.run()
+    assert len(group_headers(at)) == 10
+
+
+def test_indexes_run_one_at_a_time(served, tmp_path, monkeypatch):
+    folder, _ = served
+    started, release = threading.Event(), threading.Event()
+    real = collection_index.neighbours
+
+    def held(*args, **kwargs):
+        started.set()
+        assert release.wait(TIMEOUT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(collection_index, "neighbours", held)
+    collection = parse_collections(str(folder))[0]
+    first = CollectionIndex(collection, SETTINGS, tmp_path / "one")
+    second = CollectionIndex(collection, imgsim.Settings(size=(32, 32)), tmp_path / "two")
+    try:
+        first.start()
+        assert started.wait(TIMEOUT)
+        second.start()
+        assert second.status.state == "running"
+        assert second.status.progress.message == collection_index.WAITING
+        assert second.status.listing is None  # not even listing the folder yet
+    finally:
+        release.set()
+    assert first.wait(TIMEOUT).state == "done"
+    assert second.wait(TIMEOUT).state == "done"
 
 
 def test_a_rescan_scores_only_the_pairs_of_new_files(served, tmp_path, monkeypatch):
@@ -392,6 +450,8 @@ def test_a_match_opens_in_the_inspector(served):
     assert "A pair from the collection **photos**" in at.info[-1].value
     button(at, "Back to the collection").click().run()
     assert at.session_state["view"] == "Collection"
+    # The uploader forgot its file while the inspector was shown; the matches stay.
+    assert image_captions(at)[-5] == best
 
 
 # --- indexing in the background -------------------------------------------------------
@@ -411,11 +471,10 @@ def test_the_page_answers_while_indexing_runs(served, monkeypatch):
     monkeypatch.setattr(collection_index, "neighbours", held)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE)})
-    index = collection_view.index_for(
-        collection_view.collections()[0], SETTINGS, collection_view.cache_dir()
-    )
+    index = shared_index()
     try:
         at.run()
+        button(at, "Index the collection").click().run()
         assert not at.exception
         assert reported.wait(TIMEOUT)
         at.run()  # what the fragment's next poll draws

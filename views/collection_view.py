@@ -34,7 +34,9 @@ from imgsim.collection_source import (
     COLLECTION_VARIABLE,
     Collection,
     CollectionPathError,
+    Listing,
     cache_folder,
+    list_images,
     parse_collections,
     read_image_bytes,
     thumbnail_png,
@@ -53,6 +55,7 @@ QUERY_KEY = "collection_query"
 PICK_KEY = "collection_pick"
 PAIR_KEY = "_collection_pair"  # (collection name, first, second) opened in the inspector
 QUERY_DIGESTS_KEY = "collection_query_digests"
+QUERIES_KEY = "_collection_queries"  # the last uploaded queries, kept across views
 GROUPS_PER_PAGE = 10
 SHOWN_PER_GROUP = 12  # thumbnails in a group's row; the CSV has every member
 MATCHES_SHOWN = 5
@@ -106,8 +109,8 @@ def show(settings: imgsim.Settings) -> None:
         st.stop()
     collection = choose_collection(found)
     index = index_for(collection, settings, cache_dir())
-    if index.status.state == "idle":
-        index.start()  # once per collection and settings, for every visitor
+    if index.status.state == "idle" and index.cached():
+        index.start()  # after a restart: the results are read back from the cache
     show_header(collection, index, settings)
     progress_panel(index)
     status = index.status
@@ -128,24 +131,44 @@ def choose_collection(found: tuple[Collection, ...]) -> Collection:
     return by_name[st.session_state[NAME_KEY]]
 
 
+@st.cache_data(ttl=30, max_entries=16, show_spinner=False)
+def current_listing(collection: Collection) -> Listing:
+    """The folder's images now (listed again at most every 30 s, for the header)."""
+    return list_images(collection)
+
+
 def show_header(collection: Collection, index: CollectionIndex, settings: imgsim.Settings) -> None:
     status = index.status
-    listing = status.listing
-    count = len(listing.names) if listing else None
-    counted = "counting images…" if count is None else f"{count:,} images"
+    listing = status.listing or current_listing(collection)
+    count = len(listing.names)
     colour = "grayscale" if settings.grayscale else "colour"
     st.markdown(
-        f"**Collection: {collection.name}** · {counted} · indexed at "
+        f"**Collection: {collection.name}** · {count:,} images · indexed at "
         f"{settings.width}×{settings.height}, {colour}, {settings.ssim_convention} SSIM "
         f"({settings.fit}, {settings.interp})"
     )
-    if count is not None:
-        took = format_duration(estimate_seconds(count, settings))
-        st.caption(
-            f"The sidebar's settings apply to the collection: changing them indexes it "
-            f"again at the new settings, about {took} for {count:,} images on this "
-            "server (images already indexed at those settings come from the cache)."
+    took = format_duration(estimate_seconds(count, settings))
+    if status.state == "idle":
+        # A click, not a page view, starts a new index: changing a setting in the
+        # sidebar must not set the server to hours of work by accident.
+        st.info(
+            f"**{collection.name}** is not indexed at these settings yet. Indexing its "
+            f"{count:,} images takes about {took} on this server; it runs once, for "
+            "every visitor, and is kept in the cache."
         )
+        st.button(
+            "Index the collection",
+            key="collection_start",
+            type="primary",
+            icon=":material/play_arrow:",
+            on_click=index.start,
+        )
+        return
+    st.caption(
+        f"The sidebar's settings apply to the collection: changing them indexes it "
+        f"again at the new settings, about {took} for {count:,} images on this "
+        "server (images already indexed at those settings come from the cache)."
+    )
     st.button(
         "Rescan the folder",
         key="collection_rescan",
@@ -156,8 +179,7 @@ def show_header(collection: Collection, index: CollectionIndex, settings: imgsim
         "file are compared. Removing files compares everything again.",
     )
     problems = [str(error) for error in (status.result.errors if status.result else ())]
-    if listing:
-        problems += [f"{name}: {reason}, not read" for name, reason in listing.skipped]
+    problems += [f"{name}: {reason}, not read" for name, reason in listing.skipped]
     if problems:
         files = "file" if len(problems) == 1 else "files"
         with st.expander(f"{len(problems)} {files} left out"):
@@ -321,12 +343,22 @@ def show_finder(collection: Collection, index: CollectionIndex, result: Neighbou
         "Query images (not added to the collection)",
         accept_multiple_files=True,
         key=QUERY_KEY,
+        on_change=st.session_state.pop,
+        args=(QUERIES_KEY, None),
         help="Each is matched against every image of the collection.",
     )
-    if not uploaded:
+    # The uploader forgets its files whenever another view is shown (after
+    # Inspect, say); the session keeps the last ones until the visitor changes them.
+    files = compute.uploads_of(uploaded, QUERY_DIGESTS_KEY) if uploaded else ()
+    if files:
+        st.session_state[QUERIES_KEY] = files
+    else:
+        files = st.session_state.get(QUERIES_KEY, ())
+        if files:
+            st.caption("The images uploaded before; upload others to replace them.")
+    if not files:
         st.caption(f"Upload one or more images to see their {MATCHES_SHOWN} closest matches.")
         return
-    files = compute.uploads_of(uploaded, QUERY_DIGESTS_KEY)
     status = index.status
     errors, names, matches = _query(index, files, collection.name, index.settings, status.run)
     for error in errors:
