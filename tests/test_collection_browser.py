@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from .browser import ARTIFACTS, require_chromium, streamlit_server
+from .browser import ARTIFACTS, require_chromium, streamlit_server, wait_until_idle
 from .collection_corpus import make_collection, near_copy
 from .conftest import encode
 
@@ -58,6 +58,7 @@ def test_the_collection_view_shows_groups_and_opens_a_query_match(
         expect(header).to_contain_text("5 images")
         expect(page.get_by_text("Group 10:", exact=False)).to_be_visible()
         expect(page.get_by_text("Group 11:", exact=False)).to_have_count(0)  # next page
+        wait_until_idle(page)
         page.screenshot(path=ARTIFACTS / f"collection-{width}.png", full_page=True)
 
         original = np.asarray(Image.open(folder / groups[1][0]).convert("RGB"))
@@ -69,10 +70,15 @@ def test_the_collection_view_shows_groups_and_opens_a_query_match(
         captions = page.locator("[data-testid='stCaptionContainer']", has_text="SSIM ")
         expect(captions.first).to_be_visible()
         inspect.first.scroll_into_view_if_needed()
+        wait_until_idle(page)
         page.screenshot(path=ARTIFACTS / f"collection-query-{width}.png", full_page=True)
         inspect.first.click()
         expect(page.get_by_text("Local SSIM map")).to_be_visible(timeout=TIMEOUT_MS)
-        expect(page.get_by_text("A pair from the collection")).to_be_visible()
+        note = page.get_by_text("A pair from the collection")
+        expect(note).to_be_visible()
+        expect(page.get_by_text("Find images like this one")).to_have_count(0)  # view left
+        wait_until_idle(page)
+        note.scroll_into_view_if_needed()
         page.screenshot(path=ARTIFACTS / f"collection-inspector-{width}.png", full_page=True)
     finally:
         context.close()

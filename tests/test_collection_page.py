@@ -447,7 +447,8 @@ def test_a_match_opens_in_the_inspector(served):
         SETTINGS,
     )
     assert at.metric[0].value == f"{inspected.ssim:.4f}"
-    assert "A pair from the collection **photos**" in at.info[-1].value
+    (note,) = at.info  # the samples' note is not about this pair
+    assert "A pair from the collection **photos**" in note.value
     button(at, "Back to the collection").click().run()
     assert at.session_state["view"] == "Collection"
     # The uploader forgot its file while the inspector was shown; the matches stay.

@@ -86,8 +86,11 @@ def offered() -> bool:
 
 
 def shown() -> bool:
-    """Whether this run shows the Collection view (known before the switch is drawn)."""
-    return offered() and st.session_state.get(navigation.VIEW_KEY) == navigation.COLLECTION
+    """Whether this run shows the collection: its view, or one of its pairs in the
+    inspector (known before the view switch is drawn)."""
+    view = st.session_state.get(navigation.VIEW_KEY)
+    pair = view == navigation.INSPECTOR and PAIR_KEY in st.session_state
+    return offered() and (view == navigation.COLLECTION or pair)
 
 
 def cache_dir() -> Path:
