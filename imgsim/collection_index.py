@@ -33,6 +33,7 @@ from imgsim.collection import (
 )
 from imgsim.collection_source import Collection, Listing, list_images, resolve
 from imgsim.comparison import ImageSource
+from imgsim.limits import ENVIRONMENT, LimitError, Limits
 from imgsim.progress import Progress, ProgressCallback
 from imgsim.settings import Settings
 
@@ -81,12 +82,22 @@ class CollectionIndex:
     settings : Settings
     cache : Path
         The collections cache folder (prepared images and results).
+    limits : Limits
+        ``max_pixels`` (per image) and ``max_pairs`` (pairs at or above
+        `FLOOR_SSIM` kept) apply.
     """
 
-    def __init__(self, collection: Collection, settings: Settings, cache: Path) -> None:
+    def __init__(
+        self,
+        collection: Collection,
+        settings: Settings,
+        cache: Path,
+        limits: Limits | None = None,
+    ) -> None:
         self.collection = collection
         self.settings = settings
         self.cache = cache
+        self.limits = limits or Limits()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._status = IndexStatus("idle", None, None, None, None, 0)
@@ -149,7 +160,19 @@ class CollectionIndex:
                     progress=lambda progress: self._set(progress=progress),
                     cache=self.cache,
                     client=client,
+                    max_pixels=self.limits.max_pixels,
+                    max_pairs=self.limits.max_pairs,
                 )
+        except LimitError:
+            # The core's message names --min-ssim, which the page does not have.
+            self._set(
+                state="failed",
+                error=f"more than {self.limits.max_pairs:,} pairs of this collection have "
+                f"SSIM of at least {FLOOR_SSIM}, the floor that the groups' slider "
+                f"needs; raise the limit with the environment variable "
+                f"{ENVIRONMENT['max_pairs']} (about 40 bytes of memory per pair)",
+            )
+            return
         except Exception as error:  # a background thread: the page shows why the run failed
             self._set(state="failed", error=f"{type(error).__name__}: {error}")
             return
@@ -243,5 +266,6 @@ def query(
         settings=index.settings,
         cache=index.cache,
         progress=progress,
+        max_pixels=index.limits.max_pixels,
     )
     return found, [_row_matches(found, row) for row in range(len(found.images))]

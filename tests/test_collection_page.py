@@ -364,6 +364,18 @@ def test_indexes_run_one_at_a_time(served, tmp_path, monkeypatch):
     assert second.wait(TIMEOUT).state == "done"
 
 
+def test_too_many_pairs_above_the_floor_fail_the_index_with_the_limit_to_raise(served, tmp_path):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    limits = imgsim.Limits(max_pairs=3)  # the collection has more near-duplicate pairs
+    index = CollectionIndex(collection, SETTINGS, tmp_path / "cache", limits)
+    index.start()
+    status = index.wait(TIMEOUT)
+    assert status.state == "failed"
+    assert "more than 3 pairs" in status.error and "IMGSIM_MAX_PAIRS" in status.error
+    assert "--min-ssim" not in status.error
+
+
 def test_a_rescan_scores_only_the_pairs_of_new_files(served, tmp_path, monkeypatch):
     folder, _ = served
     copy = tmp_path / "growing"

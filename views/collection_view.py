@@ -101,7 +101,7 @@ def cache_dir() -> Path:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def index_for(collection: Collection, settings: imgsim.Settings, cache: Path) -> CollectionIndex:
     """The one index of a collection at these settings, shared by every session."""
-    return CollectionIndex(collection, settings, cache)
+    return CollectionIndex(collection, settings, cache, compute.page_limits())
 
 
 def show(settings: imgsim.Settings) -> None:
