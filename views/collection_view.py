@@ -266,7 +266,9 @@ def show_groups(collection: Collection, result: Neighbours, run: int) -> None:
     if st.session_state.get(PAGE_KEY, 1) > pages:
         reset_page()
     state.default_of(PAGE_KEY, 1)
-    page = st.number_input(f"Page (of {pages})", 1, pages, key=PAGE_KEY, width=180)
+    page = (
+        st.number_input(f"Page (of {pages})", 1, pages, key=PAGE_KEY, width=180) if pages > 1 else 1
+    )
     names = result.names
     start = (page - 1) * GROUPS_PER_PAGE
     for number, group in enumerate(groups[start : start + GROUPS_PER_PAGE], start + 1):
