@@ -14,6 +14,7 @@ regrouped in memory from those pairs (`groups_at`), without scoring again.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ DEFAULT_GROUP_SSIM = 0.9  # the page's threshold for groups until a visitor move
 # and each would finish later than one after the other.
 _ONE_AT_A_TIME = threading.Lock()
 WAITING = "waiting for another index to finish"
+_RESULT_IDS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,10 @@ class IndexStatus:
     error : str or None
         Why the last run failed.
     run : int
-        How many runs have finished: a page keys its derived caches on it.
+        How many runs of this index have finished.
+    result_id : int
+        Unique in this process for each finished run (of any index): a page
+        keys what it derives from ``result`` on it.
     """
 
     state: str
@@ -71,6 +76,7 @@ class IndexStatus:
     listing: Listing | None
     error: str | None
     run: int
+    result_id: int = 0
 
 
 class CollectionIndex:
@@ -176,7 +182,9 @@ class CollectionIndex:
         except Exception as error:  # a background thread: the page shows why the run failed
             self._set(state="failed", error=f"{type(error).__name__}: {error}")
             return
-        self._set(state="done", result=result, run=self._status.run + 1)
+        self._set(
+            state="done", result=result, run=self._status.run + 1, result_id=next(_RESULT_IDS)
+        )
 
 
 def estimate_seconds(image_count: int, settings: Settings) -> float:

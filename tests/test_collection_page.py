@@ -532,3 +532,17 @@ def test_with_a_dask_scheduler_the_index_runs_there(served, tmp_path, monkeypatc
     np.testing.assert_array_equal(result.index, expected.index)
     np.testing.assert_allclose(result.ssim, expected.ssim, rtol=0, atol=1e-12)
     assert groups_at(result, 0.9) == groups_at(expected, 0.9)
+
+
+def test_groups_follow_a_new_index_of_the_same_collection(tmp_path, monkeypatch):
+    folder = tmp_path / "growing"
+    make_collection(folder, singles=6, group_sizes=(2,))
+    monkeypatch.setenv("IMGSIM_COLLECTION", f"photos={folder}")
+    monkeypatch.setenv("IMGSIM_CACHE_DIR", str(tmp_path / "cache"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    assert len(group_headers(open_view())) == 1
+    single = np.asarray(Image.open(folder / "b/img-0007.png").convert("RGB"))
+    Image.fromarray(near_copy(np.random.default_rng(1), single)).save(folder / "copy.png")
+    st.cache_resource.clear()  # a restart, or the index evicted: its run count starts again
+    assert len(group_headers(open_view())) == 2

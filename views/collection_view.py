@@ -121,7 +121,7 @@ def show(settings: imgsim.Settings) -> None:
         st.error(f"Indexing {collection.name} failed: {status.error}")
     if status.result is None:
         return
-    show_groups(collection, status.result, status.run)
+    show_groups(collection, status.result, status.result_id)
     show_finder(collection, index, status.result)
 
 
@@ -213,8 +213,8 @@ def progress_panel(index: CollectionIndex) -> None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _groups(_result: Neighbours, collection: str, settings, run: int, threshold: float):
-    """Groups at a threshold; keyed on the collection, settings, index run and threshold."""
+def _groups(_result: Neighbours, result_id: int, threshold: float):
+    """Groups at a threshold; keyed on the index's result and the threshold."""
     return groups_at(_result, threshold)
 
 
@@ -242,7 +242,7 @@ def reset_page() -> None:
     st.session_state[PAGE_KEY] = 1
 
 
-def show_groups(collection: Collection, result: Neighbours, run: int) -> None:
+def show_groups(collection: Collection, result: Neighbours, result_id: int) -> None:
     st.subheader("Near-duplicate groups")
     state.default_of(THRESHOLD_KEY, DEFAULT_GROUP_SSIM)
     threshold = st.slider(
@@ -254,7 +254,7 @@ def show_groups(collection: Collection, result: Neighbours, run: int) -> None:
         on_change=reset_page,
         help="Images joined by pairs with SSIM at or above this form a group.",
     )
-    groups = _groups(result, collection.name, result.settings, run, threshold)
+    groups = _groups(result, result_id, threshold)
     pages = max(1, math.ceil(len(groups) / GROUPS_PER_PAGE))
     st.caption(
         f"{len(groups):,} groups at SSIM ≥ {threshold:.2f}, largest first, each with its "
@@ -311,8 +311,8 @@ def groups_csv(groups, names: list[str]) -> str:
     show_spinner=False,
     hash_funcs=compute.HASH_FUNCS,
 )
-def _query(_index: CollectionIndex, files: compute.Files, collection: str, settings, run: int):
-    """Matches of uploaded images, keyed on their digests, the collection, settings and run."""
+def _query(_index: CollectionIndex, files: compute.Files, result_id: int):
+    """Matches of uploaded images, keyed on their digests and the index's result."""
     limit = compute.page_limits().max_pixels
     decoded = [compute.decode_file(file, limit) for file in files]  # the page's one decode path
     bar = st.progress(0.0, text="Matching against the collection…")
@@ -365,7 +365,7 @@ def show_finder(collection: Collection, index: CollectionIndex, result: Neighbou
         st.caption(f"Upload one or more images to see their {MATCHES_SHOWN} closest matches.")
         return
     status = index.status
-    errors, names, matches = _query(index, files, collection.name, index.settings, status.run)
+    errors, names, matches = _query(index, files, status.result_id)
     for error in errors:
         st.error(error)
     by_name = dict(zip(unique_names([file[0] for file in files]), files, strict=True))
