@@ -164,6 +164,28 @@ def test_a_misconfigured_collection_is_said_on_its_view(tmp_path, monkeypatch):
     assert "misconfigured" in at.error[0].value and "is not a folder" in at.error[0].value
 
 
+def test_a_variable_of_separators_alone_is_said_to_name_no_folder(monkeypatch):
+    monkeypatch.setenv("IMGSIM_COLLECTION", os.pathsep)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["view"] = "Collection"
+    at.run()
+    assert not at.exception
+    assert "IMGSIM_COLLECTION names no folder" in at.error[0].value
+
+
+def test_several_collections_are_chosen_by_name(served, tmp_path, monkeypatch):
+    folder, _ = served
+    other = tmp_path / "other"
+    make_collection(other, singles=3, group_sizes=())
+    monkeypatch.setenv("IMGSIM_COLLECTION", f"photos={folder}{os.pathsep}other={other}")
+    at = open_view()
+    assert at.selectbox(key=collection_view.NAME_KEY).options == ["photos", "other"]
+    at.selectbox(key=collection_view.NAME_KEY).set_value("other").run()
+    assert not at.exception
+    assert any(md.value.startswith("**Collection: other** · 4 images") for md in at.markdown)
+    assert at.query_params["col"] == "other"
+
+
 # --- path safety ---------------------------------------------------------------------
 
 
@@ -235,7 +257,7 @@ def test_view_names_the_collection_its_count_settings_and_unreadable_files(serve
     images = sum(len(group) for group in groups) + 12 + 1  # and the unreadable file
     header = f"**Collection: photos** · {images} images · indexed at 64×64, grayscale"
     assert any(md.value.startswith(header) for md in at.markdown)
-    assert any("indexes it again" in caption.value for caption in at.caption)
+    assert any("indexed again (on a click)" in caption.value for caption in at.caption)
     (expander,) = at.expander
     assert expander.label == "1 file left out"
     assert UNREADABLE in expander.markdown[0].value

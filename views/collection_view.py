@@ -110,6 +110,11 @@ def show(settings: imgsim.Settings) -> None:
     except ValueError as error:
         st.error(f"The server's collections are misconfigured: {error}.")
         st.stop()
+    if not found:  # the variable holds only separators
+        st.error(
+            f"The server's collections are misconfigured: {COLLECTION_VARIABLE} names no folder."
+        )
+        st.stop()
     collection = choose_collection(found)
     index = index_for(collection, settings, cache_dir())
     if index.status.state == "idle" and index.cached():
@@ -168,9 +173,9 @@ def show_header(collection: Collection, index: CollectionIndex, settings: imgsim
         )
         return
     st.caption(
-        f"The sidebar's settings apply to the collection: changing them indexes it "
-        f"again at the new settings, about {took} for {count:,} images on this "
-        "server (images already indexed at those settings come from the cache)."
+        f"The sidebar's settings apply to the collection: at other settings it is "
+        f"indexed again (on a click), about {took} for {count:,} images on this "
+        "server (images already prepared at those settings come from the cache)."
     )
     st.button(
         "Rescan the folder",
