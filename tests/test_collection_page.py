@@ -459,6 +459,12 @@ def test_a_collection_image_can_be_the_query(served):
     assert not at.exception
     shown = image_captions(at)[-5:]
     assert set(shown[:3]) == set(groups[0]) - {groups[0][1]}
+    button(at, "Inspect").click().run()
+    assert not at.exception
+    assert [at.selectbox(key=key).value for key in ("inspect_a", "inspect_b")] == [
+        groups[0][1],
+        shown[0],
+    ]
 
 
 def test_a_match_opens_in_the_inspector(served):
