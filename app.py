@@ -10,6 +10,7 @@ import streamlit as st
 from imgsim import samples
 from views import (
     classify_view,
+    collection_view,
     compare_view,
     compute,
     inspector_view,
@@ -84,17 +85,20 @@ if choices.uploads:
     files = choices.uploads
 else:
     files = compute.sample_files(choices.sample)
-    st.info(
-        f"**Sample: {choices.sample}.** {SAMPLE_NOTES[choices.sample]}  \n"
-        "Upload your own images in the sidebar to compare them instead."
-    )
+    if not collection_view.shown():  # the samples are not what the Collection view shows
+        st.info(
+            f"**Sample: {choices.sample}.** {SAMPLE_NOTES[choices.sample]}  \n"
+            "Upload your own images in the sidebar to compare them instead."
+        )
 state.show_link_note([name for name, _ in files], None if choices.uploads else choices.sample)
 
 if len(files) < 2:
     st.warning("Upload at least two images to compare them.")
     st.stop()
 
-view = navigation.view_selector()
+view = navigation.view_selector((navigation.COLLECTION,) if collection_view.offered() else ())
+if view != navigation.INSPECTOR:
+    collection_view.forget_pair()
 # Before the view draws (a view may stop early, after which nothing reaches the
 # page) and again after it, for the defaults a view sets on its first run.
 state.publish(bool(choices.uploads), settings.size, sweep_view.link_defaults())
@@ -104,7 +108,9 @@ try:
     elif view == navigation.SWEEP:
         sweep_view.show(files, settings)
     elif view == navigation.INSPECTOR:
-        inspector_view.show(files, settings)
+        inspector_view.show(collection_view.pair_files() or files, settings)
+    elif view == navigation.COLLECTION:
+        collection_view.show(settings)
     else:
         classify_view.show(files, settings)
 finally:

@@ -101,6 +101,19 @@ def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float) -> No
     raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
 
 
+@contextmanager
+def launched_chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright; closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 SAMPLE_LABEL = "Sample set (shown while nothing is uploaded)"
 
 

@@ -41,6 +41,16 @@ def astronaut() -> np.ndarray:
     return skimage.data.astronaut()
 
 
+@pytest.fixture(scope="module")
+def browser(server_url):
+    """Chromium for a module's browser tests; the module's ``server_url`` fixture
+    starts the server it needs."""
+    from .browser import launched_chromium
+
+    with launched_chromium() as browser:
+        yield browser
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the test item, so fixtures can see failures."""

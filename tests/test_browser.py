@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 import imgsim
 from imgsim import samples
@@ -17,8 +17,6 @@ from imgsim.differences import inspect_pair
 
 from .browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SAMPLE_LABEL,
     choose_sample,
     require_chromium,
@@ -36,14 +34,6 @@ def server_url():
     require_chromium()
     with streamlit_server() as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server_url):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str, width: int, height: int):

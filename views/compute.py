@@ -50,9 +50,12 @@ HASH_FUNCS = {Upload: lambda upload: (upload[0], upload.digest)}
 DIGESTS_KEY = "upload_digests"
 
 
-def uploads_of(uploaded: Iterable) -> Files:
-    """Uploaded files as `Upload`s, each hashed once per session (by its file id)."""
-    known = st.session_state.get(DIGESTS_KEY, {})
+def uploads_of(uploaded: Iterable, key: str = DIGESTS_KEY) -> Files:
+    """Uploaded files as `Upload`s, each hashed once per session (by its file id).
+
+    ``key`` names where the digests are kept: one per uploader.
+    """
+    known = st.session_state.get(key, {})
     current = {}
     files = []
     for file in uploaded:
@@ -61,7 +64,7 @@ def uploads_of(uploaded: Iterable) -> Files:
         current[file.file_id] = digest
         files.append(Upload(file.name, data, digest))
     # Only the current uploads' digests are kept: the dict stays bounded.
-    st.session_state[DIGESTS_KEY] = current
+    st.session_state[key] = current
     return tuple(files)
 
 

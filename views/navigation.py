@@ -8,20 +8,26 @@ COMPARE = "Compare"
 SWEEP = "Resize sweep"
 INSPECTOR = "Pair inspector"
 CLASSIFY = "Classify"
+COLLECTION = "Collection"  # offered only when the server names collections
 VIEWS = (COMPARE, SWEEP, INSPECTOR, CLASSIFY)
+ALL_VIEWS = (*VIEWS, COLLECTION)
 
 VIEW_KEY = "view"
 PAIR_KEYS = ("inspect_a", "inspect_b")
 
 
-def view_selector() -> str:
-    """The view switch at the top of the main area; returns the chosen view."""
-    if VIEW_KEY not in st.session_state:  # a link may have set it already
+def view_selector(extra: tuple[str, ...] = ()) -> str:
+    """The view switch at the top of the main area; returns the chosen view.
+
+    ``extra`` adds views this server offers (the Collection view).
+    """
+    views = (*VIEWS, *extra)
+    if st.session_state.get(VIEW_KEY) not in views:  # a link may have set it already
         st.session_state[VIEW_KEY] = COMPARE
     return (
         st.segmented_control(
             "View",
-            VIEWS,
+            views,
             required=True,
             key=VIEW_KEY,
             label_visibility="collapsed",

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from imgsim import samples
+from imgsim.collection_index import DEFAULT_GROUP_SSIM, FLOOR_SSIM
 from imgsim.settings import ALPHA_MODES, DEFAULT_SIZE, FITS, INTERPS, SSIM_CONVENTIONS
-from views.navigation import COMPARE, VIEWS
+from views.navigation import ALL_VIEWS, COMPARE
 
 # Widgets of views that are not always drawn (see the module's docstring).
 VIEW_WIDGETS = (
@@ -39,6 +40,11 @@ VIEW_WIDGETS = (
     "duplicate_threshold",
     "heatmap_metric",
     "heatmap_clustered",
+    "collection_name",
+    "collection_threshold",
+    "collection_page",
+    "collection_query_source",
+    "collection_pick",
 )
 # Choices that name or describe particular images: reset when the images change.
 IMAGE_CHOICES = (
@@ -98,6 +104,16 @@ def _flag(text: str) -> bool:
     return text == "1"
 
 
+def _threshold(text: str) -> float:
+    try:
+        value = round(float(text), 2)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not FLOOR_SSIM <= value <= 1.0:
+        raise ValueError(f"must be between {FLOOR_SSIM} and 1")
+    return value
+
+
 def _positive(text: str) -> int:
     value = _whole(text)
     if value < 1:
@@ -114,12 +130,16 @@ PARAMS: dict[str, Param] = {
     "alpha": Param("alpha", _one_of(ALPHA_MODES), ALPHA_MODES[0]),
     "ssim": Param("ssim", _one_of(SSIM_CONVENTIONS), SSIM_CONVENTIONS[0]),
     "sample": Param("sample", _one_of(samples.sample_names()), samples.sample_names()[0]),
-    "view": Param("view", _one_of(VIEWS), COMPARE),
+    "view": Param("view", _one_of(ALL_VIEWS), COMPARE),
     "a": Param("inspect_a", str),
     "b": Param("inspect_b", str),
     "sizes": Param("sweep_sizes", str),
     "aspect": Param("sweep_keep_aspect", _flag, None, lambda value: "1" if value else "0"),
     "k": Param("classify_k", _positive, 1),
+    # The Collection view: a collection's name (checked against the server's) and
+    # the groups' threshold; never a path.
+    "col": Param("collection_name", str),
+    "t": Param("collection_threshold", _threshold, DEFAULT_GROUP_SSIM),
 }
 SOURCE_PARAM = "src"
 

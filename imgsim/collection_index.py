@@ -1,0 +1,279 @@
+"""A collection's index: `neighbours` over its folder, run once in a background thread.
+
+One `CollectionIndex` exists per collection and settings (the page keeps them
+in ``st.cache_resource``, shared by every visitor). Its thread calls
+`imgsim.neighbours` with the on-disk cache, so results survive a restart and a
+rescan scores only the pairs that involve new files; with
+``DASK_SCHEDULER_ADDRESS`` set, the tiles run on that Dask cluster. The page
+only reads `CollectionIndex.status`, so no visitor's page waits for indexing.
+
+The index keeps each image's top `INDEX_TOP` matches and every pair with SSIM
+at or above `FLOOR_SSIM`: groups at any threshold from the floor up are
+regrouped in memory from those pairs (`groups_at`), without scoring again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from imgsim import cost
+from imgsim.collection import (
+    SCHEDULER_VARIABLE,
+    Candidates,
+    Group,
+    Neighbours,
+    _groups,
+    _results_path,
+    neighbours,
+)
+from imgsim.collection_source import Collection, Listing, list_images, resolve
+from imgsim.comparison import ImageSource
+from imgsim.limits import ENVIRONMENT, LimitError, Limits
+from imgsim.progress import Progress, ProgressCallback
+from imgsim.settings import Settings
+
+FLOOR_SSIM = 0.5  # pairs kept by the index; groups can be drawn at any threshold above
+INDEX_TOP = 10  # matches kept per image
+DEFAULT_GROUP_SSIM = 0.9  # the page's threshold for groups until a visitor moves it
+# One index runs at a time on this server: two would only share the same cores,
+# and each would finish later than one after the other.
+_ONE_AT_A_TIME = threading.Lock()
+WAITING = "waiting for another index to finish"
+_RESULT_IDS = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """A snapshot of an index, for the page.
+
+    Attributes
+    ----------
+    state : {"idle", "running", "done", "failed"}
+    progress : Progress or None
+        The latest report while running.
+    result : Neighbours or None
+        The last finished index (kept while a rescan runs).
+    listing : Listing or None
+        The files the last (or current) run indexes.
+    error : str or None
+        Why the last run failed.
+    run : int
+        How many runs of this index have finished.
+    result_id : int
+        Unique in this process for each finished run (of any index): a page
+        keys what it derives from ``result`` on it.
+    """
+
+    state: str
+    progress: Progress | None
+    result: Neighbours | None
+    listing: Listing | None
+    error: str | None
+    run: int
+    result_id: int = 0
+
+
+class CollectionIndex:
+    """Indexes one collection at one set of settings, in its own thread.
+
+    Parameters
+    ----------
+    collection : Collection
+    settings : Settings
+    cache : Path
+        The collections cache folder (prepared images and results).
+    limits : Limits
+        ``max_pixels`` (per image) and ``max_pairs`` (pairs at or above
+        `FLOOR_SSIM` kept) apply.
+    """
+
+    def __init__(
+        self,
+        collection: Collection,
+        settings: Settings,
+        cache: Path,
+        limits: Limits | None = None,
+    ) -> None:
+        self.collection = collection
+        self.settings = settings
+        self.cache = cache
+        self.limits = limits or Limits()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._status = IndexStatus("idle", None, None, None, None, 0)
+
+    @property
+    def status(self) -> IndexStatus:
+        return self._status
+
+    def cached(self) -> bool:
+        """Whether the cache holds results of an earlier run at these settings
+        (after a restart: indexing then only reads and checks the files)."""
+        return _results_path(self.cache, self.settings, within=True).exists()
+
+    def start(self) -> bool:
+        """Start a run (listing the folder again) unless one is running; True if started.
+
+        Images already indexed under these settings come from the cache: only
+        pairs that involve a new file are scored.
+        """
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return False
+            self._set(state="running", progress=None, error=None)
+            self._thread = threading.Thread(
+                target=self._run, name=f"imgsim-index-{self.collection.name}", daemon=True
+            )
+            self._thread.start()
+            return True
+
+    def wait(self, timeout: float | None = None) -> IndexStatus:
+        """Block until the current run ends (for scripts and tests)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return self._status
+
+    def _set(self, **changes) -> None:
+        # One assignment: readers in other threads see the old or the new snapshot.
+        self._status = IndexStatus(**{**self._status.__dict__, **changes})
+
+    def _run(self) -> None:
+        self._set(progress=Progress(0.0, 1.0, WAITING, 0.0))
+        with _ONE_AT_A_TIME:
+            self._index()
+
+    def _index(self) -> None:
+        try:
+            listing = list_images(self.collection)
+            self._set(listing=listing)
+            inputs = [(name, str(resolve(self.collection, name))) for name in listing.names]
+            address = os.environ.get(SCHEDULER_VARIABLE) or None
+            from imgsim.cli import dask_client  # the CLI's one way to reach a scheduler
+
+            with dask_client(address) as client:
+                result = neighbours(
+                    inputs,
+                    top=INDEX_TOP,
+                    min_ssim=FLOOR_SSIM,
+                    settings=self.settings,
+                    progress=lambda progress: self._set(progress=progress),
+                    cache=self.cache,
+                    client=client,
+                    max_pixels=self.limits.max_pixels,
+                    max_pairs=self.limits.max_pairs,
+                )
+        except LimitError:
+            # The core's message names --min-ssim, which the page does not have.
+            self._set(
+                state="failed",
+                error=f"more than {self.limits.max_pairs:,} pairs of this collection have "
+                f"SSIM of at least {FLOOR_SSIM}, the floor that the groups' slider "
+                f"needs; raise the limit with the environment variable "
+                f"{ENVIRONMENT['max_pairs']} (about 40 bytes of memory per pair)",
+            )
+            return
+        except Exception as error:  # a background thread: the page shows why the run failed
+            self._set(state="failed", error=f"{type(error).__name__}: {error}")
+            return
+        self._set(
+            state="done", result=result, run=self._status.run + 1, result_id=next(_RESULT_IDS)
+        )
+
+
+def estimate_seconds(image_count: int, settings: Settings) -> float:
+    """Expected seconds to index ``image_count`` images from scratch on this machine."""
+    model = cost.MODEL
+    pairs = image_count * (image_count - 1) / 2
+    return image_count * model.preparation_seconds(settings) + pairs * model.pair_seconds(settings)
+
+
+def groups_at(result: Neighbours, threshold: float) -> tuple[Group, ...]:
+    """Near-duplicate groups of an index at ``threshold`` (at least `FLOOR_SSIM`).
+
+    Connected components of the kept pairs at or above ``threshold``, largest
+    first, as `neighbours` would give with ``min_ssim=threshold``.
+    """
+    if not FLOOR_SSIM <= threshold <= 1.0:
+        raise ValueError(
+            f"threshold must be between the index's floor {FLOOR_SSIM} and 1; got {threshold}"
+        )
+    pairs = result.pairs
+    kept = pairs.take(pairs.ssim >= threshold)
+    # Identical prepared images are the components of the pairs with MSE 0
+    # (their SSIM is 1, so the index always keeps them).
+    same = _identity_labels(pairs.take(pairs.mse == 0), len(result.images))
+    return _groups(kept, [str(label) for label in same])
+
+
+def _identity_labels(exact: Candidates, count: int) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(exact)), (exact.query, exact.match)), shape=(count, count))
+    return connected_components(graph, directed=False)[1]
+
+
+@dataclass(frozen=True)
+class Match:
+    """One match of a query: a collection image and the scores."""
+
+    name: str
+    ssim: float
+    mse: float
+    psnr: float
+
+
+def _row_matches(found: Neighbours, row: int) -> list[Match]:
+    names = found.match_names
+    scores = (found.index[row], found.ssim[row], found.mse[row], found.psnr[row])
+    return [
+        Match(names[j], float(s), float(m), float(p))
+        for j, s, m, p in zip(*scores, strict=True)
+        if j >= 0
+    ]
+
+
+def matches_of(result: Neighbours, name: str) -> list[Match]:
+    """A collection image's best matches, from the index's top lists."""
+    return _row_matches(result, result.names.index(name))
+
+
+def query(
+    index: CollectionIndex,
+    queries: list[ImageSource],
+    top: int = INDEX_TOP,
+    progress: ProgressCallback | None = None,
+) -> tuple[Neighbours, list[list[Match]]]:
+    """Match images that are not in the collection (uploads) against it.
+
+    Runs in the caller's thread, on this machine (uploads are not files that
+    Dask workers could read). Prepared collection images come from the cache,
+    but every file is read again to check its content hash.
+
+    Returns
+    -------
+    (Neighbours, list of list of Match)
+        The result (its ``errors`` name unreadable queries) and each readable
+        query's matches, most similar first.
+    """
+    result = index.status.result
+    if result is None:
+        raise ValueError(f"{index.collection.name} is not indexed yet; wait for its index")
+    against = [(name, str(resolve(index.collection, name))) for name in result.names]
+    found = neighbours(
+        queries,
+        against=against,
+        top=top,
+        settings=index.settings,
+        cache=index.cache,
+        progress=progress,
+        max_pixels=index.limits.max_pixels,
+    )
+    return found, [_row_matches(found, row) for row in range(len(found.images))]

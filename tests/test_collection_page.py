@@ -1,0 +1,576 @@
+"""The Collection view (issue 12): server-named folders, groups, queries, path safety."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import imgsim
+from imgsim import collection_index
+from imgsim.collection_index import (
+    FLOOR_SSIM,
+    CollectionIndex,
+    groups_at,
+)
+from imgsim.collection_source import (
+    LINK_OUTSIDE,
+    Collection,
+    CollectionPathError,
+    list_images,
+    parse_collections,
+    read_image_bytes,
+    resolve,
+    thumbnail_png,
+)
+from views import collection_view
+
+from .collection_corpus import UNREADABLE, make_collection, near_copy
+from .conftest import encode
+from .dask_cluster import dask_client, dask_cluster
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+SIZE = 64
+SETTINGS = imgsim.Settings(size=(SIZE, SIZE))
+# 13 groups: two pages of GROUPS_PER_PAGE = 10.
+GROUP_SIZES = (4, 3, 3, *(2,) * 10)
+TIMEOUT = 120  # s; a bound for a hung thread, not a speed requirement
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[Path, list[list[str]]]:
+    folder = tmp_path_factory.mktemp("collection") / "photos"
+    groups = make_collection(folder, singles=12, group_sizes=GROUP_SIZES)
+    return folder, groups
+
+
+@pytest.fixture
+def served(corpus, tmp_path, monkeypatch) -> tuple[Path, list[list[str]]]:
+    """The collection named in the environment, with a fresh cache folder per test."""
+    folder, groups = corpus
+    monkeypatch.setenv("IMGSIM_COLLECTION", f"photos={folder}")
+    monkeypatch.setenv("IMGSIM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return folder, groups
+
+
+def open_view(**params: str) -> AppTest:
+    """The page on the Collection view at 64 x 64, its index finished."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE), **params})
+    at.run()
+    assert not at.exception
+    index = shared_index()
+    if index.status.state == "idle":  # not indexed at these settings yet: ask for it
+        button(at, "Index the collection").click().run()
+    assert index.wait(TIMEOUT).state == "done"
+    at.run()  # what the fragment's rerun does once indexing ends
+    assert not at.exception
+    return at
+
+
+def shared_index() -> CollectionIndex:
+    """The index the page uses for the served collection at `SETTINGS`."""
+    return collection_view.index_for(
+        collection_view.collections()[0], SETTINGS, collection_view.cache_dir()
+    )
+
+
+def group_headers(at: AppTest) -> list[str]:
+    return [md.value for md in at.markdown if md.value.startswith("**Group ")]
+
+
+def image_captions(at: AppTest) -> list[str]:
+    return [image.caption for element in at.get("image") for image in element.proto.imgs]
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+# --- configuration --------------------------------------------------------------------
+
+
+def view_options(at: AppTest) -> list[str]:
+    return list(at.button_group(key="view").options)
+
+
+def test_without_a_collection_the_page_offers_no_collection_view(monkeypatch):
+    monkeypatch.delenv("IMGSIM_COLLECTION", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["view"] = "Collection"  # a link from a server that had one
+    at.run()
+    assert not at.exception
+    assert view_options(at) == ["Compare", "Resize sweep", "Pair inspector", "Classify"]
+    assert at.session_state["view"] == "Compare"
+
+
+def test_a_collection_adds_the_fourth_view(served):
+    at = open_view()
+    assert view_options(at)[-1] == "Collection"
+    assert at.session_state["view"] == "Collection"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("{a}", [("a", "a")]),
+        ("cats={a}", [("cats", "a")]),
+        ("cats={a}{sep}dogs={b}", [("cats", "a"), ("dogs", "b")]),
+        ("{sep} cats = {a} {sep}", [("cats", "a")]),
+    ],
+)
+def test_collections_are_read_from_paths_or_names_separated_by_pathsep(tmp_path, text, expected):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    found = parse_collections(text.format(a=tmp_path / "a", b=tmp_path / "b", sep=os.pathsep))
+    assert [(c.name, c.root) for c in found] == [(n, tmp_path / f) for n, f in expected]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{missing}", "is not a folder"),
+        ("x={a}{sep}x={b}", "given twice"),
+        ("x=", "names no folder"),
+    ],
+)
+def test_bad_collection_settings_are_refused_with_the_reason(tmp_path, text, message):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    values = {"a": tmp_path / "a", "b": tmp_path / "b", "missing": tmp_path / "none"}
+    with pytest.raises(ValueError, match=message):
+        parse_collections(text.format(sep=os.pathsep, **values))
+
+
+def test_a_misconfigured_collection_is_said_on_its_view(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMGSIM_COLLECTION", str(tmp_path / "nowhere"))
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["view"] = "Collection"
+    at.run()
+    assert not at.exception
+    assert "misconfigured" in at.error[0].value and "is not a folder" in at.error[0].value
+
+
+def test_a_variable_of_separators_alone_is_said_to_name_no_folder(monkeypatch):
+    monkeypatch.setenv("IMGSIM_COLLECTION", os.pathsep)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["view"] = "Collection"
+    at.run()
+    assert not at.exception
+    assert "IMGSIM_COLLECTION names no folder" in at.error[0].value
+
+
+def test_several_collections_are_chosen_by_name(served, tmp_path, monkeypatch):
+    folder, _ = served
+    other = tmp_path / "other"
+    make_collection(other, singles=3, group_sizes=())
+    monkeypatch.setenv("IMGSIM_COLLECTION", f"photos={folder}{os.pathsep}other={other}")
+    at = open_view()
+    assert at.selectbox(key=collection_view.NAME_KEY).options == ["photos", "other"]
+    at.selectbox(key=collection_view.NAME_KEY).set_value("other").run()
+    assert not at.exception
+    assert any(md.value.startswith("**Collection: other** · 4 images") for md in at.markdown)
+    assert at.query_params["col"] == "other"
+
+
+# --- path safety ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def fenced(tmp_path) -> Collection:
+    """A collection with links that leave it (to a file and to a folder) and one that
+    stays inside; a secret image sits outside."""
+    root, outside = tmp_path / "inside", tmp_path / "outside"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    image = encode(np.full((16, 16, 3), 128, np.uint8), "PNG")
+    (root / "sub" / "ok.png").write_bytes(image)
+    (outside / "secret.png").write_bytes(image)
+    (root / "to-secret.png").symlink_to(outside / "secret.png")
+    (root / "to-outside").symlink_to(outside, target_is_directory=True)
+    (root / "to-ok.png").symlink_to(root / "sub" / "ok.png")
+    return parse_collections(str(root))[0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../outside/secret.png",
+        "sub/../../outside/secret.png",
+        "to-secret.png",
+        "to-outside/secret.png",
+        "/etc/passwd",
+        "",
+        "sub",
+        "missing.png",
+    ],
+)
+def test_a_name_cannot_make_the_server_read_outside_the_collection(fenced, tmp_path, name):
+    with pytest.raises(CollectionPathError):
+        resolve(fenced, name)
+    with pytest.raises(CollectionPathError):
+        read_image_bytes(fenced, name)
+    with pytest.raises(CollectionPathError):
+        thumbnail_png(fenced, name, tmp_path / "cache")
+
+
+def test_listing_leaves_out_links_that_leave_the_collection(fenced):
+    listing = list_images(fenced)
+    assert listing.names == ("sub/ok.png", "to-ok.png")
+    assert listing.skipped == (("to-outside", LINK_OUTSIDE), ("to-secret.png", LINK_OUTSIDE))
+    assert read_image_bytes(fenced, "to-ok.png") == (fenced.root / "sub" / "ok.png").read_bytes()
+
+
+def test_a_tampered_inspector_pair_reads_nothing_outside(served, monkeypatch):
+    at = open_view()
+    at.session_state[collection_view.PAIR_KEY] = (
+        "photos",
+        ("collection", "../../../../etc/passwd"),
+        "a/img-0000.png",
+    )
+    at.session_state["view"] = "Pair inspector"
+    at.run()
+    assert not at.exception
+    assert "cannot be inspected" in at.error[0].value
+    assert "not inside the collection" in at.error[0].value
+
+
+# --- the view ------------------------------------------------------------------------
+
+
+def test_view_names_the_collection_its_count_settings_and_unreadable_files(served):
+    _, groups = served
+    at = open_view()
+    images = sum(len(group) for group in groups) + 12 + 1  # and the unreadable file
+    header = f"**Collection: photos** · {images} images · indexed at 64×64, grayscale"
+    assert any(md.value.startswith(header) for md in at.markdown)
+    assert any("indexed again (on a click)" in caption.value for caption in at.caption)
+    (expander,) = at.expander
+    assert expander.label == "1 file left out"
+    assert UNREADABLE in expander.markdown[0].value
+
+
+def test_groups_are_the_injected_near_duplicates_largest_first(served):
+    _, groups = served
+    at = open_view()
+    headers = group_headers(at)
+    assert len(headers) == 10  # the first page only
+    sizes = [int(header.split(": ")[1].split(" ")[0]) for header in headers]
+    assert sizes == sorted(sizes, reverse=True) and sizes[:3] == [4, 3, 3]
+    captions = image_captions(at)
+    # Thumbnails of the shown page only: 4 + 3 + 3 + 7 x 2 images.
+    assert len(captions) == 24
+    assert captions[:4] == sorted(groups[0])
+
+
+def test_pages_show_the_remaining_groups(served):
+    at = open_view()
+    at.number_input(key=collection_view.PAGE_KEY).set_value(2).run()
+    assert not at.exception
+    assert [header.split(":")[0] for header in group_headers(at)] == [
+        "**Group 11**",
+        "**Group 12**",
+        "**Group 13**",
+    ]
+    assert len(image_captions(at)) == 6
+
+
+def test_the_threshold_is_in_the_link_and_regroups(served):
+    at = open_view()
+    at.slider(key=collection_view.THRESHOLD_KEY).set_value(1.0).run()
+    assert not at.exception
+    assert at.query_params["t"] == "1.0"
+    assert group_headers(at) == []
+    linked = open_view(t="0.95")
+    assert linked.slider(key=collection_view.THRESHOLD_KEY).value == 0.95
+
+
+@pytest.mark.parametrize("threshold", [FLOOR_SSIM, 0.94, 0.96, 0.97, 1.0])
+def test_regrouping_the_index_equals_neighbours_at_that_threshold(served, threshold):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    index = CollectionIndex(collection, SETTINGS, Path(os.environ["IMGSIM_CACHE_DIR"]))
+    index.start()
+    result = index.wait(TIMEOUT).result
+    inputs = [(name, str(folder / name)) for name in result.names]
+    direct = imgsim.neighbours(inputs, min_ssim=threshold, settings=SETTINGS)
+    assert groups_at(result, threshold) == direct.groups
+
+
+def test_groups_csv_lists_every_member_with_its_group(served):
+    _, groups = served
+    folder = served[0]
+    collection = parse_collections(str(folder))[0]
+    index = CollectionIndex(collection, SETTINGS, Path(os.environ["IMGSIM_CACHE_DIR"]))
+    index.start()
+    result = index.wait(TIMEOUT).result
+    found = groups_at(result, 0.9)
+    rows = list(csv.DictReader(io.StringIO(collection_view.groups_csv(found, result.names))))
+    assert len(rows) == sum(len(group) for group in groups)
+    first = [row["name"] for row in rows if row["group"] == "1"]
+    assert sorted(first) == sorted(groups[0])
+    assert float(rows[0]["min_ssim"]) == found[0].min_ssim
+
+
+def test_an_index_is_made_once_and_shared_by_sessions(served):
+    first = open_view()
+    second = open_view()
+    assert shared_index().status.run == 1
+    assert group_headers(first) == group_headers(second)
+
+
+def test_a_new_index_starts_only_when_asked_with_its_estimate(served):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE)})
+    at.run()
+    assert not at.exception
+    assert shared_index().status.state == "idle"
+    (note,) = at.info
+    assert "not indexed at these settings yet" in note.value
+    assert "images takes about" in note.value
+    assert group_headers(at) == []
+    button(at, "Index the collection").click().run()
+    assert shared_index().wait(TIMEOUT).state == "done"
+
+
+def test_after_a_restart_the_cached_index_is_read_back_without_a_click(served):
+    open_view()
+    st.cache_resource.clear()  # what a restart forgets; the cache folder stays
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE)})
+    at.run()
+    index = shared_index()
+    assert index.status.state in ("running", "done")
+    assert index.wait(TIMEOUT).result.pairs_computed == 0
+    at.run()
+    assert len(group_headers(at)) == 10
+
+
+def test_indexes_run_one_at_a_time(served, tmp_path, monkeypatch):
+    folder, _ = served
+    started, release = threading.Event(), threading.Event()
+    real = collection_index.neighbours
+
+    def held(*args, **kwargs):
+        started.set()
+        assert release.wait(TIMEOUT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(collection_index, "neighbours", held)
+    collection = parse_collections(str(folder))[0]
+    first = CollectionIndex(collection, SETTINGS, tmp_path / "one")
+    second = CollectionIndex(collection, imgsim.Settings(size=(32, 32)), tmp_path / "two")
+    try:
+        first.start()
+        assert started.wait(TIMEOUT)
+        second.start()
+        assert second.status.state == "running"
+        assert second.status.progress.message == collection_index.WAITING
+        assert second.status.listing is None  # not even listing the folder yet
+    finally:
+        release.set()
+    assert first.wait(TIMEOUT).state == "done"
+    assert second.wait(TIMEOUT).state == "done"
+
+
+def test_too_many_pairs_above_the_floor_fail_the_index_with_the_limit_to_raise(served, tmp_path):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    limits = imgsim.Limits(max_pairs=3)  # the collection has more near-duplicate pairs
+    index = CollectionIndex(collection, SETTINGS, tmp_path / "cache", limits)
+    index.start()
+    status = index.wait(TIMEOUT)
+    assert status.state == "failed"
+    assert "more than 3 pairs" in status.error and "IMGSIM_MAX_PAIRS" in status.error
+    assert "--min-ssim" not in status.error
+
+
+def test_a_rescan_scores_only_the_pairs_of_new_files(served, tmp_path, monkeypatch):
+    folder, _ = served
+    copy = tmp_path / "growing"
+    make_collection(copy, singles=6, group_sizes=(2,))
+    collection = parse_collections(str(copy))[0]
+    index = CollectionIndex(collection, SETTINGS, tmp_path / "cache")
+    index.start()
+    before = index.wait(TIMEOUT).result
+    (copy / "new.png").write_bytes((folder / "a/img-0000.png").read_bytes())
+    assert index.start()
+    after = index.wait(TIMEOUT).result
+    readable = len(before.images)
+    assert after.pairs_computed == readable  # the new image against each of the others
+    assert len(after.images) == readable + 1
+
+
+# --- find images like this one --------------------------------------------------------
+
+
+def test_an_uploaded_query_finds_its_near_duplicates_with_compares_scores(served):
+    folder, groups = served
+    at = open_view()
+    original = np.asarray(Image.open(folder / groups[0][0]).convert("RGB"))
+    query = near_copy(np.random.default_rng(99), original)
+    at.file_uploader(key=collection_view.QUERY_KEY).set_value(
+        [("query.png", encode(query, "PNG"), "image/png")]
+    ).run()
+    assert not at.exception
+    captions = [c.value for c in at.caption if c.value.startswith("SSIM ")]
+    assert len(captions) == 5
+    shown = image_captions(at)[-5:]
+    assert set(shown[:4]) == set(groups[0])
+    expected = imgsim.compare(
+        [("query.png", encode(query, "PNG")), str(folder / shown[0])], SETTINGS
+    )
+    assert captions[0].startswith(f"SSIM {expected.ssim[0, 1]:.3f} · MSE {expected.mse[0, 1]:.1f}")
+
+
+def test_an_unreadable_query_is_named_and_others_still_match(served):
+    folder, groups = served
+    at = open_view()
+    at.file_uploader(key=collection_view.QUERY_KEY).set_value(
+        [
+            ("bad.png", b"nope", "image/png"),
+            ("good.png", (folder / groups[1][0]).read_bytes(), "image/png"),
+        ]
+    ).run()
+    assert not at.exception
+    assert "bad.png" in at.error[0].value
+    assert sum(c.value.startswith("SSIM 1.000") for c in at.caption) == 1
+
+
+def test_a_collection_image_can_be_the_query(served):
+    _, groups = served
+    at = open_view()
+    at.segmented_control(key=collection_view.SOURCE_KEY).set_value("An image of the collection")
+    at.run()
+    at.selectbox(key=collection_view.PICK_KEY).set_value(groups[0][1]).run()
+    assert not at.exception
+    shown = image_captions(at)[-5:]
+    assert set(shown[:3]) == set(groups[0]) - {groups[0][1]}
+    button(at, "Inspect").click().run()
+    assert not at.exception
+    assert [at.selectbox(key=key).value for key in ("inspect_a", "inspect_b")] == [
+        groups[0][1],
+        shown[0],
+    ]
+
+
+def test_a_match_opens_in_the_inspector(served):
+    folder, groups = served
+    at = open_view()
+    at.file_uploader(key=collection_view.QUERY_KEY).set_value(
+        [("query.png", (folder / groups[0][0]).read_bytes(), "image/png")]
+    ).run()
+    best = image_captions(at)[-5]
+    button(at, "Inspect").click().run()
+    assert not at.exception
+    assert at.session_state["view"] == "Pair inspector"
+    assert [at.selectbox(key=key).value for key in ("inspect_a", "inspect_b")] == [
+        "query.png",
+        best,
+    ]
+    inspected = imgsim.differences.inspect_pair(
+        imgsim.load_image(("query.png", (folder / groups[0][0]).read_bytes())),
+        imgsim.load_image((best, (folder / best).read_bytes())),
+        SETTINGS,
+    )
+    assert at.metric[0].value == f"{inspected.ssim:.4f}"
+    (note,) = at.info  # the samples' note is not about this pair
+    assert "A pair from the collection **photos**" in note.value
+    button(at, "Back to the collection").click().run()
+    assert at.session_state["view"] == "Collection"
+    # The uploader forgot its file while the inspector was shown; the matches stay.
+    assert image_captions(at)[-5] == best
+
+
+# --- indexing in the background -------------------------------------------------------
+
+
+def test_the_page_answers_while_indexing_runs(served, monkeypatch):
+    """Indexing blocks only its own thread: pages draw, with the progress, meanwhile."""
+    reported, release = threading.Event(), threading.Event()
+    real = collection_index.neighbours
+
+    def held(*args, **kwargs):
+        kwargs["progress"](imgsim.Progress(1.0, 4.0, "compared 10 of 40 pairs", 2.0))
+        reported.set()
+        assert release.wait(TIMEOUT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(collection_index, "neighbours", held)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE)})
+    index = shared_index()
+    try:
+        at.run()
+        button(at, "Index the collection").click().run()
+        assert not at.exception
+        assert reported.wait(TIMEOUT)
+        at.run()  # what the fragment's next poll draws
+        assert index.status.state == "running"
+        (bar,) = at.get("progress")
+        assert bar.proto.text.startswith("Indexing: Compared 10 of 40 pairs · about")
+        assert bar.proto.value == 25
+        assert group_headers(at) == []
+        other = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # another visitor
+        assert not other.exception and len(other.get("plotly_chart")) == 1
+    finally:
+        release.set()
+    assert index.wait(TIMEOUT).state == "done"
+    at.run()
+    assert len(group_headers(at)) == 10
+
+
+def test_with_a_dask_scheduler_the_index_runs_there(served, tmp_path, monkeypatch):
+    from distributed import get_task_stream
+
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    local = CollectionIndex(collection, SETTINGS, tmp_path / "local")
+    local.start()
+    expected = local.wait(TIMEOUT).result
+    with (
+        dask_cluster(tmp_path / "cluster", workers=2) as scheduler_file,
+        dask_client(scheduler_file, 2) as client,
+    ):
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", client.scheduler.address)
+        remote = CollectionIndex(collection, SETTINGS, tmp_path / "remote")
+        with get_task_stream(client) as stream:
+            remote.start()
+            status = remote.wait(TIMEOUT)
+        assert status.state == "done", status.error
+    ran = {
+        task["key"][0] if isinstance(task["key"], tuple) else task["key"] for task in stream.data
+    }
+    assert any("score_tile" in str(key) for key in ran)
+    result = status.result
+    assert result.names == expected.names
+    np.testing.assert_array_equal(result.index, expected.index)
+    np.testing.assert_allclose(result.ssim, expected.ssim, rtol=0, atol=1e-12)
+    assert groups_at(result, 0.9) == groups_at(expected, 0.9)
+
+
+def test_groups_follow_a_new_index_of_the_same_collection(tmp_path, monkeypatch):
+    folder = tmp_path / "growing"
+    make_collection(folder, singles=6, group_sizes=(2,))
+    monkeypatch.setenv("IMGSIM_COLLECTION", f"photos={folder}")
+    monkeypatch.setenv("IMGSIM_CACHE_DIR", str(tmp_path / "cache"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    assert len(group_headers(open_view())) == 1
+    single = np.asarray(Image.open(folder / "b/img-0007.png").convert("RGB"))
+    Image.fromarray(near_copy(np.random.default_rng(1), single)).save(folder / "copy.png")
+    st.cache_resource.clear()  # a restart, or the index evicted: its run count starts again
+    assert len(group_headers(open_view())) == 2
