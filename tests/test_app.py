@@ -338,6 +338,32 @@ def test_inspector_pairs_can_be_chosen(app):
     assert metrics["SSIM"] == f"{expected.ssim[0, 5]:.4f}"
 
 
+@pytest.mark.parametrize(
+    ("session", "expected"),
+    [
+        # A late change from a selectbox Streamlit has forgotten: nothing to swap.
+        ({"inspect_b": "b.png"}, {"inspect_b": "b.png"}),
+        # Choosing B's image for A swaps them.
+        (
+            {
+                "inspect_a": "b.png",
+                "inspect_b": "b.png",
+                "_inspected_pair": {"inspect_a": "a.png"},
+            },
+            {"inspect_a": "b.png", "inspect_b": "a.png"},
+        ),
+    ],
+)
+def test_choosing_the_other_sides_image_swaps_and_a_forgotten_key_is_no_error(
+    monkeypatch, session, expected
+):
+    from views import inspector_view
+
+    monkeypatch.setattr(inspector_view.st, "session_state", session)
+    inspector_view.swap_if_same("inspect_a", "inspect_b")
+    assert {key: session.get(key) for key in expected} == expected
+
+
 def test_classify_view_measures_the_labelled_sample(app):
     app.sidebar.selectbox[0].select(samples.FACES).run()
     app.sidebar.number_input[0].set_value(25)

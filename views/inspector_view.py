@@ -118,8 +118,15 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
 
 
 def swap_if_same(changed: str, other: str) -> None:
-    """Choosing the other side's image swaps the two, rather than pairing it with itself."""
+    """Choosing the other side's image swaps the two, rather than pairing it with itself.
+
+    A browser can still send a change for a selectbox that Streamlit has already
+    forgotten (its options changed with the sample, then a form was submitted):
+    its key is then gone, and there is nothing to swap.
+    """
     session = st.session_state
+    if changed not in session:
+        return
     if session[changed] == session.get(other):
         session[other] = session.get(PREVIOUS_PAIR_KEY, {}).get(changed, session[other])
 
