@@ -2,8 +2,8 @@
 
     python scripts/screenshot.py docs
 
-writes compare.png, sweep.png, inspector.png, terms.png, classify.png and
-collection.png into the folder (the last from a collection of photo crops
+writes compare.png, sweep.png, inspector.png, terms.png, msssim.png, classify.png
+and collection.png into the folder (the last from a collection of photo crops
 generated in a temporary folder and served with IMGSIM_COLLECTION).
 """
 
@@ -115,6 +115,13 @@ def main(folder: str, width: int = 1400, height: int = 1900) -> None:
         settle(page)
         page.screenshot(path=out / "terms.png")
         page.set_viewport_size({"width": width, "height": height})
+        # The same pair under MS-SSIM: which of its five scales says they differ.
+        choose_option(page, "SSIM convention", "MS-SSIM, 5 scales (sides ≥ 161)")
+        page.get_by_text("MS-SSIM scale by scale").wait_for()
+        settle(page)
+        page.screenshot(path=out / "msssim.png")
+        choose_option(page, "SSIM convention", "scikit-image (7×7 uniform)")
+        page.get_by_text("Local SSIM map", exact=True).wait_for()
         choose_sample(page, "Faces and other patches (labelled)")
         for label in ("Width", "Height"):  # one form: Enter applies both
             page.get_by_label(label).fill("25")

@@ -218,6 +218,9 @@ def test_the_inspector_shows_ms_ssim_scale_by_scale():
     worst = int(np.argmax(expected.scales.losses)) + 1
     assert any(f"Scale {worst} (" in caption.value for caption in at.caption)
     assert any("MS-SSIM has no single map" in caption.value for caption in at.caption)
+    # Its terms are those of one scale, and the sentence above them says which.
+    assert metrics["Contrast"] == f"{expected.terms.contrast:.4f}"
+    assert any(caption.value.startswith("At scale 1 (") for caption in at.caption)
 
 
 def test_the_page_refuses_ms_ssim_below_161_as_other_size_errors():

@@ -312,10 +312,10 @@ def show_terms(inspection: PairInspection) -> None:
             st.metric(
                 TERM_LABELS[name], f"{terms[name]:.4f}", help=TERM_HELP[name], width="content"
             )
-    st.caption(
-        f"SSIM is luminance × contrast × structure, window by window. "
-        f"{dominant_difference(inspection.terms)}"
-    )
+    product = "SSIM is luminance × contrast × structure, window by window."
+    if inspection.scales is not None:  # MS-SSIM is not a product of three maps
+        product = "At scale 1 (the compared size), " + product
+    st.caption(f"{product} {dominant_difference(inspection.terms)}")
 
 
 def show_term_maps(inspection: PairInspection) -> None:
