@@ -190,15 +190,17 @@ class Sweep:
             low -= 1
         while high < len(taus) - 1 and stable[high + 1]:
             high += 1
-        span = (
-            f"from {size_label(self.sizes[low])} to {size_label(self.sizes[high])}"
-            if low != high
-            else f"only at {label}"
-        )
-        sentence = (
-            f"Pair order is stable (Kendall's τ ≥ {STABLE_TAU} against the largest size, "
-            f"{label}) {span}"
-        )
+        if low == high:
+            # Stable "only at" the reference would be true of any sweep: say what fails.
+            sentence = (
+                f"Pair order is not stable: no other size keeps the order at the largest "
+                f"size, {label} (Kendall's τ ≥ {STABLE_TAU})"
+            )
+        else:
+            sentence = (
+                f"Pair order is stable (Kendall's τ ≥ {STABLE_TAU} against the largest size, "
+                f"{label}) from {size_label(self.sizes[low])} to {size_label(self.sizes[high])}"
+            )
         outside = [index for index, tau in enumerate(taus) if not stable[index] and tau is not None]
         if outside:
             worst = min(outside, key=lambda index: taus[index])
