@@ -177,24 +177,36 @@ class Sweep:
             taus.append(None if math.isnan(tau) else float(tau))
         return taus
 
+    def stable_span(self) -> tuple[int, int] | None:
+        """First and last index of the run of sizes around the reference whose pair
+        order agrees with the reference's (Kendall's τ ≥ `STABLE_TAU`); ``None`` when
+        the order is undefined (fewer than two pairs, or ties throughout)."""
+        taus = self.kendall_tau()
+        if taus[self.reference_index] is None:
+            return None
+        stable = [tau is not None and tau >= STABLE_TAU for tau in taus]
+        low = high = self.reference_index
+        while low > 0 and stable[low - 1]:
+            low -= 1
+        while high < len(taus) - 1 and stable[high + 1]:
+            high += 1
+        return low, high
+
     def verdict(self) -> str:
         """One sentence on the sizes where the pair order agrees with the reference size's."""
         reference = self.reference_index
         taus = self.kendall_tau()
         label = size_label(self.sizes[reference])
-        if taus[reference] is None:
+        span = self.stable_span()
+        if span is None:
             return "Pair order is undefined: compare at least three images with distinct scores."
+        low, high = span
         stable = [tau is not None and tau >= STABLE_TAU for tau in taus]
-        low = high = reference
-        while low > 0 and stable[low - 1]:
-            low -= 1
-        while high < len(taus) - 1 and stable[high + 1]:
-            high += 1
         if low == high:
             # Stable "only at" the reference would be true of any sweep: say what fails.
             sentence = (
-                f"Pair order is not stable: no other size keeps the order at the largest "
-                f"size, {label} (Kendall's τ ≥ {STABLE_TAU})"
+                f"Pair order is not stable: no other size keeps it (Kendall's τ ≥ "
+                f"{STABLE_TAU} against the largest size, {label})"
             )
         else:
             sentence = (

@@ -69,6 +69,7 @@ def test_kendall_tau_is_one_for_an_unchanged_order():
     assert result.verdict() == (
         "Pair order is stable (Kendall's τ ≥ 0.9 against the largest size, 128) from 32 to 128."
     )
+    assert result.stable_span() == (0, 2)
 
 
 def test_kendall_tau_is_minus_one_for_a_reversed_order():
@@ -76,9 +77,10 @@ def test_kendall_tau_is_minus_one_for_a_reversed_order():
     result = sweep_of([(50, 50)] * 3, [(32, 32), (64, 64)], scores)
     assert result.kendall_tau() == [-1.0, 1.0]
     assert result.verdict() == (
-        "Pair order is not stable: no other size keeps the order at the largest size, 64 "
-        "(Kendall's τ ≥ 0.9); it changes most at 32 (τ = -1.00)."
+        "Pair order is not stable: no other size keeps it (Kendall's τ ≥ 0.9 against the "
+        "largest size, 64); it changes most at 32 (τ = -1.00)."
     )
+    assert result.stable_span() == (1, 1)
 
 
 @pytest.mark.parametrize(
@@ -103,6 +105,7 @@ def test_the_verdict_is_always_against_the_largest_size(sizes, reference):
 def test_kendall_tau_is_undefined_with_a_single_pair():
     result = sweep_of([(50, 50)] * 2, [(32, 32), (64, 64)])
     assert result.kendall_tau() == [None, None]
+    assert result.stable_span() is None
 
 
 @pytest.mark.parametrize(

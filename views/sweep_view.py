@@ -237,7 +237,9 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     if not results.show_errors(result, len(files)):
         st.stop()
     reference = result.reference_index
-    st.success(result.verdict())
+    span = result.stable_span()
+    # Green only for a finding to rely on: an order that holds over several sizes.
+    (st.success if span is not None and span[0] != span[1] else st.info)(result.verdict())
     shown = pairs_ui(result, reference)
     for metric in ("SSIM", "MSE"):
         st.markdown(f"**{metric} against size** (◇ marks each pair's native size)")
