@@ -42,6 +42,12 @@ LOCAL_SHARE = 0.9
 LOCAL_COVER = 0.6
 LOCAL_FILL = 0.6
 LOCAL_OUTSIDE = 0.01
+# Otsu splits any map in two, even one where nothing differs to the eye: a
+# photo against its own grayscale re-save (SSIM 0.999) has dissimilarities of
+# 0 to 0.004, and Otsu put its threshold at 0, so 99.7% of the pixels
+# "differed". Otsu's choice is therefore raised to at least this dissimilarity
+# (local SSIM 0.98); a threshold the caller gives is used as it is.
+OTSU_FLOOR = 0.01
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,7 @@ def find_regions(
     local_ssim : ndarray of float, shape (H, W)
     threshold : float in [0, 1], optional
         Dissimilarity ``(1 - local SSIM) / 2`` above which a pixel differs;
-        None picks it with Otsu's method.
+        None picks it with Otsu's method, but never below `OTSU_FLOOR`.
     min_area : float
         Regions whose box covers less than this share of the image are dropped.
 
@@ -149,7 +155,7 @@ def find_regions(
             threshold = 1.0
         else:
             otsu, _ = cv2.threshold(levels, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-            threshold = otsu / 255
+            threshold = max(otsu / 255, OTSU_FLOOR)
     changed = dissimilarity > threshold
     contours, _ = cv2.findContours(
         changed.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE

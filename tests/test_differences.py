@@ -57,6 +57,25 @@ def test_identical_images_show_no_difference(astronaut):
     assert result.ssim == 1.0
 
 
+@pytest.mark.parametrize("convention", ["skimage", "ms-ssim"])
+def test_a_photo_against_its_own_grayscale_resave_shows_no_difference(chelsea, convention):
+    """Otsu alone split this near-flat map at 0 and called 99.7% of the pixels changed."""
+    gray = cv2.cvtColor(cv2.cvtColor(chelsea, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    result = inspect_pair(
+        ("cat.png", chelsea), ("cat-gray.png", gray), imgsim.Settings(ssim_convention=convention)
+    )
+    assert result.ssim > 0.99
+    assert result.threshold >= 0.01
+    assert result.regions == ()
+    assert result.changed_fraction < 0.01
+
+
+def test_a_threshold_given_by_hand_is_used_below_otsus_floor(spot):
+    threshold, changed, _regions = find_regions(spot.ssim_map, threshold=0.001)
+    assert threshold == 0.001
+    assert changed.mean() > spot.changed_fraction
+
+
 @pytest.mark.parametrize("grayscale", [True, False])
 @pytest.mark.parametrize("convention", ["skimage", "gaussian"])
 def test_map_mean_is_the_pairs_ssim(chelsea, coffee, grayscale, convention):
