@@ -101,7 +101,7 @@ if view != navigation.INSPECTOR:
     collection_view.forget_pair()
 # Before the view draws (a view may stop early, after which nothing reaches the
 # page) and again after it, for the defaults a view sets on its first run.
-state.publish(bool(choices.uploads), settings.size, sweep_view.link_defaults())
+state.publish(bool(choices.uploads), settings, sweep_view.link_defaults())
 try:
     if view == navigation.COMPARE:
         compare_view.show(files, settings)
@@ -114,4 +114,4 @@ try:
     else:
         classify_view.show(files, settings)
 finally:
-    state.publish(bool(choices.uploads), settings.size, sweep_view.link_defaults())
+    state.publish(bool(choices.uploads), settings, sweep_view.link_defaults())

@@ -144,11 +144,11 @@ def to_table(result: Neighbours) -> str:
     against = "" if result.references is None else f" against {len(result.references)}"
     lines = [
         f"{len(result.images)} images{against} at {settings.width}x{settings.height}, "
-        f"{'grayscale' if settings.grayscale else 'colour'}, fit {settings.fit}, "
-        f"{settings.interp} interpolation, SSIM {settings.ssim_convention}; top {result.top}",
+        f"{report.settings_line(settings)}; top {result.top}",
         "",
     ]
-    table = [("image", "best matches (SSIM)")] + [
+    score = settings.score_name
+    table = [("image", f"best matches ({score})")] + [
         (
             name,
             ", ".join(f"{match} ({ssim:.4f})" for _, match, ssim, _, _ in _matches(result, query)),
@@ -157,11 +157,12 @@ def to_table(result: Neighbours) -> str:
     ]
     lines.append(_align(table, left=2))
     if result.pairs is not None:
-        lines += ["", f"pairs with SSIM >= {result.min_ssim}: {len(result.pairs)}"]
+        lines += ["", f"pairs with {score} >= {result.min_ssim}: {len(result.pairs)}"]
     if result.groups is not None:
         lines.append(f"groups: {len(result.groups)}")
         for group in result.groups:
-            kind = "exact duplicates" if group.exact else f"min SSIM {group.min_ssim:.4f}"
+            kind = "exact duplicates" if group.exact else f"min {score} {group.min_ssim:.4f}"
             names = ", ".join(result.names[i] for i in group.members)
             lines.append(f"  {names} ({kind})")
+    lines += report.zero_footnote(settings, result.ssim)
     return "\n".join(lines) + "\n"

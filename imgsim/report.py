@@ -26,9 +26,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from imgsim.classify import Classification
 from imgsim.comparison import Comparison, Pair
 from imgsim.differences import PairInspection
+from imgsim.engine import Scales
+from imgsim.settings import MS_SSIM_ZERO_NOTE, Settings
 from imgsim.sweep import Sweep
 from imgsim.terms import TERM_NAMES, dominant_difference
 
@@ -170,12 +174,33 @@ def _provenance_cells(record: dict[str, Any] | None, a: str, b: str) -> list[str
     return [digests.get(a) or "", digests.get(b) or "", versions]
 
 
+def settings_line(settings: Settings) -> str:
+    """The settings as the text tables' first line says them (after the image count)."""
+    score = (
+        settings.score_name
+        if settings.ssim_convention == "ms-ssim"
+        else f"{settings.score_name} {settings.ssim_convention}"
+    )
+    return (
+        f"{'grayscale' if settings.grayscale else 'colour'}, fit {settings.fit}, "
+        f"{settings.interp} interpolation, {score}"
+    )
+
+
+def zero_footnote(settings: Settings, scores: np.ndarray) -> list[str]:
+    """The lines that say what an MS-SSIM of 0 is, when any score shown is one."""
+    if settings.ssim_convention != "ms-ssim" or not (np.asarray(scores) == 0).any():
+        return []
+    return ["", MS_SSIM_ZERO_NOTE]
+
+
 def to_table(result: Comparison) -> str:
-    """Aligned text table of every pair, most similar first (with the terms after SSIM)."""
+    """Aligned text table of every pair, most similar first (with the terms after the score)."""
     pairs = sorted(result.pairs(), key=lambda pair: pair.ssim, reverse=True)
     with_terms = result.terms is not None
     heads = TERM_NAMES if with_terms else ()
-    rows = [("image A", "image B", "SSIM", *heads, "MSE", "PSNR dB")] + [
+    score = result.settings.score_name
+    rows = [("image A", "image B", score, *heads, "MSE", "PSNR dB")] + [
         (
             pair.a,
             pair.b,
@@ -189,10 +214,10 @@ def to_table(result: Comparison) -> str:
     settings = result.settings
     header = (
         f"{len(result.images)} images at {settings.width}x{settings.height}, "
-        f"{'grayscale' if settings.grayscale else 'colour'}, fit {settings.fit}, "
-        f"{settings.interp} interpolation, SSIM {settings.ssim_convention}"
+        f"{settings_line(settings)}"
     )
-    return "\n".join([header, "", _align(rows, left=2)]) + "\n"
+    footnote = zero_footnote(settings, [pair.ssim for pair in pairs])
+    return "\n".join([header, "", _align(rows, left=2), *footnote]) + "\n"
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -243,7 +268,12 @@ def sweep_to_csv(result: Sweep, record: dict[str, Any] | None = None) -> str:
 
 
 def sweep_to_table(result: Sweep) -> str:
-    """SSIM of each pair (rows) at each size (columns), and the verdict."""
+    """The settings, the score of each pair (rows) at each size (columns), and the verdict."""
+    settings = result.settings
+    header = (
+        f"{len(result.images)} images at {len(result.sizes)} sizes, {settings_line(settings)}; "
+        f"{settings.score_name} of each pair at each size"
+    )
     labels = [f"{w}" if w == h else f"{w}x{h}" for w, h in result.sizes]
     rows = [("image A", "image B", *labels)] + [
         (result.names[i], result.names[j], *(f"{v:.4f}" for v in result.ssim[:, i, j]))
@@ -251,7 +281,9 @@ def sweep_to_table(result: Sweep) -> str:
     ]
     taus = ["" if tau is None else f"{tau:.2f}" for tau in result.kendall_tau()]
     rows.append(("Kendall's tau", f"vs {labels[result.reference_index]}", *taus))
-    return _align(rows, left=2) + "\n" + result.verdict() + "\n"
+    footnote = zero_footnote(settings, [result.ssim[:, i, j] for i, j in result.pair_indices()])
+    lines = [header, "", _align(rows, left=2), result.verdict(), *footnote]
+    return "\n".join(lines) + "\n"
 
 
 def inspection_to_dict(result: PairInspection) -> dict[str, Any]:
@@ -276,7 +308,24 @@ def inspection_to_dict(result: PairInspection) -> dict[str, Any]:
         ],
         "changed_fraction": result.changed_fraction,
         "terms": result.terms.to_dict(),
+        # Only for MS-SSIM: its five factors, the full size first (see imgsim.msssim).
+        **({} if result.scales is None else {"scales": scales_to_list(result.scales)}),
     }
+
+
+def scales_to_list(scales: Scales) -> list[dict[str, Any]]:
+    """MS-SSIM's scales as JSON: ``{"size": [w, h], "value", "weight"}`` each, finest first.
+
+    ``value`` is the mean contrast-structure (SSIM at the coarsest scale),
+    clipped at 0 and averaged over channels: MS-SSIM is the product of
+    ``value ** weight`` (for grayscale).
+    """
+    return [
+        {"size": [width, height], "value": float(value), "weight": float(weight)}
+        for (width, height), value, weight in zip(
+            scales.sizes, scales.values, scales.weights, strict=True
+        )
+    ]
 
 
 def inspection_to_table(result: PairInspection) -> str:
@@ -284,7 +333,8 @@ def inspection_to_table(result: PairInspection) -> str:
     settings = result.settings
     head = (
         f"{result.names[0]} vs {result.names[1]} at {settings.width}x{settings.height}: "
-        f"SSIM {result.ssim:.4f}, MSE {result.mse:.2f}, PSNR {result.psnr:.2f} dB; "
+        f"{settings.score_name} {result.ssim:.4f}, MSE {result.mse:.2f}, "
+        f"PSNR {result.psnr:.2f} dB; "
         f"{result.changed_fraction:.1%} of pixels differ "
         f"(dissimilarity above {result.threshold:.3f})"
     )
@@ -292,9 +342,20 @@ def inspection_to_table(result: PairInspection) -> str:
         (str(r.x), str(r.y), str(r.width), str(r.height), f"{r.ssim:.3f}") for r in result.regions
     ]
     found = f"{len(result.regions)} differing region(s)"
-    return (
-        "\n".join([head, dominant_difference(result.terms), found, "", _align(rows, left=0)]) + "\n"
-    )
+    lines = [head, dominant_difference(result.terms), found, "", _align(rows, left=0)]
+    if result.scales is not None:
+        scale_rows = [("scale", "size", "value", "weight")] + [
+            (
+                str(number),
+                f"{item['size'][0]}x{item['size'][1]}",
+                f"{item['value']:.4f}",
+                f"{item['weight']:.4f}",
+            )
+            for number, item in enumerate(scales_to_list(result.scales), start=1)
+        ]
+        lines += ["", "MS-SSIM scale by scale:", _align(scale_rows, left=0)]
+        lines += zero_footnote(result.settings, [result.ssim])
+    return "\n".join(lines) + "\n"
 
 
 def to_json_text(document: dict[str, Any]) -> str:
@@ -368,10 +429,14 @@ def classification_to_dict(result: Classification, labels_source: str) -> dict[s
 def classification_to_table(result: Classification) -> str:
     """Leave-one-out accuracy of each metric, recall, queries and near-duplicate groups."""
     names = result.comparison.names
-    lines = [f"{len(names)} images, k = {result.k}, predicting with {result.metric.upper()}", ""]
+    settings = result.comparison.settings
+    predictor = settings.metric_name(result.metric)
+    lines = [f"{len(names)} images, k = {result.k}, predicting with {predictor}", ""]
     rows = [("leave-one-out", "accuracy")]
     for metric, loo in result.loo.items():
-        rows.append((metric.upper(), "" if loo.accuracy is None else f"{loo.accuracy:.1%}"))
+        rows.append(
+            (settings.metric_name(metric), "" if loo.accuracy is None else f"{loo.accuracy:.1%}")
+        )
     chance = result.loo[result.metric].baseline_accuracy
     rows.append(("chance (majority label)", "" if chance is None else f"{chance:.1%}"))
     lines += [_align(rows, left=1), ""]
@@ -387,6 +452,8 @@ def classification_to_table(result: Classification) -> str:
             rows.append((query.name, str(query.predicted), margin, matches))
         lines += [_align(rows, left=4), ""]
     groups = [group for group in result.clusters if len(group) > 1]
-    lines.append(f"near-duplicate groups (SSIM >= {result.threshold}): {len(groups)}")
+    lines.append(
+        f"near-duplicate groups ({settings.score_name} >= {result.threshold}): {len(groups)}"
+    )
     lines += ["  " + ", ".join(names[index] for index in group) for group in groups]
     return "\n".join(lines) + "\n"

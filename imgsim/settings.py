@@ -113,6 +113,22 @@ class Settings:
         return SSIM_WINDOW[self.ssim_convention]
 
     @property
+    def score_name(self) -> str:
+        """What the score of this convention is called in labels: "MS-SSIM" or "SSIM".
+
+        The one place that names it; JSON and CSV keys stay ``ssim`` whatever
+        the convention (they are a contract).
+        """
+        return score_name(self.ssim_convention)
+
+    def metric_name(self, metric: str) -> str:
+        """How a metric key (``"ssim"``, ``"mse"``, ``"psnr"``, any case) is named in labels.
+
+        ``"ssim"`` is the convention's score, `score_name`; the others are upper-cased.
+        """
+        return self.score_name if metric.lower() == "ssim" else metric.upper()
+
+    @property
     def min_side(self) -> int:
         """The smallest width and height this convention accepts, in pixels."""
         return MIN_SIDE[self.ssim_convention]
@@ -129,6 +145,30 @@ class Settings:
         # The JSON contract names the convention "ssim", as the CLI option does.
         values["ssim"] = values.pop("ssim_convention")
         return {"width": self.width, "height": self.height, **values}
+
+
+def score_name(convention: str) -> str:
+    """The name of the score a SSIM convention gives: "MS-SSIM" for ``"ms-ssim"``, else "SSIM".
+
+    Parameters
+    ----------
+    convention : {"skimage", "gaussian", "ms-ssim"}
+
+    Returns
+    -------
+    str
+    """
+    _check_choice("ssim_convention", convention, SSIM_CONVENTIONS)
+    return "MS-SSIM" if convention == "ms-ssim" else "SSIM"
+
+
+# What an MS-SSIM of exactly 0 means, said once wherever MS-SSIM scores are shown.
+MS_SSIM_ZERO_NOTE = (
+    "An MS-SSIM of 0 means that at some scale the images' local patterns are "
+    "anti-correlated on average (a negative contrast-structure, or SSIM at the "
+    "coarsest scale), which MS-SSIM clips at 0 as TensorFlow does: the images are "
+    "unrelated there; 0 does not rank how different they are."
+)
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:

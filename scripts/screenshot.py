@@ -115,7 +115,7 @@ def main(folder: str, width: int = 1400, height: int = 1900) -> None:
         settle(page)
         page.screenshot(path=out / "terms.png")
         page.set_viewport_size({"width": width, "height": height})
-        # The same pair under MS-SSIM: which of its five scales says they differ.
+        # The same pair under MS-SSIM: which of its five scales lowers it most.
         choose_option(page, "SSIM convention", "MS-SSIM, 5 scales (sides ≥ 161)")
         page.get_by_text("MS-SSIM scale by scale").wait_for()
         settle(page)

@@ -156,7 +156,7 @@ def test_settings_that_cannot_work_are_explained(app):
     ssim_box = next(box for box in app.sidebar.selectbox if box.label == "SSIM convention")
     ssim_box.select("gaussian").run()
     assert not app.exception
-    assert "smaller than the 11x11 SSIM window" in app.error[0].value
+    assert "smaller than the 11×11 SSIM window" in app.error[0].value
 
 
 def record_calls(monkeypatch, name: str) -> list[tuple[tuple, dict]]:
@@ -873,11 +873,60 @@ def test_a_size_below_the_ssim_window_keeps_the_page_at_the_last_valid_size(app)
     apply_size(app, 3, 3)
     assert not app.exception
     (error,) = app.sidebar.error
-    assert "3×3 cannot be used" in error.value and "Still comparing at 64×64" in error.value
+    assert error.value == (
+        "Size 3×3 is smaller than the 7×7 SSIM window of the 'skimage' convention; use at "
+        "least 7×7. Still comparing at 64×64."
+    )
     assert "Sample:" in app.info[0].value  # the page is still there
     assert app.button_group(key="view").value == "Compare"
     assert heatmap_values(app).shape == (6, 6)
     assert (app.query_params.get("w"), app.query_params.get("h")) == ("64", "64")
+
+
+def test_ms_ssim_below_161_keeps_the_size_and_convention_in_use_and_says_so():
+    # The QA case: the inspector at 128×128, then MS-SSIM chosen in the sidebar.
+    link = {"view": "Pair inspector", "a": "reference.png", "b": "blur.png", "w": "128", "h": "128"}
+    at = opened_with({"sample": samples.EQUAL_MSE, **link})
+    at.sidebar.selectbox(key="ssim").select("ms-ssim").run()
+    assert not at.exception
+    (error,) = at.sidebar.error
+    assert error.value.startswith("Size 128×128 is too small for MS-SSIM:")
+    assert "at least 161" in error.value and "128x128" not in error.value
+    assert error.value.count("128×128") == 1  # one statement of the size
+    assert error.value.endswith(
+        "Still comparing at this size with the scikit-image (7×7 uniform) convention."
+    )
+    # What is shown is SSIM at 128×128, and the link opens exactly that.
+    assert next(metric.label for metric in at.metric) == "SSIM"
+    assert not any("scale by scale" in markdown.value for markdown in at.markdown)
+    assert at.query_params.get("w") == "128" and at.query_params.get("h") == "128"
+    assert "ssim" not in at.query_params
+    # A size MS-SSIM takes then applies both.
+    apply_size(at, 200, 200)
+    assert not at.sidebar.error
+    assert at.query_params.get("ssim") == "ms-ssim" and at.query_params.get("w") == "200"
+    assert next(metric.label for metric in at.metric) == "MS-SSIM"
+
+
+def test_a_link_to_ms_ssim_below_161_keeps_its_size_with_the_default_convention():
+    at = opened_with({"sample": samples.PHOTOS, "ssim": "ms-ssim", "w": "64", "h": "64"})
+    assert not at.exception
+    (error,) = at.sidebar.error
+    assert error.value.startswith("Size 64×64 is too small for MS-SSIM:")
+    assert error.value.endswith(
+        "Comparing at this size with the scikit-image (7×7 uniform) convention instead."
+    )
+    assert heatmap_values(at).shape == (6, 6)
+    assert (at.query_params.get("w"), at.query_params.get("h")) == ("64", "64")
+    assert "ssim" not in at.query_params
+
+
+def test_a_refused_size_falls_back_to_the_default_size_when_nothing_else_works():
+    at = opened_with({"sample": samples.PHOTOS, "w": "3", "h": "3"})
+    assert not at.exception
+    (error,) = at.sidebar.error
+    assert error.value.endswith("Comparing at 512×512 instead.")
+    assert heatmap_values(at).shape == (6, 6)
 
 
 @pytest.mark.parametrize("sample", [samples.SPOT_THE_DIFFERENCE, samples.PASTED_LOGO])

@@ -340,7 +340,12 @@ def test_sweep_keeps_the_aspect_of_size_when_asked(folder):
 def test_sweep_table_ends_with_the_verdict(folder):
     completed = run_cli("sweep", folder, "--sizes", "16,32")
     lines = completed.stdout.strip().splitlines()
-    assert lines[0].split() == ["image", "A", "image", "B", "16", "32"]
+    # The settings first, named as compare's table names them.
+    assert lines[0].endswith(
+        "at 2 sizes, grayscale, fit stretch, linear interpolation, SSIM skimage; "
+        "SSIM of each pair at each size"
+    )
+    assert lines[2].split() == ["image", "A", "image", "B", "16", "32"]
     assert lines[-2].startswith("Kendall's tau")
     assert lines[-1].startswith("Pair order is")
 

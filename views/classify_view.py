@@ -124,8 +124,8 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
             "Closeness",
             METRICS,
             key="classify_metric",
-            format_func=lambda name: {"ssim": "SSIM", "mse": "MSE (lower is closer)"}.get(
-                name, "PSNR"
+            format_func=lambda name: (
+                settings.metric_name(name) + (" (lower is closer)" if name == "mse" else "")
             ),
         )
         most = max(1, len(result.images) - 1)
@@ -149,6 +149,7 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
 
 
 def show_accuracy(result: Classification) -> None:
+    settings = result.comparison.settings
     chosen = result.loo[result.metric]
     if not chosen.evaluated or len(chosen.labels) < 2:
         return  # `Classification.notes`, shown above, says why there is no accuracy
@@ -158,7 +159,7 @@ def show_accuracy(result: Classification) -> None:
     # squeezed the accuracy column out of sight.
     percent = st.column_config.NumberColumn(format="%.1f%%")
     rows = [
-        {"predictor": name.upper(), "accuracy": 100 * loo.accuracy}
+        {"predictor": settings.metric_name(name), "accuracy": 100 * loo.accuracy}
         for name, loo in result.loo.items()
     ]
     rows.append({"predictor": "chance", "accuracy": 100 * chosen.baseline_accuracy})
@@ -189,7 +190,7 @@ def show_accuracy(result: Classification) -> None:
         )
     )
     figure.update_layout(
-        title=f"Confusion matrix ({result.metric.upper()})",
+        title=f"Confusion matrix ({settings.metric_name(result.metric)})",
         height=320,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         xaxis={"title": "predicted"},
@@ -221,6 +222,7 @@ def show_queries(result: Classification, thumbnails: list[str]) -> None:
 def show_neighbours(result: Classification, thumbnails: list[str]) -> None:
     st.subheader("Nearest neighbour of each image")
     names = result.comparison.names
+    score = result.comparison.settings.metric_name(result.metric)
     rows = []
     for prediction, nearest in zip(
         result.predictions, nearest_neighbours(result.comparison, result.metric), strict=True
@@ -233,7 +235,7 @@ def show_neighbours(result: Classification, thumbnails: list[str]) -> None:
                 "predicted": prediction.predicted,
                 "nearest": thumbnails[nearest.index] if nearest else None,
                 "nearest name": nearest.name if nearest else None,
-                result.metric.upper(): nearest.score if nearest else None,
+                score: nearest.score if nearest else None,
             }
         )
     st.dataframe(
@@ -246,7 +248,7 @@ def show_neighbours(result: Classification, thumbnails: list[str]) -> None:
             "nearest": st.column_config.ImageColumn("nearest", width=48),
             "label": st.column_config.TextColumn("label", width=70),
             "predicted": st.column_config.TextColumn("predicted", width=70),
-            result.metric.upper(): st.column_config.NumberColumn(format="%.4f", width=60),
+            score: st.column_config.NumberColumn(format="%.4f", width=60),
         },
     )
     st.caption(f"{len(names)} images. 'predicted' leaves each labelled image out of its own vote.")
@@ -256,6 +258,7 @@ def show_clusters(result: Classification, thumbnails: list[str]) -> None:
     st.subheader("Clusters")
     comparison = result.comparison
     names = comparison.names
+    score = comparison.settings.score_name
     if len(names) >= 3:
         figure = ff.create_dendrogram(
             comparison.ssim,
@@ -264,10 +267,10 @@ def show_clusters(result: Classification, thumbnails: list[str]) -> None:
             linkagefun=lambda _: average_linkage(comparison),
         )
         figure.update_layout(
-            title="Average linkage on 1 − SSIM",
+            title=f"Average linkage on 1 − {score}",
             height=360,
             margin={"l": 10, "r": 10, "t": 40, "b": 10},
-            yaxis={"title": "1 − SSIM"},
+            yaxis={"title": f"1 − {score}"},
             # Upright leaf labels with room made for them: slanted ones ran past
             # the right edge, cutting off the last leaf's name.
             xaxis={"tickangle": -90, "automargin": True},
@@ -275,12 +278,12 @@ def show_clusters(result: Classification, thumbnails: list[str]) -> None:
         st.plotly_chart(figure, key="dendrogram")
     state.default_of("duplicate_threshold", DEFAULT_THRESHOLD)
     threshold = st.slider(
-        "Near-duplicates: SSIM of at least",
+        f"Near-duplicates: {score} of at least",
         0.5,
         1.0,
         step=0.01,
         key="duplicate_threshold",
-        help="Images whose SSIM to each other all reach this form a group.",
+        help=f"Images whose {score} to each other all reach this form a group.",
     )
     groups = [group for group in clusters(comparison, threshold) if len(group) > 1]
     if not groups:

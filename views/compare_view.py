@@ -40,7 +40,8 @@ def show_time_estimate(files: compute.Files, *settings: imgsim.Settings) -> None
         what = f"{image_count} images at {len(settings)} sizes: {pairs} pairs at each size"
     st.info(
         f"{what}, expected to take about {format_duration(expected)} on this server. "
-        "Upsampling smooths images and raises SSIM, so compare scores only at one size."
+        f"Upsampling smooths images and raises {settings[0].score_name}, so compare scores "
+        "only at one size."
     )
 
 

@@ -13,6 +13,8 @@ import streamlit as st
 import imgsim
 from imgsim.comparison import unique_names
 from imgsim.differences import DEFAULT_MIN_AREA, PairInspection, draw_boxes, with_thresholds
+from imgsim.engine import Scales
+from imgsim.settings import MS_SSIM_SCALES
 from imgsim.terms import TERM_NAMES, dominant_difference
 from views import compute, navigation, state
 
@@ -196,8 +198,7 @@ def threshold_ui(otsu_threshold: float) -> dict:
 def show_scores(inspection: PairInspection) -> None:
     # A wrapping row: four fixed columns cut the labels ("Pixels that …") at 800 px.
     with st.container(horizontal=True, gap="large"):
-        label = "SSIM" if inspection.scales is None else "MS-SSIM"
-        st.metric(label, f"{inspection.ssim:.4f}", width="content")
+        st.metric(inspection.settings.score_name, f"{inspection.ssim:.4f}", width="content")
         st.metric("MSE", f"{inspection.mse:.1f}", width="content")
         st.metric("Differing regions", len(inspection.regions), width="content")
         st.metric(
@@ -220,7 +221,7 @@ SAME_AT_EVERY_SCALE = 1e-4
 
 
 def show_scales(inspection: PairInspection) -> None:
-    """MS-SSIM's five scales: the value of each, and which one says the images differ."""
+    """MS-SSIM's five scales: the value of each, and which one lowers MS-SSIM most."""
     scales = inspection.scales
     if scales is None:
         return
@@ -231,10 +232,11 @@ def show_scales(inspection: PairInspection) -> None:
             {
                 "scale": index + 1,
                 "size": f"{width}×{height}",
-                "measure": "SSIM" if index == len(losses) - 1 else "contrast-structure",
+                "measure": scale_measure(index),
                 "value": value,
                 "weight": weight,
-                "lowers MS-SSIM by": 1 - np.exp(-loss),
+                # In percent, so that one format ("%.1f%%") shows every row alike.
+                "lowers MS-SSIM by": 100 * (1 - np.exp(-loss)),
             }
             for index, ((width, height), value, weight, loss) in enumerate(
                 zip(scales.sizes, scales.values, scales.weights, losses, strict=True)
@@ -248,22 +250,63 @@ def show_scales(inspection: PairInspection) -> None:
             "value": st.column_config.NumberColumn(format="%.4f"),
             "weight": st.column_config.NumberColumn(format="%.4f"),
             "lowers MS-SSIM by": st.column_config.NumberColumn(
-                format="percent",
+                format="%.1f%%",
                 help="1 − value^weight: what this scale alone takes off MS-SSIM "
                 "(MS-SSIM is the product of value^weight over the scales).",
             ),
         },
     )
+    st.caption(scales_sentence(scales))
+    for note in clipped_notes(scales):
+        st.caption(note)
+
+
+def scale_measure(index: int) -> str:
+    """What MS-SSIM measures at scale ``index`` (from 0): SSIM at the coarsest, else cs."""
+    return "SSIM" if index == MS_SSIM_SCALES - 1 else "contrast-structure"
+
+
+def scales_sentence(scales: Scales) -> str:
+    """Which scale lowers MS-SSIM most (weight and value together), in the table's words.
+
+    The scale with the lowest value need not be it: a low value at a light
+    weight (scale 1's 0.0448) takes off less than a higher one at a heavy weight.
+    """
+    losses = scales.losses
     worst = int(np.argmax(losses))
-    if not np.isfinite(losses[worst]) or losses[worst] >= SAME_AT_EVERY_SCALE:
-        width, height = scales.sizes[worst]
-        st.caption(
-            f"Scale {worst + 1} ({width}×{height}) says the images differ most: they differ "
-            f"in {SCALE_MEANINGS[worst]}. Scale 1 is the compared size; each next one "
-            "halves it."
+    if np.isfinite(losses[worst]) and losses[worst] < SAME_AT_EVERY_SCALE:
+        return "Every scale agrees: the images look the same from fine detail to layout."
+    width, height = scales.sizes[worst]
+    values = scales.values
+    sentence = (
+        f"Scale {worst + 1} ({width}×{height}) lowers MS-SSIM most, by "
+        f"{100 * (1 - np.exp(-losses[worst])):.1f}% (value {values[worst]:.4f}, weight "
+        f"{scales.weights[worst]:.4f}): the images differ most in {SCALE_MEANINGS[worst]}."
+    )
+    lowest = int(np.argmin(values))
+    if values[lowest] < values[worst]:
+        sentence += (
+            f" Scale {lowest + 1} has the lowest value ({values[lowest]:.4f}) but a "
+            f"weight of only {scales.weights[lowest]:.4f}."
         )
-    else:
-        st.caption("Every scale agrees: the images look the same from fine detail to layout.")
+    return sentence + " Scale 1 is the compared size; each next one halves it."
+
+
+def clipped_notes(scales: Scales) -> list[str]:
+    """One sentence per scale whose value was negative and clipped to 0 (in any channel)."""
+    notes = []
+    for index, channels in enumerate(scales.per_channel):
+        negative = channels[channels < 0]
+        if negative.size == 0:
+            continue
+        where = "" if channels.size == 1 else f" in {negative.size} of {channels.size} channels"
+        whose = "MS-SSIM" if negative.size == channels.size else "those channels' MS-SSIM"
+        notes.append(
+            f"Scale {index + 1}'s {scale_measure(index)} is negative{where} "
+            f"({negative.min():.4f}): it is clipped to 0, as TensorFlow does, so {whose} "
+            "is 0. The images' patterns are anti-correlated at that scale."
+        )
+    return notes
 
 
 def show_images(inspection: PairInspection) -> None:

@@ -13,6 +13,7 @@ import imgsim
 from imgsim import report
 from imgsim.classify import dendrogram_order
 from imgsim.comparison import unique_names
+from imgsim.settings import MS_SSIM_ZERO_NOTE
 from imgsim.sweep import Sweep
 from views import compute, navigation, state
 
@@ -21,7 +22,9 @@ HEATMAP_KEY = "heatmap"
 INFINITE_PSNR_CAP = 100.0  # dB: the colour of ∞ when no pair has a finite PSNR
 TABLE_KEY = "pair_table"
 
-# Colour scales run dark (different) to bright (similar) for every metric.
+# Colour scales run dark (different) to bright (similar) for every metric. "SSIM"
+# is the key of the SSIM convention's score, shown under its name
+# (`Settings.score_name`: MS-SSIM for that convention).
 HEATMAP_METRICS = {
     "SSIM": {"colorscale": "Viridis", "format": "{:.3f}", "hover": ".4f"},
     "MSE": {"colorscale": "Viridis_r", "format": "{:.0f}", "hover": ".2f"},
@@ -80,32 +83,38 @@ def show_highlights(result: imgsim.Comparison) -> None:
         strict=True,
     ):
         with column.container(border=True):
-            st.metric(label, f"SSIM {pair.ssim:.3f}")
+            st.metric(label, f"{result.settings.score_name} {pair.ssim:.3f}")
             st.markdown(f"**{pair.a}** ↔ **{pair.b}**  \nMSE {pair.mse:.1f}")
 
 
 def pair_table(result: imgsim.Comparison) -> pd.DataFrame:
+    """One row per pair, most similar first; the score's column is named after it."""
+    score = result.settings.score_name
     rows = [
         {
             "Image A": pair.a,
             "Image B": pair.b,
-            "SSIM": pair.ssim,
+            score: pair.ssim,
             "MSE": pair.mse,
             "PSNR (dB)": pair.psnr,
         }
         for pair in result.pairs()
     ]
-    table = pd.DataFrame(rows, columns=["Image A", "Image B", "SSIM", "MSE", "PSNR (dB)"])
-    return table.sort_values("SSIM", ascending=False, ignore_index=True)
+    table = pd.DataFrame(rows, columns=["Image A", "Image B", score, "MSE", "PSNR (dB)"])
+    return table.sort_values(score, ascending=False, ignore_index=True)
 
 
 def show_table(result: imgsim.Comparison) -> None:
+    score = result.settings.score_name
     st.subheader("Every pair")
     st.caption(
-        "Sorted by SSIM (click a column to re-sort; select a row to inspect the "
-        "pair). SSIM is 1 for identical images; MSE is 0 for identical images and "
+        f"Sorted by {score} (click a column to re-sort; select a row to inspect the "
+        f"pair). {score} is 1 for identical images; MSE is 0 for identical images and "
         "unbounded above; PSNR is ∞ where the images are identical."
     )
+    if result.settings.ssim_convention == "ms-ssim" and (result.ssim == 0).any():
+        # Unrelated photos often score exactly 0, which reads as a bug unless said.
+        st.caption(MS_SSIM_ZERO_NOTE)
     table = pair_table(result)
 
     def row_chosen() -> None:
@@ -122,8 +131,8 @@ def show_table(result: imgsim.Comparison) -> None:
         on_select=row_chosen,
         selection_mode="single-row",
         column_config={
-            "SSIM": st.column_config.ProgressColumn(
-                "SSIM", format="%.4f", min_value=0.0, max_value=1.0
+            score: st.column_config.ProgressColumn(
+                score, format="%.4f", min_value=0.0, max_value=1.0
             ),
             "MSE": st.column_config.NumberColumn("MSE", format="%.2f"),
             "PSNR (dB)": st.column_config.NumberColumn("PSNR (dB)", format="%.2f"),
@@ -163,6 +172,7 @@ def heatmap_figure(
     matrix = {"SSIM": result.ssim, "MSE": result.mse, "PSNR": result.psnr}[metric]
     values = matrix[np.ix_(order, order)]
     style = HEATMAP_METRICS[metric]
+    label = result.settings.metric_name(metric)
     text = [[format_score(value, style["format"]) for value in row] for row in values]
     finite = np.where(np.isfinite(values), values, np.nan)
     # Identical images have infinite PSNR: drawn blank, the most similar pairs
@@ -184,7 +194,7 @@ def heatmap_figure(
             colorscale=style["colorscale"],
             zmin=zmin,
             zmax=zmax,
-            colorbar={"title": {"text": metric}, "thickness": 14},
+            colorbar={"title": {"text": label}, "thickness": 14},
             hoverinfo="skip",
         )
     )
@@ -201,7 +211,7 @@ def heatmap_figure(
         mode="markers",
         marker={"symbol": "square", "size": max(6, layout["row"] // 2), "opacity": 0},
         showlegend=False,
-        hovertemplate=f"%{{y}}<br>%{{x}}<br>{metric} %{{customdata}}<extra></extra>",
+        hovertemplate=f"%{{y}}<br>%{{x}}<br>{label} %{{customdata}}<extra></extra>",
     )
     tick_font = {"size": layout["font"]}
     # Fixed ranges: autorange would pad the axes for the markers.
@@ -243,6 +253,7 @@ def show_heatmap(result: imgsim.Comparison) -> None:
         list(HEATMAP_METRICS),
         required=True,
         key="heatmap_metric",
+        format_func=result.settings.metric_name,
         help="Bright cells are similar pairs for every metric (MSE is shown reversed). "
         "Click a cell to inspect that pair.",
     )
@@ -255,7 +266,8 @@ def show_heatmap(result: imgsim.Comparison) -> None:
     clustered = st.toggle(
         "Order by similarity",
         key="heatmap_clustered",
-        help="Reorder rows and columns by average-linkage clustering on 1 − SSIM, "
+        help="Reorder rows and columns by average-linkage clustering on "
+        f"1 − {result.settings.score_name}, "
         "so that similar images sit together (the dendrogram's order).",
     )
     order = dendrogram_order(result) if clustered else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -35,7 +36,8 @@ ALPHA_LABELS = {
     "black": "Composite on black",
     "ignore": "Ignore alpha (like cv2.imread)",
 }
-VALID_SIZE_KEY = "_valid_size"  # the last width and height that could be used
+# The last (size, convention) that could be used: kept while a new choice is refused.
+VALID_KEY = "_valid_settings"
 
 SSIM_LABELS = {
     "skimage": "scikit-image (7×7 uniform)",
@@ -123,12 +125,15 @@ def settings_ui() -> SidebarChoices:
     uploads = compute.uploads_of(files)
     source = ("upload", *(file.file_id for file in files)) if files else ("sample", sample)
     typed = (int(st.session_state["width"]), int(st.session_state["height"]))
-    kept = st.session_state.get(VALID_SIZE_KEY, DEFAULT_SIZE)
+    kept = st.session_state.get(VALID_KEY)
     error = None
-    # A size that cannot be used (below the SSIM window, or MS-SSIM's 161) is refused beside the
-    # size form and the page goes on at the last size that worked (the default if
-    # that one no longer does, as after switching to a larger window).
-    for size in dict.fromkeys((typed, kept, DEFAULT_SIZE)):
+    # A size the convention refuses (below the SSIM window, or MS-SSIM's 161) is refused
+    # beside the size form, and the page goes on with the last size and convention
+    # that worked together (switching to MS-SSIM at 128×128 keeps 128×128 and the
+    # previous convention). Without one (a link's first run), the typed size with the
+    # default convention, else the default size.
+    candidates = [(typed, ssim), kept, (typed, SSIM_CONVENTIONS[0]), (DEFAULT_SIZE, ssim)]
+    for size, convention in dict.fromkeys(filter(None, candidates)):
         try:
             settings = Settings(
                 size=size,
@@ -136,19 +141,30 @@ def settings_ui() -> SidebarChoices:
                 fit=fit,
                 interp=interp,
                 alpha=alpha,
-                ssim_convention=ssim,
+                ssim_convention=convention,
             )
         except ValueError as refused:
             error = error or str(refused)
             continue
-        st.session_state[VALID_SIZE_KEY] = size
+        st.session_state[VALID_KEY] = (size, convention)
         if error:
-            size_message.error(
-                f"{typed[0]}×{typed[1]} cannot be used: {error}. Still comparing at "
-                f"{size[0]}×{size[1]}."
-            )
+            size_message.error(refusal(error, typed, settings, kept=(size, convention) == kept))
         return SidebarChoices(uploads, sample, settings, None, source)
     return SidebarChoices(uploads, sample, None, error, source)
+
+
+def refusal(error: str, typed: tuple[int, int], used: Settings, kept: bool) -> str:
+    """One statement of why the typed size was refused, then what the page uses instead.
+
+    ``error`` is the core's reason (it names the size); sizes are spelt as the
+    page spells them (``128×128``), so the size reads the same everywhere.
+    """
+    reason = re.sub(r"(\d)x(\d)", r"\1×\2", error)
+    where = "this size" if used.size == typed else f"{used.width}×{used.height}"
+    instead = f"{'Still comparing' if kept else 'Comparing'} at {where}"
+    if used.ssim_convention != st.session_state.get("ssim"):
+        instead += f" with the {SSIM_LABELS[used.ssim_convention]} convention"
+    return f"{reason[0].upper()}{reason[1:]}. {instead}{'' if kept else ' instead'}."
 
 
 def size_form() -> None:

@@ -20,7 +20,14 @@ import streamlit as st
 
 from imgsim import samples
 from imgsim.collection_index import DEFAULT_GROUP_SSIM, FLOOR_SSIM
-from imgsim.settings import ALPHA_MODES, DEFAULT_SIZE, FITS, INTERPS, SSIM_CONVENTIONS
+from imgsim.settings import (
+    ALPHA_MODES,
+    DEFAULT_SIZE,
+    FITS,
+    INTERPS,
+    SSIM_CONVENTIONS,
+    Settings,
+)
 from views.navigation import ALL_VIEWS, COMPARE
 
 # Widgets of views that are not always drawn (see the module's docstring).
@@ -226,17 +233,15 @@ def default_of(key: str, value: object) -> object:
     return st.session_state.setdefault(key, value)
 
 
-def publish(
-    uploaded: bool, size: tuple[int, int], defaults: dict[str, object] | None = None
-) -> None:
+def publish(uploaded: bool, settings: Settings, defaults: dict[str, object] | None = None) -> None:
     """Write the current choices into the URL, leaving out those at their defaults.
 
-    ``size`` is the size in use: the boxes may hold one that was refused, and
-    a link should open what is shown. ``defaults`` overrides a parameter's
-    default (the sweep's sizes depend on the images).
+    ``settings`` are those in use: the boxes and the convention may hold a
+    choice that was refused, and a link should open what is shown. ``defaults``
+    overrides a parameter's default (the sweep's sizes depend on the images).
     """
     defaults = defaults or {}
-    in_use = {"width": size[0], "height": size[1]}
+    in_use = {"width": settings.width, "height": settings.height, "ssim": settings.ssim_convention}
     params = {}
     for name, param in PARAMS.items():
         if param.key not in st.session_state:

@@ -226,8 +226,8 @@ def link_defaults() -> dict[str, object]:
 def show(files: compute.Files, settings: imgsim.Settings) -> None:
     st.caption(
         "Every pair compared at each size under the current settings. Upsampling "
-        "smooths images, and SSIM rises on smooth images: a score means something "
-        "only next to scores at the same size."
+        f"smooths images, and {settings.score_name} rises on smooth images: a score "
+        "means something only next to scores at the same size."
     )
     sizes = sizes_ui(files, settings)
     if sizes is None:
@@ -241,8 +241,10 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     # Green only for a finding to rely on: an order that holds over several sizes.
     (st.success if span is not None and span[0] != span[1] else st.info)(result.verdict())
     shown = pairs_ui(result, reference)
+    # "SSIM" keys the convention's score (and the chart's widget key); shown by its name.
     for metric in ("SSIM", "MSE"):
-        st.markdown(f"**{metric} against size** (◇ marks each pair's native size)")
+        name = settings.score_name if metric == "SSIM" else metric
+        st.markdown(f"**{name} against size** (◇ marks each pair's native size)")
         figure = score_figure(result, shown, metric, settings)
         st.plotly_chart(figure, key=f"sweep_{metric.lower()}")
     st.plotly_chart(tau_figure(result, reference), key="sweep_tau")
@@ -354,7 +356,7 @@ def score_figure(
         legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
     )
     size_axis(figure, widths)
-    figure.update_yaxes(title=metric)
+    figure.update_yaxes(title=settings.score_name if metric == "SSIM" else metric)
     return figure
 
 
