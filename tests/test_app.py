@@ -551,7 +551,8 @@ def test_the_default_sizes_run_on_every_sample(app, sample):
     open_sweep(app)
     assert not app.exception
     assert not app.error
-    assert app.success[0].value.startswith("Pair order")
+    # The verdict, in green when the order holds over several sizes, else as information.
+    assert any(box.value.startswith("Pair order") for box in [*app.success, *app.info])
     assert len(app.get("plotly_chart")) == 3
 
 
