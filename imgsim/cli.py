@@ -962,9 +962,9 @@ def fit_progress_line(fraction: float, message: str, eta: str, width: int, room:
 class TerminalProgress:
     """A one-line progress bar with the time left, redrawn at most 10 times a second.
 
-    Each line is cut to the terminal's width (a wrapped line cannot be
-    overwritten by ``\\r``) and padded over the previous one, so no stale text
-    is ever left behind.
+    Each line is fitted to the terminal's width by `fit_progress_line` (a
+    wrapped line cannot be overwritten by ``\\r``) and padded over the previous
+    one, so no stale text is ever left behind.
     """
 
     def __init__(
