@@ -136,8 +136,8 @@ def interrupted_note(args: argparse.Namespace) -> str:
     """What an interrupted run leaves behind worth knowing (neighbours' cached tiles)."""
     if getattr(args, "cache", None):
         return (
-            f"; the tiles scored so far are kept in {args.cache}, and the same command "
-            "run again resumes from them"
+            f"; the images prepared and the tiles scored so far are kept in {args.cache}, "
+            "and the same command run again resumes from them"
         )
     return ""
 

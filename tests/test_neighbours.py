@@ -769,8 +769,8 @@ def test_ctrl_c_keeps_the_finished_tiles_and_a_rerun_resumes_from_them(tmp_path)
     )
     assert "Traceback" not in written
     assert screen_text(written) == [
-        f"imgsim: interrupted; the tiles scored so far are kept in {cache}, and the same "
-        "command run again resumes from them"
+        f"imgsim: interrupted; the images prepared and the tiles scored so far are kept in "
+        f"{cache}, and the same command run again resumes from them"
     ]
     assert code == 130
     assert [path for path in (cache / "tiles").rglob("*") if path.is_file()]
