@@ -5,9 +5,10 @@ A thin shell over `imgsim.compare`, `imgsim.sweep.sweep`,
 into `Settings`, expand folders, print a table, CSV or JSON. Exit status: 0 on
 success (bad files are reported, one line each on stderr, and the rest still
 compared), 1 when too few images could be read, 2 for a usage error or a
-request over the limits. Everything the command line can get wrong (options,
-output paths, formats) is checked before any work, and a usage error shows the
-command's own usage; no traceback ever reaches the terminal for them.
+request over the limits, 130 on Ctrl-C (one line, no traceback). Everything the
+command line can get wrong (options, output paths, formats, the scheduler's
+address) is checked before any work, and a usage error shows the command's own
+usage; no traceback ever reaches the terminal for them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import math
 import os
 import re
 import shutil
+import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -108,8 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         args.limits = _limits()
-        # The bound first: a side too large is refused as such, not as some other rule.
-        args.limits.check_side(args.size)
+        if uses_size(args):
+            # The bound first: a side too large is refused as such, not as some other rule.
+            args.limits.check_side(args.size)
         settings = _settings(args)
         args.format = output_format(args)
         return args.run(args, settings)
@@ -118,13 +122,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LimitError as error:
         print(f"imgsim: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C is an answer, not a failure: one line, and the shell's status for SIGINT
+        # (the `with` blocks have already stopped the progress bar, threads and client).
+        print(f"imgsim: interrupted{interrupted_note(args)}", file=sys.stderr)
+        return INTERRUPTED
+
+
+INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports a command ended by Ctrl-C
+
+
+def interrupted_note(args: argparse.Namespace) -> str:
+    """What an interrupted run leaves behind worth knowing (neighbours' cached tiles)."""
+    if getattr(args, "cache", None):
+        return (
+            f"; the images prepared and the tiles scored so far are kept in {args.cache}, "
+            "and the same command run again resumes from them"
+        )
+    return ""
+
+
+def uses_size(args: argparse.Namespace) -> bool:
+    """Whether the command uses --size: sweep without --keep-aspect sweeps --sizes only."""
+    return args.command != "sweep" or args.keep_aspect
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     try:
         return settings_from_args(args)
     except ValueError as error:
-        raise UsageError(str(error)) from None
+        if uses_size(args):
+            raise UsageError(str(error)) from None
+    # A --size that sweep does not use is not checked: the settings take the size
+    # the sweep ends at (its reference) instead, which run_sweep checks.
+    sides = args.sizes or [(side, side) for side in DEFAULT_SIDES]
+    args.size = max(sides, key=lambda size: size[0] * size[1])
+    try:
+        return settings_from_args(args)
+    except ValueError:
+        args.size = (max(DEFAULT_SIDES),) * 2
+        return settings_from_args(args)
 
 
 def _limits() -> Limits:
@@ -176,7 +213,7 @@ def run_compare(args: argparse.Namespace, settings: Settings) -> int:
     files = expand_paths(args.paths, sys.stderr)
     with terminal_progress() as bar:
         result = compare(files, settings, progress=bar, limits=args.limits, terms=args.terms)
-    if not _enough_images(result, len(files)):
+    if not _enough_images(result, len(files), args.paths):
         return 1
     record = input_provenance(files) if args.format != "table" else None
     _write(args, COMPARE_FORMATS[args.format](result, record))
@@ -184,27 +221,53 @@ def run_compare(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    sizes = checked_sweep_sizes(args, settings)
+    files = expand_paths(args.paths, sys.stderr)
+    with terminal_progress() as bar:
+        result = sweep(files, sizes, settings, progress=bar, limits=args.limits)
+    if not _enough_images(result, len(files), args.paths):
+        return 1
+    record = input_provenance(files) if args.format != "table" else None
+    _write(args, SWEEP_FORMATS[args.format](result, record))
+    return 0
+
+
+def checked_sweep_sizes(args: argparse.Namespace, settings: Settings) -> list[tuple[int, int]]:
+    """The sizes to sweep: --sizes, checked, or the default sizes that fit the convention.
+
+    Each size is checked as sweep() checks it: the size bound first (a `LimitError`,
+    reported by main as a request over the limits), then the SSIM window. Default
+    sizes below the window are left out with a note; typed ones are a usage error
+    naming every size that is too small.
+    """
     sides = args.sizes or [(side, side) for side in DEFAULT_SIDES]
     if args.keep_aspect:
         sizes = sweep_sizes([width for width, _ in sides], aspect_of=settings.size)
     else:
         sizes = sides
-    try:
-        for size in sizes:
-            # Checked as sweep() checks it: the size bound first, then the SSIM window.
+    fitting, small = [], []
+    for size in sizes:
+        try:
             settings_at(settings, size, args.limits)
-    except LimitError:
-        raise  # a request over the limits, reported as such by main (not a usage error)
-    except ValueError as error:
-        raise UsageError(f"--sizes: {error}") from None
-    files = expand_paths(args.paths, sys.stderr)
-    with terminal_progress() as bar:
-        result = sweep(files, sizes, settings, progress=bar, limits=args.limits)
-    if not _enough_images(result, len(files)):
-        return 1
-    record = input_provenance(files) if args.format != "table" else None
-    _write(args, SWEEP_FORMATS[args.format](result, record))
-    return 0
+        except LimitError:
+            raise
+        except ValueError:
+            small.append(f"{size[0]}x{size[1]}")
+            continue
+        fitting.append(size)
+    rule = f"below the {settings.ssim_convention} convention's smallest side, {settings.min_side}"
+    if small and args.sizes:
+        raise UsageError(
+            f"--sizes: {', '.join(small)} {'is' if len(small) == 1 else 'are'} {rule}; "
+            f"give sizes of at least {settings.min_side}x{settings.min_side}"
+        )
+    if not fitting:
+        raise UsageError(
+            f"every default size ({', '.join(small)}) is {rule}; give --sizes larger ones"
+        )
+    if small:
+        print(f"imgsim: default sizes {', '.join(small)} left out: {rule}", file=sys.stderr)
+    return fitting
 
 
 def run_diff(args: argparse.Namespace, settings: Settings) -> int:
@@ -233,7 +296,7 @@ def run_classify(args: argparse.Namespace, settings: Settings) -> int:
     source = args.labels
     with terminal_progress() as bar:
         result = compare(files, settings, progress=bar, limits=args.limits)
-    if not _enough_images(result, len(files)):
+    if not _enough_images(result, len(files), args.paths):
         return 1
     given = source.given
     unmatched = sorted(set(given or {}) - set(result.names) - {e.name for e in result.errors})
@@ -258,6 +321,7 @@ def run_classify(args: argparse.Namespace, settings: Settings) -> int:
 def run_neighbours(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "parquet" and not args.output:
         raise UsageError("--format parquet writes a file: give it with -o FILE")
+    scheduler_address(args.scheduler)  # a malformed address is a usage error, before any work
     try:
         files = expand_named_paths(args.paths, args.recursive, sys.stderr)
         references = (
@@ -267,9 +331,9 @@ def run_neighbours(args: argparse.Namespace, settings: Settings) -> int:
         )
     except OSError as error:
         raise UsageError(f"cannot read the list {error.filename}: {error.strerror}") from None
-    address = args.scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    scheduler = scheduler_address(args.scheduler)
     try:
-        with dask_client(address) as client, terminal_progress() as bar:
+        with dask_client(scheduler) as client, terminal_progress() as bar:
             result = neighbours(
                 files,
                 against=references,
@@ -292,48 +356,138 @@ def run_neighbours(args: argparse.Namespace, settings: Settings) -> int:
     sets = [(len(result.images), len(files), needed, "images")]
     if result.references is not None:
         sets.append((len(result.references), len(references), 1, "--against images"))
+    hint = "" if args.recursive else nested_images_hint(args.paths, "add --recursive")
     for read, given, least, what in sets:
         if read < least:
             print(
-                f"imgsim: {read} of {given} {what} could be read; at least {least} needed",
+                f"imgsim: {read} of {given} {what} could be read; at least {least} needed{hint}",
                 file=sys.stderr,
             )
             return 1
-    if args.format == "parquet":
-        collection_report.write_parquet(result, args.output)
-    else:
+    if args.format not in ("csv", "parquet"):
         _write(args, NEIGHBOURS_FORMATS[args.format](result))
+        return 0
+    tables = collection_report.tables(result)
+    if not args.output:  # CSV on stdout: one table only
+        sys.stdout.write(collection_report.to_csv(result))
+        if len(tables) > 1:
+            files = " and ".join(f"FILE.{table}.csv" for table in tables[1:])
+            print(
+                f"imgsim: note: the CSV on stdout has the top lists only, without the "
+                f"{' and '.join(tables[1:])} at --min-ssim: -o FILE.csv also writes {files} "
+                "(or use --format json)",
+                file=sys.stderr,
+            )
+        return 0
+    for table in tables:
+        path = collection_report.sibling_path(args.output, table)
+        if args.format == "parquet":
+            collection_report.write_parquet(result, path, table)
+        else:
+            Path(path).write_text(collection_report.to_csv(result, table), encoding="utf-8")
     return 0
 
 
+# How long to wait for the scheduler: long enough for a busy or distant one to answer,
+# short enough that a wrong address is reported promptly.
+SCHEDULER_TIMEOUT = 10  # seconds
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    """A Dask scheduler's address, and where it came from (for messages)."""
+
+    address: str
+    source: str  # "--scheduler" or "$DASK_SCHEDULER_ADDRESS"
+    host: str
+    port: int
+
+
+def scheduler_address(option: str | None) -> Scheduler | None:
+    """The scheduler to run on (--scheduler, else $DASK_SCHEDULER_ADDRESS), checked.
+
+    Raises
+    ------
+    UsageError
+        When the address is not ``[PROTOCOL://]HOST:PORT`` with a port in 1-65535.
+    """
+    if option:
+        address, source = option, "--scheduler"
+    elif os.environ.get(SCHEDULER_VARIABLE):
+        address, source = os.environ[SCHEDULER_VARIABLE], f"${SCHEDULER_VARIABLE}"
+    else:
+        return None
+    match = re.fullmatch(r"(?:(\w+)://)?(\[[^\]]*\]|[^:/\[\]]+):(\d+)/?", address.strip())
+    port = int(match.group(3)) if match else 0
+    if not match or not 1 <= port <= 65535:
+        raise UsageError(
+            f"{source}: expected a Dask scheduler address such as tcp://10.0.0.5:8786 "
+            f"(host and a port from 1 to 65535), got {address!r}"
+        )
+    return Scheduler(address.strip(), source, match.group(2).strip("[]"), port)
+
+
 @contextmanager
-def dask_client(address: str | None) -> Iterator[object | None]:
-    """A Dask client connected to ``address``, or None to run on this machine."""
-    if not address:
+def dask_client(scheduler: Scheduler | None) -> Iterator[object | None]:
+    """A Dask client connected to ``scheduler``, or None to run on this machine.
+
+    Raises
+    ------
+    ConnectionError
+        When nothing answers at the address within `SCHEDULER_TIMEOUT`; the
+        message names the address and where it came from.
+    """
+    if scheduler is None:
         yield None
         return
     from distributed import Client
 
+    given = f"the Dask scheduler at {scheduler.address} (from {scheduler.source})"
     try:
-        client = Client(address, timeout="10s")
+        # A closed port is refused at once; Dask itself would retry until its timeout.
+        socket.create_connection((scheduler.host, scheduler.port), SCHEDULER_TIMEOUT).close()
+        client = Client(scheduler.address, timeout=f"{SCHEDULER_TIMEOUT}s")
     except (OSError, TimeoutError) as error:
-        raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {error}") from error
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise ConnectionError(
+            f"{given} could not be reached ({reason}); start it (dask scheduler) or "
+            f"correct {scheduler.source}"
+        ) from error
     with client:
         yield client
 
 
-def _enough_images(result, files: int) -> bool:
-    """Report unreadable files; False when fewer than two images remain."""
+def _enough_images(result, files: int, paths: Sequence[str] = ()) -> bool:
+    """Report unreadable files; False when fewer than two images remain (with a hint
+    when a folder among ``paths`` has its images in subfolders only)."""
+    hint = nested_images_hint(paths, "give those subfolders as PATHs") if paths else ""
     for error in result.errors:
         print(f"imgsim: {error}", file=sys.stderr)
     if len(result.images) >= 2:
         return True
     print(
         f"imgsim: {len(result.images)} of {files} images could be read; "
-        "at least two are needed to compare",
+        f"at least two are needed to compare{hint}",
         file=sys.stderr,
     )
     return False
+
+
+def nested_images_hint(paths: Sequence[str], remedy: str) -> str:
+    """``"; FOLDER has N images in its subfolders: REMEDY"`` for the first folder among
+    ``paths`` with images in subfolders (which a folder PATH does not descend into),
+    else ``""``."""
+    for path in map(Path, paths):
+        if not path.is_dir():
+            continue
+        nested = sum(
+            1
+            for entry in path.rglob("*")
+            if entry.parent != path and entry.is_file() and is_image_filename(entry.name)
+        )
+        if nested:
+            return f"; {path} has {nested} images in its subfolders: {remedy}"
+    return ""
 
 
 def _write(args: argparse.Namespace, output: str) -> None:
@@ -430,7 +584,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_sizes_option,
         metavar="N,N,...",
         help="square sides (or WxH sizes), separated by commas or spaces; each size once "
-        f"(default: {','.join(map(str, DEFAULT_SIDES))})",
+        f"(default: {','.join(map(str, DEFAULT_SIDES))}, less those below the SSIM "
+        "convention's smallest side)",
     )
     sweep_parser.add_argument(
         "--keep-aspect",
@@ -777,12 +932,39 @@ def expand_named_paths(
     return named
 
 
+MIN_BAR = 10  # the bar's narrowest width before words are dropped
+
+
+def fit_progress_line(fraction: float, message: str, eta: str, width: int, room: int) -> str:
+    """``[###...] 42% message, 9 s left`` in at most ``room`` characters.
+
+    What gives way, in order: the bar narrows (down to `MIN_BAR`), then the
+    message loses whole words from its end, then the bar goes; the time left is
+    kept whole, or the line is the percentage alone (or empty): no word is ever cut.
+    """
+
+    def line(bar: int, text: str) -> str:
+        filled = round(fraction * bar)
+        drawn = f"[{'#' * filled}{'.' * (bar - filled)}] " if bar else ""
+        return f"{drawn}{fraction:4.0%} {text}{eta if text else eta.removeprefix(', ')}".rstrip()
+
+    bar = min(width, max(MIN_BAR, width - (len(line(width, message)) - room)))
+    words = message.split(" ")
+    for bar_width in (bar, 0):
+        for kept in range(len(words), -1, -1):
+            text = " ".join(words[:kept]) + ("…" if 0 < kept < len(words) else "")
+            if len(candidate := line(bar_width, text)) <= room:
+                return candidate
+    percent = f"{fraction:.0%}"
+    return percent if len(percent) <= room else ""
+
+
 class TerminalProgress:
     """A one-line progress bar with the time left, redrawn at most 10 times a second.
 
-    Each line is cut to the terminal's width (a wrapped line cannot be
-    overwritten by ``\\r``) and padded over the previous one, so no stale text
-    is ever left behind.
+    Each line is fitted to the terminal's width by `fit_progress_line` (a
+    wrapped line cannot be overwritten by ``\\r``) and padded over the previous
+    one, so no stale text is ever left behind.
     """
 
     def __init__(
@@ -804,15 +986,12 @@ class TerminalProgress:
         if now - self._last < 0.1 and progress.fraction < 1:
             return
         self._last = now
-        filled = round(progress.fraction * self._width)
         left = progress.remaining
         eta = f", {format_duration(left)} left" if left is not None and left >= 1 else ""
-        line = (
-            f"[{'#' * filled}{'.' * (self._width - filled)}] "
-            f"{progress.fraction:4.0%} {progress.message}{eta}"
-        )
         columns = self._columns or shutil.get_terminal_size().columns
-        line = line[: max(1, columns - 1)]
+        line = fit_progress_line(
+            progress.fraction, progress.message, eta, self._width, max(1, columns - 1)
+        )
         self._stream.write("\r" + line.ljust(self._shown))
         self._stream.flush()
         self._shown = len(line)

@@ -15,6 +15,7 @@ not depend on the order in which tiles finish.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -468,11 +469,16 @@ class _LocalRunner:
     engine itself uses every core)."""
 
     def prepare(self, tasks: Sequence[tuple], on_block: Callable[[int], None]):
-        with ThreadPoolExecutor(_workers(len(tasks)), thread_name_prefix="imgsim-prep") as pool:
+        pool = ThreadPoolExecutor(_workers(len(tasks)), thread_name_prefix="imgsim-prep")
+        try:
             blocks = []
             for block in pool.map(lambda task: prepare_block(*task), tasks):
                 blocks.append(block)
                 on_block(len(block.meta.positions) + len(block.meta.errors))
+        finally:
+            # On Ctrl-C (or any error) the blocks not started are dropped, not prepared
+            # while the command waits to exit.
+            pool.shutdown(wait=True, cancel_futures=True)
         return blocks, [block.meta for block in blocks]
 
     def tiles(self, rows: Sequence, cols: Sequence, jobs: Sequence, ranks, options: tuple):
@@ -855,6 +861,10 @@ class _Journal:
         if self.folder.is_dir():
             for path in self.folder.iterdir():
                 path.unlink(missing_ok=True)
+            self.folder.rmdir()
+            # tiles/ itself, unless another settings' run is keeping tiles there.
+            with contextlib.suppress(OSError):
+                self.folder.parent.rmdir()
 
 
 # --- the entry point -------------------------------------------------------------------

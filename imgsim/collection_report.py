@@ -4,7 +4,9 @@ JSON contract: ``{"settings", "images", "references" (with --against), "errors",
 "neighbours": [{"name", "matches": [{"name", "ssim", "mse", "psnr"}]}], "pairs":
 [{"a", "b", "ssim", "mse", "psnr", "exact"}] and "groups": [{"names", "min_ssim",
 "exact"}] (with --min-ssim)}``; infinite PSNR is null, as in compare's contract.
-CSV and Parquet: one row per (query, rank, match, ssim, mse, psnr).
+CSV and Parquet: one row per (query, rank, match, ssim, mse, psnr); with
+--min-ssim, sibling files (``out.pairs.parquet``, ``out.groups.parquet``) hold one
+row per (a, b, ssim, mse, psnr, exact) and per (group, name, min_ssim, exact).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from imgsim import report
@@ -19,6 +22,8 @@ from imgsim.collection import Neighbours
 from imgsim.report import _align, _errors, _images, finite_or_none, to_json_text
 
 ROW_COLUMNS = ("query", "rank", "match", "ssim", "mse", "psnr")
+PAIR_COLUMNS = ("a", "b", "ssim", "mse", "psnr", "exact")
+GROUP_COLUMNS = ("group", "name", "min_ssim", "exact")
 
 
 def add_provenance(document: dict[str, Any], result: Neighbours) -> dict[str, Any]:
@@ -105,35 +110,76 @@ def rows(result: Neighbours) -> Iterator[tuple[str, int, str, float, float, floa
             yield name, rank, match, ssim, mse, psnr
 
 
-def to_csv(result: Neighbours) -> str:
-    """`rows` as CSV (``inf`` PSNR for identical images, as compare's CSV)."""
+def pair_rows(result: Neighbours) -> Iterator[tuple[str, str, float, float, float, bool]]:
+    """One row per pair at or above ``min_ssim``: (a, b, ssim, mse, psnr, exact), as JSON's."""
+    pairs, names, matches = result.pairs, result.names, result.match_names
+    if pairs is None:
+        return
+    for a, b, ssim, mse, psnr in zip(
+        pairs.query, pairs.match, pairs.ssim, pairs.mse, pairs.psnr, strict=True
+    ):
+        yield names[a], matches[b], float(ssim), float(mse), float(psnr), bool(mse == 0)
+
+
+def group_rows(result: Neighbours) -> Iterator[tuple[int, str, float, bool]]:
+    """One row per member of each group: (group from 1, name, min_ssim, exact), largest first."""
+    for number, group in enumerate(result.groups or (), start=1):
+        for member in group.members:
+            yield number, result.names[member], group.min_ssim, group.exact
+
+
+# Each table: its columns and their Arrow types (by name, as pyarrow is imported late).
+TABLES = {
+    "rows": (ROW_COLUMNS, ("string", "int32", "string", "float64", "float64", "float64")),
+    "pairs": (PAIR_COLUMNS, ("string", "string", "float64", "float64", "float64", "bool_")),
+    "groups": (GROUP_COLUMNS, ("int32", "string", "float64", "bool_")),
+}
+TABLE_ROWS = {"rows": rows, "pairs": pair_rows, "groups": group_rows}
+
+
+def tables(result: Neighbours) -> list[str]:
+    """The tables this result has: ``rows`` always, ``pairs`` and ``groups`` with them."""
+    present = ["rows"]
+    if result.pairs is not None:
+        present.append("pairs")
+    if result.groups is not None:
+        present.append("groups")
+    return present
+
+
+def sibling_path(path: str, table: str) -> str:
+    """Where a table goes next to ``path``: ``out.parquet`` -> ``out.pairs.parquet``."""
+    if table == "rows":
+        return path
+    file = Path(path)
+    return str(file.with_name(f"{file.stem}.{table}{file.suffix}"))
+
+
+def to_csv(result: Neighbours, table: str = "rows") -> str:
+    """One of the `tables` as CSV (``inf`` PSNR for identical images, as compare's CSV)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ROW_COLUMNS)
-    for name, rank, match, ssim, mse, psnr in rows(result):
-        writer.writerow([name, rank, match, repr(ssim), repr(mse), repr(psnr)])
+    writer.writerow(TABLES[table][0])
+    for row in TABLE_ROWS[table](result):
+        writer.writerow([repr(value) if isinstance(value, float) else value for value in row])
     return buffer.getvalue()
 
 
-def write_parquet(result: Neighbours, path: str) -> None:
-    """`rows` as a Parquet file (PSNR null where infinite), for tables too large for JSON."""
+def write_parquet(result: Neighbours, path: str, table: str = "rows") -> None:
+    """One of the `tables` as a Parquet file (PSNR null where infinite), for tables too
+    large for JSON."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    columns: dict[str, list] = {column: [] for column in ROW_COLUMNS}
-    for row in rows(result):
-        for column, value in zip(ROW_COLUMNS, row, strict=True):
+    names, types = TABLES[table]
+    columns: dict[str, list] = {column: [] for column in names}
+    for row in TABLE_ROWS[table](result):
+        for column, value in zip(names, row, strict=True):
             columns[column].append(value)
-    columns["psnr"] = [finite_or_none(value) for value in columns["psnr"]]
+    if "psnr" in columns:
+        columns["psnr"] = [finite_or_none(value) for value in columns["psnr"]]
     schema = pa.schema(
-        [
-            ("query", pa.string()),
-            ("rank", pa.int32()),
-            ("match", pa.string()),
-            ("ssim", pa.float64()),
-            ("mse", pa.float64()),
-            ("psnr", pa.float64()),
-        ]
+        [(name, getattr(pa, kind)()) for name, kind in zip(names, types, strict=True)]
     )
     pq.write_table(pa.table(columns, schema=schema), path)
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import pty
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,7 @@ from imgsim.cli import build_parser, settings_from_args
 from imgsim.decoding import is_image_filename
 from imgsim.differences import DEFAULT_MIN_AREA
 
-from .conftest import encode
+from .conftest import encode, noise_image
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -231,7 +235,7 @@ def test_every_commands_help_shows_the_defaults(command):
     for default in ("(default: 512x512)", "(default: stretch)", "(default: skimage)"):
         assert default in text
     extra = {
-        "sweep": "(default: 32,64,128,256,512,1024,2048)",
+        "sweep": "(default: 32,64,128,256,512,1024,2048, less those below",
         "diff": f"(default: {DEFAULT_MIN_AREA})",
         "classify": "(default: 0.9)",
     }
@@ -732,3 +736,150 @@ def test_table_numbers_have_fixed_decimals_per_column(folder):
             cell = line.split()[column]
             if cell != "inf":
                 assert len(cell.split(".")[1]) == decimals, line
+
+
+INTERRUPT_TIMEOUT = 120  # seconds; generous, the machine is shared
+
+
+def run_interrupted(*args: str, stop_at: str) -> tuple[int, str]:
+    """Run the CLI with stderr on a terminal (so it draws its progress), interrupt it
+    (SIGINT) once it reports progress starting with ``stop_at``; return its exit
+    status and what reached the terminal."""
+    controller, terminal = pty.openpty()
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent / "interrupted_run"), str(ROOT)]),
+        "IMGSIM_TEST_STOP_AT": stop_at,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imgsim", *map(str, args)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+        env=environment,
+        cwd=ROOT,
+    )
+    os.close(terminal)
+    screen = bytearray()
+
+    def read_screen() -> None:  # drained as it comes, so the command never blocks on it
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the command closed the terminal
+                return
+            if not chunk:
+                return
+            screen.extend(chunk)
+
+    reader = threading.Thread(target=read_screen)
+    reader.start()
+    # Bounded: should the run neither stop nor end, it is killed, and waitpid returns.
+    watchdog = threading.Timer(INTERRUPT_TIMEOUT, process.kill)
+    watchdog.start()
+    try:
+        _, status = os.waitpid(process.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status), f"the run did not reach {stop_at!r} (status {status})"
+        process.send_signal(signal.SIGINT)  # delivered as it continues
+        process.send_signal(signal.SIGCONT)
+        code = process.wait(INTERRUPT_TIMEOUT)
+    finally:
+        watchdog.cancel()
+        process.kill()
+        reader.join(INTERRUPT_TIMEOUT)
+        os.close(controller)
+    return code, screen.decode()
+
+
+def screen_text(written: str) -> list[str]:
+    """The lines left on a terminal, each as its last redraw after a carriage return."""
+    lines = [screen_line(line) for line in written.replace("\r\n", "\n").split("\n")]
+    return [line.rstrip() for line in lines if line.strip()]
+
+
+def test_ctrl_c_during_compare_is_one_line_and_exit_130(tmp_path):
+    for index in range(12):
+        (tmp_path / f"{index:02}.png").write_bytes(encode(noise_image((48, 48), index), "PNG"))
+    code, written = run_interrupted(
+        "compare", tmp_path, "--size", "48", "--terms", stop_at="comparing"
+    )
+    assert "Traceback" not in written
+    assert screen_text(written) == ["imgsim: interrupted"]
+    assert code == 130
+
+
+@pytest.fixture(scope="module")
+def three_large(tmp_path_factory) -> list[Path]:
+    """Three noise images, large enough for MS-SSIM."""
+    folder = tmp_path_factory.mktemp("large")
+    paths = [folder / f"{index}.png" for index in range(3)]
+    for index, path in enumerate(paths):
+        path.write_bytes(encode(noise_image((200, 200), index), "PNG"))
+    return paths
+
+
+def test_sweep_leaves_out_the_default_sizes_below_the_conventions_minimum(three_large):
+    done = run_cli("sweep", "--ssim", "ms-ssim", *three_large, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "imgsim: default sizes 32x32, 64x64, 128x128 left out: below the ms-ssim "
+        "convention's smallest side, 161\n"
+    )
+    swept = [size["width"] for size in strict_json(done.stdout)["sizes"]]
+    assert swept == [256, 512, 1024, 2048]
+
+
+def test_sweep_names_every_typed_size_below_the_conventions_minimum(three_large):
+    done = run_cli("sweep", "--ssim", "ms-ssim", "--sizes", "32,200,64x300,300x100", *three_large)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith(
+        "error: --sizes: 32x32, 64x300, 300x100 are below the ms-ssim convention's smallest "
+        "side, 161; give sizes of at least 161x161"
+    )
+
+
+@pytest.mark.parametrize("size", ["100", "99999"])
+def test_sweep_does_not_check_a_size_it_does_not_use(three_large, size):
+    args = ["sweep", "--ssim", "ms-ssim", "--sizes", "200,300", *three_large, "--format", "json"]
+    done = run_cli(*args, "--size", size)
+    assert done.returncode == 0, done.stderr
+    assert [s["width"] for s in strict_json(done.stdout)["sizes"]] == [200, 300]
+    # With --keep-aspect --size is used, and checked.
+    assert run_cli(*args, "--size", size, "--keep-aspect").returncode == 2
+
+
+def test_compare_of_a_folder_with_images_only_in_subfolders_names_them(tmp_path):
+    for index, folder in enumerate(["a", "b", "b/c"]):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / f"{index}.png").write_bytes(
+            encode(noise_image((16, 16), index), "PNG")
+        )
+    done = run_cli("compare", tmp_path, "--size", "16")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        f"imgsim: 0 of 0 images could be read; at least two are needed to compare; {tmp_path} "
+        "has 3 images in its subfolders: give those subfolders as PATHs"
+    )
+
+
+def progress_shown(columns: int) -> str:
+    from imgsim.cli import TerminalProgress
+    from imgsim.progress import Progress
+
+    stream = io.StringIO()
+    bar = TerminalProgress(stream, columns=columns)
+    bar(Progress(21.0, 100.0, "compared 9,000 of 44,850 pairs", elapsed=2.5))
+    return screen_line(stream.getvalue()).rstrip()
+
+
+@pytest.mark.parametrize("columns", [80, 60, 40, 30, 26, 12, 3])
+def test_the_progress_line_fits_the_terminal_without_cutting_a_word(columns):
+    whole = progress_shown(1000)
+    assert whole.endswith(" s left")
+    shown = progress_shown(columns)
+    assert len(shown) <= columns - 1  # never wraps: a wrapped line cannot be overwritten
+    tokens = {token.strip(",") for token in whole.split()[1:]}  # all but the bar
+    for token in shown.replace("…", "").split():
+        assert token.startswith("[") or token.strip(",") in tokens, f"{token!r} was cut"
+    if columns >= 30:  # the time left stays whole while it fits
+        assert shown.endswith(" ".join(whole.split()[-3:]).lstrip(","))

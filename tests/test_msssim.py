@@ -254,7 +254,24 @@ def test_work_and_time_count_every_scale():
     )
     assert model.engine_seconds(10, multi) == pytest.approx(expected)
     assert model.engine_seconds(10, multi) > model.engine_seconds(10, single)
-    assert model.pair_seconds(multi) == pytest.approx(areas * rates.pair_value)
+    assert model.pair_seconds(multi) == pytest.approx(
+        areas * rates.pair_value * cost.TILE_PAIR_COST["ms-ssim"]
+    )
+
+
+def test_a_collections_ms_ssim_and_gaussian_pairs_cost_more_per_value_than_skimages():
+    """Measured in `neighbours` tiles (cost.TILE_PAIR_COST): with the default's rate
+    the time left of `neighbours --ssim ms-ssim` was about 2 to 3 times too low."""
+    from imgsim import cost
+
+    model = cost.TimeModel(probe=lambda: cost.FALLBACK_RATES)
+
+    def per_value(convention: str) -> float:
+        settings = Settings(size=(300, 300), ssim_convention=convention)
+        return model.pair_seconds(settings) / cost.scored_values(settings)
+
+    assert per_value("ms-ssim") == pytest.approx(1.65 * per_value("skimage"))
+    assert per_value("gaussian") == pytest.approx(1.6 * per_value("skimage"))
 
 
 def test_cli_diff_gives_ms_ssim_and_the_finest_scales_regions(ms_folder):

@@ -7,8 +7,10 @@ cluster of two worker processes.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -30,7 +32,7 @@ from imgsim.collection import TIE_DECIMALS, neighbours
 
 from .conftest import encode
 from .dask_cluster import dask_client, dask_cluster
-from .test_cli import ROOT, run_cli, strict_json
+from .test_cli import ROOT, run_cli, run_interrupted, screen_text, strict_json
 from .test_limits import run_cli as run_cli_with
 
 SIZE = (32, 32)
@@ -359,6 +361,64 @@ def test_csv_and_parquet_have_one_row_per_query_rank_and_match(collection, tmp_p
     assert refused.returncode == 2 and "-o FILE" in refused.stderr
 
 
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_pairs_and_groups_at_min_ssim_go_to_sibling_files_equal_to_json(collection, tmp_path, kind):
+    options = ["--size", "32", "--min-ssim", "0.3"]
+    document = strict_json(run_cli("neighbours", *collection, *options, "--format", "json").stdout)
+    assert document["pairs"] and document["groups"]  # something to compare
+    done = run_cli("neighbours", *collection, *options, "-o", tmp_path / f"out.{kind}")
+    assert done.returncode == 0 and done.stderr == ""
+    if kind == "parquet":
+        pairs = pq.read_table(tmp_path / "out.pairs.parquet").to_pylist()
+        members = pq.read_table(tmp_path / "out.groups.parquet").to_pylist()
+    else:
+        pairs = list(csv.DictReader((tmp_path / "out.pairs.csv").open()))
+        members = list(csv.DictReader((tmp_path / "out.groups.csv").open()))
+        for pair in pairs:  # CSV: text, PSNR inf where infinite
+            psnr = float(pair["psnr"])
+            pair.update(
+                ssim=float(pair["ssim"]), mse=float(pair["mse"]), exact=pair["exact"] == "True"
+            )
+            pair["psnr"] = None if math.isinf(psnr) else psnr
+        for member in members:
+            member.update(
+                group=int(member["group"]),
+                min_ssim=float(member["min_ssim"]),
+                exact=member["exact"] == "True",
+            )
+    assert pairs == document["pairs"]
+    groups = [
+        {"names": [m["name"] for m in members if m["group"] == number], "min_ssim": ms, "exact": ex}
+        for number, ms, ex in dict.fromkeys(
+            (m["group"], m["min_ssim"], m["exact"]) for m in members
+        )
+    ]
+    assert groups == document["groups"]
+
+
+def test_csv_on_stdout_names_the_pairs_and_groups_it_leaves_out(collection):
+    done = run_cli(
+        "neighbours", *collection[:4], "--size", "32", "--min-ssim", "0.3", "--format", "csv"
+    )
+    assert done.returncode == 0
+    assert done.stderr == (
+        "imgsim: note: the CSV on stdout has the top lists only, without the pairs and groups "
+        "at --min-ssim: -o FILE.csv also writes FILE.pairs.csv and FILE.groups.csv "
+        "(or use --format json)\n"
+    )
+
+
+def test_images_only_in_subfolders_suggest_recursive(tmp_path):
+    write_collection(tmp_path / "photos" / "2019", 2)
+    write_collection(tmp_path / "photos" / "2020", 1)
+    done = run_cli("neighbours", tmp_path / "photos", "--size", "32")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        f"imgsim: 0 of 0 images could be read; at least 2 needed; {tmp_path / 'photos'} "
+        "has 3 images in its subfolders: add --recursive"
+    )
+
+
 def _same(first, second) -> None:
     assert first.names == second.names
     assert first.index.tolist() == second.index.tolist()
@@ -435,7 +495,7 @@ def test_a_run_killed_before_its_results_are_written_is_recovered_from_its_tiles
     recovered = neighbours(paths, cache=cache, **options)
     assert recovered.pairs_computed == 0  # every tile of the killed run was kept
     _same(recovered, neighbours(paths, **options))
-    assert not list((cache / "tiles").rglob("*"))[1:]  # the journal is gone, its folder only
+    assert not (cache / "tiles").exists()  # the journal is gone, folders and all
     assert neighbours(paths, cache=cache, **options).pairs_computed == 0  # from the results
 
 
@@ -634,17 +694,53 @@ def test_a_cluster_that_cannot_import_imgsim_is_named_before_any_task(collection
     )
 
 
-def test_cli_refuses_pairs_over_the_limit_and_an_unreachable_scheduler(collection):
+def test_cli_refuses_pairs_over_the_limit(collection):
     over = run_cli_with(
         {"IMGSIM_MAX_PAIRS": "2"}, "neighbours", *collection[:4], "--size", "32", "--min-ssim", "-1"
     )
     assert over.returncode == 2 and "IMGSIM_MAX_PAIRS" in over.stderr
-    # A port nothing listens on (the system's own ephemeral range is avoided).
-    unreachable = run_cli(
-        "neighbours", *collection[:4], "--size", "32", "--scheduler", "tcp://127.0.0.1:9",
-    )  # fmt: skip
-    assert unreachable.returncode == 1
-    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in unreachable.stderr
+
+
+@pytest.mark.parametrize("address", ["nonsense", "tcp://127.0.0.1:99999", "tcp://:8786", "a:0"])
+@pytest.mark.parametrize("source", ["--scheduler", "$DASK_SCHEDULER_ADDRESS"])
+def test_a_malformed_scheduler_address_is_a_usage_error_naming_its_source(address, source):
+    # The images do not exist: a usage error is found before any of them is read.
+    args = ["neighbours", "missing-a.png", "missing-b.png"]
+    if source == "--scheduler":
+        done = run_cli_with({}, *args, "--scheduler", address)
+    else:
+        done = run_cli_with({"DASK_SCHEDULER_ADDRESS": address}, *args)
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: ")
+    assert done.stderr.splitlines()[-1].endswith(
+        f"error: {source}: expected a Dask scheduler address such as tcp://10.0.0.5:8786 "
+        f"(host and a port from 1 to 65535), got {address!r}"
+    )
+
+
+@pytest.mark.parametrize("source", ["--scheduler", "$DASK_SCHEDULER_ADDRESS"])
+def test_an_unreachable_scheduler_is_named_with_where_its_address_came_from(collection, source):
+    # A port nothing listens on (the system's own ephemeral range is avoided): refused at
+    # once, where Dask alone would retry for its whole timeout and then say "Timed out".
+    address = "tcp://127.0.0.1:9"
+    args = ["neighbours", *map(str, collection[:4]), "--size", "32"]
+    if source == "--scheduler":
+        done = run_cli_with({}, *args, "--scheduler", address)
+    else:
+        done = run_cli_with({"DASK_SCHEDULER_ADDRESS": address}, *args)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"imgsim: the Dask scheduler at {address} (from {source}) could not be reached "
+        f"(Connection refused); start it (dask scheduler) or correct {source}\n"
+    )
+
+
+@pytest.mark.parametrize("against", [False, True])
+def test_a_completed_cache_run_leaves_no_tiles_folder(collection, tmp_path, against):
+    cache = tmp_path / "cache"
+    other = {"against": collection[10:]} if against else {}
+    neighbours(collection[:10] if against else collection, cache=cache, size=SIZE, **other)
+    assert sorted(path.name for path in cache.iterdir()) == ["prepared", "results"]
 
 
 def test_each_image_is_prepared_once_and_progress_reaches_the_end(collection, monkeypatch):
@@ -662,3 +758,22 @@ def test_each_image_is_prepared_once_and_progress_reaches_the_end(collection, mo
     fractions = [report.fraction for report in reports]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert reports[-1].message == "compared 91 of 91 pairs"  # 14 images
+
+
+def test_ctrl_c_keeps_the_finished_tiles_and_a_rerun_resumes_from_them(tmp_path):
+    folder, cache = tmp_path / "images", tmp_path / "cache"
+    write_collection(folder, 8)
+    options = ["--size", "32", "--top", "3", "--min-ssim", "0.3", "--format", "json"]
+    code, written = run_interrupted(
+        "neighbours", folder, *options, "--cache", cache, stop_at="compared"
+    )
+    assert "Traceback" not in written
+    assert screen_text(written) == [
+        f"imgsim: interrupted; the images prepared and the tiles scored so far are kept in "
+        f"{cache}, and the same command run again resumes from them"
+    ]
+    assert code == 130
+    assert [path for path in (cache / "tiles").rglob("*") if path.is_file()]
+    rerun = run_cli("neighbours", folder, *options, "--cache", cache)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout == run_cli("neighbours", folder, *options).stdout
