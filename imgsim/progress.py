@@ -77,10 +77,13 @@ class ProgressTracker:
 
 
 def format_duration(seconds: float) -> str:
-    """Short human duration: "0.4 s", "12 s", "3 min 05 s"."""
+    """Short human duration: "0.4 s", "12 s", "3 min 05 s", "18 h 24 min"."""
     if seconds < 10:
         return f"{seconds:.1f} s"
     if seconds < 60:
         return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest:02d} s"
+    if seconds < 3600:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes} min {rest:02d} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} min"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import threading
@@ -396,6 +397,107 @@ def test_too_many_pairs_above_the_floor_fail_the_index_with_the_limit_to_raise(s
     assert status.state == "failed"
     assert "more than 3 pairs" in status.error and "IMGSIM_MAX_PAIRS" in status.error
     assert "--min-ssim" not in status.error
+
+
+@pytest.mark.parametrize(
+    ("limits", "changes", "variable"),
+    [
+        (imgsim.Limits(max_side=48), {}, "IMGSIM_MAX_SIDE"),
+        # The default settings' work is always allowed; 10000 x 10000 is far over it.
+        (imgsim.Limits(), {"size": (10000, 10000)}, "IMGSIM_MAX_WORK"),
+        (imgsim.Limits(max_cache_bytes=10_000), {}, "IMGSIM_MAX_CACHE_BYTES"),
+    ],
+)
+def test_an_index_over_the_limits_is_refused_before_anything_is_prepared(
+    served, tmp_path, limits, changes, variable
+):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    cache = tmp_path / "cache"
+    index = CollectionIndex(collection, dataclasses.replace(SETTINGS, **changes), cache, limits)
+    with pytest.raises(imgsim.LimitError, match=variable):
+        index.check(len(list_images(collection).names))
+    index.start()
+    status = index.wait(TIMEOUT)
+    assert status.state == "failed" and variable in status.error
+    assert not cache.exists()  # nothing prepared, nothing written
+
+
+def test_the_default_settings_are_within_the_limits_of_a_large_collection(served, tmp_path):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    index = CollectionIndex(collection, imgsim.Settings(), tmp_path / "cache")
+    index.check(5000)  # a few thousand photos at the page's defaults: no error
+
+
+def _cancelled_once(index_of, real):
+    """`neighbours` in tiles of 4 images, cancelling its index after the first tile."""
+    cancelled = []
+
+    def run(*args, **kwargs):
+        report = kwargs["progress"]
+
+        def progress(each):
+            if each.message.startswith("compared") and not cancelled:
+                cancelled.append(each)
+                index_of().cancel()
+            report(each)
+
+        return real(*args, **{**kwargs, "progress": progress, "block_size": 4})
+
+    return run
+
+
+def test_cancel_stops_the_index_at_the_next_tile_and_keeps_the_finished_tiles(
+    served, tmp_path, monkeypatch
+):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    cache = tmp_path / "cache"
+    index = CollectionIndex(collection, SETTINGS, cache)
+    monkeypatch.setattr(
+        collection_index, "neighbours", _cancelled_once(lambda: index, collection_index.neighbours)
+    )
+    index.start()
+    status = index.wait(TIMEOUT)
+    assert status.state == "cancelled" and status.result is None
+    assert len(list((cache / "tiles").rglob("*.npz"))) == 1  # the one tile finished
+    assert index.start()
+    done = index.wait(TIMEOUT)
+    readable = len(done.result.images)
+    assert done.state == "done"
+    assert 0 < done.result.pairs_computed < readable * (readable - 1) // 2
+
+
+def test_the_server_stopping_stops_the_index_at_the_next_tile(served, tmp_path, monkeypatch):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    index = CollectionIndex(collection, SETTINGS, tmp_path / "cache")
+    ended = threading.Thread(target=lambda: None)
+    ended.start()
+    ended.join()
+    # What the index's thread sees once the server's main thread has returned.
+    monkeypatch.setattr(collection_index.threading, "main_thread", lambda: ended)
+    index.start()
+    assert index._thread.daemon  # nor does it keep the interpreter from exiting
+    status = index.wait(TIMEOUT)
+    assert status.state == "cancelled" and status.result is None
+
+
+def test_waiting_is_said_only_while_another_index_holds_the_lock(served, tmp_path):
+    folder, _ = served
+    seen = []
+
+    class Recorded(CollectionIndex):
+        def _set(self, **changes) -> None:
+            super()._set(**changes)
+            seen.append(self.status.progress)
+
+    index = Recorded(parse_collections(str(folder))[0], SETTINGS, tmp_path / "cache")
+    index.start()
+    assert index.wait(TIMEOUT).state == "done"
+    messages = [progress.message for progress in seen if progress is not None]
+    assert messages and collection_index.WAITING not in messages
 
 
 def test_a_rescan_scores_only_the_pairs_of_new_files(served, tmp_path, monkeypatch):
