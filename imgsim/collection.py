@@ -1051,6 +1051,7 @@ def neighbours(
     total_pairs = sum(_pair_count(parts) for _, _, parts in jobs)
     base = tracker.done
     tracker.total = base + total_pairs * pair_work
+    tracker.new_stage()  # comparing is off the model by another factor than preparing
     computed = 0
     options = (top, min_ssim, within, settings.ssim_convention)
     for index, result in runner.tiles(row_blocks, col_blocks, jobs, ranks, options):
