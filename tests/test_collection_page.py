@@ -470,6 +470,32 @@ def test_cancel_stops_the_index_at_the_next_tile_and_keeps_the_finished_tiles(
     assert 0 < done.result.pairs_computed < readable * (readable - 1) // 2
 
 
+def test_cancel_while_preparing_leaves_the_remaining_images_unprepared(
+    served, tmp_path, monkeypatch
+):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    cache = tmp_path / "cache"
+    index = CollectionIndex(collection, SETTINGS, cache)
+    real = collection_index.neighbours
+
+    def one_image_blocks(*args, **kwargs):
+        report = kwargs["progress"]
+
+        def progress(each):
+            index.cancel()  # at the first block prepared
+            report(each)
+
+        return real(*args, **{**kwargs, "progress": progress, "block_size": 1})
+
+    monkeypatch.setattr(collection_index, "neighbours", one_image_blocks)
+    index.start()
+    assert index.wait(TIMEOUT).state == "cancelled"
+    prepared = len(list((cache / "prepared").rglob("*.npz")))
+    # The blocks already running finish; the others are not begun.
+    assert prepared < len(list_images(collection).names) // 2
+
+
 def test_the_server_stopping_stops_the_index_at_the_next_tile(served, tmp_path, monkeypatch):
     folder, _ = served
     collection = parse_collections(str(folder))[0]
