@@ -774,9 +774,14 @@ def test_a_size_the_sidebar_refuses_is_said_on_the_collection_view(served):
     at.query_params.update({"view": "Collection", "w": "128", "h": "128", "ssim": "ms-ssim"})
     at.run()
     assert not at.exception
-    assert any("size 128×128 cannot be used" in w.value for w in at.warning)
+    (note,) = at.warning
+    assert "128×128 with ms-ssim SSIM cannot be used" in note.value
     header = next(md.value for md in at.markdown if md.value.startswith("**Collection:"))
-    assert "not indexed yet; to be indexed at 512×512" in header
+    assert "not indexed yet; to be indexed at" in header
+    assert "128×128, grayscale, ms-ssim" not in header  # not the refused pair
+    in_use = note.value.split("settings in use: ")[1].rstrip(".")
+    width_height, convention = in_use.split(" with ")
+    assert f"{width_height}, grayscale, {convention.split()[0]} SSIM" in header
 
 
 def test_a_link_to_an_unknown_collection_is_said_in_the_link_note(served):

@@ -238,14 +238,19 @@ def offer_index(collection: Collection, index: CollectionIndex, count: int, took
 
 
 def refused_size_note(settings: imgsim.Settings) -> None:
-    """Say so when the sidebar refused its size: the collection is shown at another."""
+    """Say so when the sidebar refused its size and convention together: the
+    collection is shown (and would be indexed) at the settings in use instead."""
     typed = (st.session_state.get("width"), st.session_state.get("height"))
-    if None in typed or tuple(map(int, typed)) == settings.size:
+    convention = st.session_state.get("ssim", settings.ssim_convention)
+    if None in typed:
+        return
+    typed = tuple(map(int, typed))
+    if typed == settings.size and convention == settings.ssim_convention:
         return
     st.warning(
-        f"The sidebar's size {typed[0]}×{typed[1]} cannot be used at these settings (the "
-        f"sidebar says why), so the collection is shown at {settings.width}×"
-        f"{settings.height}, the last size that could."
+        f"The sidebar's {typed[0]}×{typed[1]} with {convention} SSIM cannot be used "
+        f"(the sidebar says why), so the collection is shown at the settings in use: "
+        f"{settings.width}×{settings.height} with {settings.ssim_convention} SSIM."
     )
 
 
