@@ -431,69 +431,59 @@ def test_the_default_settings_are_within_the_limits_of_a_large_collection(served
     index.check(5000)  # a few thousand photos at the page's defaults: no error
 
 
-def _cancelled_once(index_of, real):
-    """`neighbours` in tiles of 4 images, cancelling its index after the first tile."""
-    cancelled = []
+def _cancelling(index: CollectionIndex, real, block_size: int, stage: str):
+    """`neighbours` in blocks of ``block_size`` images, cancelling ``index`` at its
+    first report whose message starts with ``stage``."""
 
     def run(*args, **kwargs):
         report = kwargs["progress"]
 
         def progress(each):
-            if each.message.startswith("compared") and not cancelled:
-                cancelled.append(each)
-                index_of().cancel()
+            if each.message.startswith(stage):
+                index.cancel()
             report(each)
 
-        return real(*args, **{**kwargs, "progress": progress, "block_size": 4})
+        return real(*args, **{**kwargs, "progress": progress, "block_size": block_size})
 
     return run
+
+
+def _cancelled_run(served, cache: Path, monkeypatch, block_size: int, stage: str):
+    """An index of the served collection, run once and cancelled at ``stage``."""
+    folder, _ = served
+    index = CollectionIndex(parse_collections(str(folder))[0], SETTINGS, cache)
+    real = collection_index.neighbours
+    monkeypatch.setattr(collection_index, "neighbours", _cancelling(index, real, block_size, stage))
+    index.start()
+    status = index.wait(TIMEOUT)
+    assert status.state == "cancelled" and status.result is None
+    # Later runs in the same blocks, not cancelled.
+    monkeypatch.setattr(collection_index, "neighbours", _cancelling(index, real, block_size, "-"))
+    return index
 
 
 def test_cancel_stops_the_index_at_the_next_tile_and_keeps_the_finished_tiles(
     served, tmp_path, monkeypatch
 ):
-    folder, _ = served
-    collection = parse_collections(str(folder))[0]
     cache = tmp_path / "cache"
-    index = CollectionIndex(collection, SETTINGS, cache)
-    monkeypatch.setattr(
-        collection_index, "neighbours", _cancelled_once(lambda: index, collection_index.neighbours)
-    )
-    index.start()
-    status = index.wait(TIMEOUT)
-    assert status.state == "cancelled" and status.result is None
+    index = _cancelled_run(served, cache, monkeypatch, 4, "compared")
     assert len(list((cache / "tiles").rglob("*.npz"))) == 1  # the one tile finished
     assert index.start()
     done = index.wait(TIMEOUT)
     readable = len(done.result.images)
     assert done.state == "done"
+    # The finished tile is not scored again.
     assert 0 < done.result.pairs_computed < readable * (readable - 1) // 2
 
 
 def test_cancel_while_preparing_leaves_the_remaining_images_unprepared(
     served, tmp_path, monkeypatch
 ):
-    folder, _ = served
-    collection = parse_collections(str(folder))[0]
     cache = tmp_path / "cache"
-    index = CollectionIndex(collection, SETTINGS, cache)
-    real = collection_index.neighbours
-
-    def one_image_blocks(*args, **kwargs):
-        report = kwargs["progress"]
-
-        def progress(each):
-            index.cancel()  # at the first block prepared
-            report(each)
-
-        return real(*args, **{**kwargs, "progress": progress, "block_size": 1})
-
-    monkeypatch.setattr(collection_index, "neighbours", one_image_blocks)
-    index.start()
-    assert index.wait(TIMEOUT).state == "cancelled"
+    index = _cancelled_run(served, cache, monkeypatch, 1, "preparing")
     prepared = len(list((cache / "prepared").rglob("*.npz")))
     # The blocks already running finish; the others are not begun.
-    assert prepared < len(list_images(collection).names) // 2
+    assert prepared < len(list_images(index.collection).names) // 2
 
 
 def test_the_server_stopping_stops_the_index_at_the_next_tile(served, tmp_path, monkeypatch):
