@@ -70,6 +70,7 @@ except ValueError as error:
     st.stop()
 
 state.restore_from_url()
+collection_view.restore_pair_from_link()
 state.keep_view_choices()
 choices = sidebar.settings_ui()
 st.title("imgsim")

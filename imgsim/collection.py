@@ -673,12 +673,39 @@ def _keys(metas: Sequence[BlockMeta], count: int) -> list[str | None]:
     return keys
 
 
-def _results_path(cache: Path, settings: Settings, within: bool) -> Path:
-    return cache / "results" / f"{settings_key(settings)}-{'within' if within else 'against'}.npz"
+def input_set_key(
+    inputs: Sequence[ImageSource], against: Sequence[ImageSource] | None = None
+) -> str:
+    """A short digest of where a run's images come from, naming its results in the cache.
+
+    The resolved folders of the path inputs (and of ``against``'s, apart),
+    sorted, and a mark for inputs not read from a file: so that files added to
+    the same folders still find the earlier results, while runs over other
+    folders sharing one cache never overwrite each other's.
+    """
+    sides = [inputs] if against is None else [inputs, against]
+    places = [
+        sorted({_place(entry.source) for entry in entries_from_inputs(each)}) for each in sides
+    ]
+    return hashlib.sha256(json.dumps(places).encode()).hexdigest()[:16]
 
 
-def _tiles_folder(cache: Path, settings: Settings, within: bool) -> Path:
-    return cache / "tiles" / f"{settings_key(settings)}-{'within' if within else 'against'}"
+def _place(source: Any) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return str(Path(source).resolve().parent)
+    return "<not a file>"  # uploads, arrays: the run's results are still checked by content
+
+
+def _run_name(settings: Settings, within: bool, input_set: str) -> str:
+    return f"{settings_key(settings)}-{input_set}-{'within' if within else 'against'}"
+
+
+def _results_path(cache: Path, settings: Settings, within: bool, input_set: str) -> Path:
+    return cache / "results" / f"{_run_name(settings, within, input_set)}.npz"
+
+
+def _tiles_folder(cache: Path, settings: Settings, within: bool, input_set: str) -> Path:
+    return cache / "tiles" / _run_name(settings, within, input_set)
 
 
 def _pack(
@@ -883,6 +910,7 @@ def neighbours(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_pairs: int = DEFAULT_MAX_PAIRS,
     block_size: int | None = None,
+    input_set: str | None = None,
     **changes: Any,
 ) -> Neighbours:
     """Each image's most similar images, without an N x N matrix.
@@ -904,7 +932,9 @@ def neighbours(
     settings : Settings, optional
         As for `compare`; ``**changes`` override single fields.
     progress : callable, optional
-        Receives a `Progress` as blocks are prepared and tiles scored.
+        Receives a `Progress` as blocks are prepared and tiles scored; an
+        exception it raises stops the run, and the tiles finished so far stay
+        in ``cache`` for the rerun.
     cache : path, optional
         A folder keeping prepared images (by content hash and settings) and the
         results, so that a rerun scores only the pairs that involve a new image;
@@ -919,6 +949,10 @@ def neighbours(
         Most pairs at or above ``min_ssim`` kept (a `LimitError` beyond).
     block_size : int, optional
         Images per block; by default about a second of work per tile.
+    input_set : str, optional
+        Names this input set's results in ``cache`` (the page passes its
+        collection's folder); by default `input_set_key` of the inputs, so
+        that runs over different folders sharing a cache never collide.
 
     Returns
     -------
@@ -996,14 +1030,15 @@ def neighbours(
     known_cols = np.zeros(len(cols), dtype=bool)
     journal = None
     if folder is not None:
-        path = _results_path(Path(folder), settings, within)
+        named = input_set or input_set_key(inputs, against)
+        path = _results_path(Path(folder), settings, within, named)
         reuse = _load_results(path, row_keys, col_keys, top, min_ssim)
         if reuse is not None:
             known_rows, known_cols = reuse.known_rows, reuse.known_cols
             take(reuse.result)
         names = ([entry.name for entry in rows], [entry.name for entry in cols])
         journal = _Journal(
-            _tiles_folder(Path(folder), settings, within),
+            _tiles_folder(Path(folder), settings, within, named),
             (row_keys, col_keys),
             names,
             within,
@@ -1026,6 +1061,7 @@ def neighbours(
     total_pairs = sum(_pair_count(parts) for _, _, parts in jobs)
     base = tracker.done
     tracker.total = base + total_pairs * pair_work
+    tracker.new_stage()  # comparing is off the model by another factor than preparing
     computed = 0
     options = (top, min_ssim, within, settings.ssim_convention)
     for index, result in runner.tiles(row_blocks, col_blocks, jobs, ranks, options):

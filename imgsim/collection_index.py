@@ -14,6 +14,7 @@ regrouped in memory from those pairs (`groups_at`), without scoring again.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import threading
@@ -35,8 +36,10 @@ from imgsim.collection import (
 from imgsim.collection_source import Collection, Listing, list_images, resolve
 from imgsim.comparison import ImageSource
 from imgsim.limits import ENVIRONMENT, LimitError, Limits
-from imgsim.progress import Progress, ProgressCallback
+from imgsim.progress import Progress, ProgressCallback, format_duration
 from imgsim.settings import Settings
+
+CANCELLED = "cancelled"
 
 FLOOR_SSIM = 0.5  # pairs kept by the index; groups can be drawn at any threshold above
 INDEX_TOP = 10  # matches kept per image
@@ -54,7 +57,7 @@ class IndexStatus:
 
     Attributes
     ----------
-    state : {"idle", "running", "done", "failed"}
+    state : {"idle", "running", "done", "failed", "cancelled"}
     progress : Progress or None
         The latest report while running.
     result : Neighbours or None
@@ -79,8 +82,17 @@ class IndexStatus:
     result_id: int = 0
 
 
+class IndexCancelled(Exception):
+    """Raised in an index's thread (through its progress callback) to stop it."""
+
+
 class CollectionIndex:
     """Indexes one collection at one set of settings, in its own thread.
+
+    `start` refuses settings over the `Limits` up front (`check`); `cancel`
+    stops a run after the tile being scored, and so does the server stopping
+    (the thread is a daemon and checks that the main thread is alive between
+    tiles), keeping the finished tiles in the cache for the next run.
 
     Parameters
     ----------
@@ -89,8 +101,9 @@ class CollectionIndex:
     cache : Path
         The collections cache folder (prepared images and results).
     limits : Limits
-        ``max_pixels`` (per image) and ``max_pairs`` (pairs at or above
-        `FLOOR_SSIM` kept) apply.
+        ``max_pixels`` (per image), ``max_pairs`` (pairs at or above
+        `FLOOR_SSIM` kept), ``max_side``, ``max_work`` and ``max_cache_bytes``
+        (see `check`) apply.
     """
 
     def __init__(
@@ -107,6 +120,11 @@ class CollectionIndex:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._status = IndexStatus("idle", None, None, None, None, 0)
+        self._stop = threading.Event()
+        # The collection's folder names its results in the cache: two
+        # collections at the same settings never share (or overwrite) them.
+        root = str(collection.root.resolve())
+        self.input_set = "collection-" + hashlib.sha256(root.encode()).hexdigest()[:16]
 
     @property
     def status(self) -> IndexStatus:
@@ -115,23 +133,62 @@ class CollectionIndex:
     def cached(self) -> bool:
         """Whether the cache holds results of an earlier run at these settings
         (after a restart: indexing then only reads and checks the files)."""
-        return _results_path(self.cache, self.settings, within=True).exists()
+        return _results_path(self.cache, self.settings, True, self.input_set).exists()
+
+    def check(self, image_count: int) -> None:
+        """Raise `LimitError` when indexing ``image_count`` images at these settings
+        is over the limits, with the limit's message (its environment variable named).
+
+        ``max_side`` as for any comparison; ``max_work`` on `imgsim.cost.work`
+        of the whole index, except that the collection at the page's default
+        settings is always allowed (the server's owner chose the collection;
+        a visitor may not ask for more than that or ``max_work``, whichever is
+        larger); ``max_cache_bytes`` on the prepared images kept on disk.
+        """
+        limits, settings = self.limits, self.settings
+        limits.check_side(settings.size)
+        allowed = max(limits.max_work, cost.work(image_count, Settings()))
+        total = cost.work(image_count, settings)
+        if total > allowed:
+            raise LimitError(
+                f"indexing {image_count:,} images at {settings.width}x{settings.height} is "
+                f"{total:,} values of work, more than the limit of {allowed:,} (about "
+                f"{format_duration(estimate_seconds(image_count, settings))} on this server); use "
+                f"a smaller size, or raise the limit with the environment variable "
+                f"{ENVIRONMENT['max_work']}"
+            )
+        size = prepared_bytes(image_count, settings)
+        if size > limits.max_cache_bytes:
+            raise LimitError(
+                f"indexing {image_count:,} images at {settings.width}x{settings.height} "
+                f"keeps about {size / 1e9:,.1f} GB of prepared images in the cache, more "
+                f"than the limit of {limits.max_cache_bytes / 1e9:,.1f} GB; use a smaller "
+                f"size or grayscale, or raise the limit with the environment variable "
+                f"{ENVIRONMENT['max_cache_bytes']}"
+            )
 
     def start(self) -> bool:
         """Start a run (listing the folder again) unless one is running; True if started.
 
         Images already indexed under these settings come from the cache: only
-        pairs that involve a new file are scored.
+        pairs that involve a new file are scored. A run over the limits ends
+        at once as failed, with the limit's message (`check`).
         """
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return False
+            self._stop.clear()
             self._set(state="running", progress=None, error=None)
             self._thread = threading.Thread(
                 target=self._run, name=f"imgsim-index-{self.collection.name}", daemon=True
             )
             self._thread.start()
             return True
+
+    def cancel(self) -> None:
+        """Stop the current run after the tile being scored (its finished tiles
+        stay in the cache, so the next run starts from them)."""
+        self._stop.set()
 
     def wait(self, timeout: float | None = None) -> IndexStatus:
         """Block until the current run ends (for scripts and tests)."""
@@ -145,14 +202,34 @@ class CollectionIndex:
         self._status = IndexStatus(**{**self._status.__dict__, **changes})
 
     def _run(self) -> None:
-        self._set(progress=Progress(0.0, 1.0, WAITING, 0.0))
-        with _ONE_AT_A_TIME:
+        # "Waiting" only while another index really holds the lock.
+        if not _ONE_AT_A_TIME.acquire(blocking=False):
+            self._set(progress=Progress(0.0, 1.0, WAITING, 0.0))
+            _ONE_AT_A_TIME.acquire()
+        try:
             self._index()
+        finally:
+            _ONE_AT_A_TIME.release()
+
+    def _report(self, progress: Progress) -> None:
+        # Called after each prepared block and each scored tile (once it is in
+        # the cache): the place to stop, on a click or when the server stops.
+        if self._stop.is_set() or not threading.main_thread().is_alive():
+            raise IndexCancelled(progress.message)
+        self._set(progress=progress)
 
     def _index(self) -> None:
         try:
             listing = list_images(self.collection)
             self._set(listing=listing)
+            self.check(len(listing.names))  # the folder may have grown since the page checked
+        except LimitError as error:  # says which limit and how to raise it
+            self._set(state="failed", error=str(error))
+            return
+        except Exception as error:  # a background thread: the page shows why the run failed
+            self._set(state="failed", error=f"{type(error).__name__}: {error}")
+            return
+        try:
             inputs = [(name, str(resolve(self.collection, name))) for name in listing.names]
             address = os.environ.get(SCHEDULER_VARIABLE) or None
             from imgsim.cli import dask_client  # the CLI's one way to reach a scheduler
@@ -163,12 +240,16 @@ class CollectionIndex:
                     top=INDEX_TOP,
                     min_ssim=FLOOR_SSIM,
                     settings=self.settings,
-                    progress=lambda progress: self._set(progress=progress),
+                    progress=self._report,
                     cache=self.cache,
+                    input_set=self.input_set,
                     client=client,
                     max_pixels=self.limits.max_pixels,
                     max_pairs=self.limits.max_pairs,
                 )
+        except IndexCancelled as stopped:
+            self._set(state=CANCELLED, error=f"cancelled ({stopped})")
+            return
         except LimitError:
             # The core's message names --min-ssim, which the page does not have.
             self._set(
@@ -192,6 +273,13 @@ def estimate_seconds(image_count: int, settings: Settings) -> float:
     model = cost.MODEL
     pairs = image_count * (image_count - 1) / 2
     return image_count * model.preparation_seconds(settings) + pairs * model.pair_seconds(settings)
+
+
+def prepared_bytes(image_count: int, settings: Settings) -> int:
+    """Bytes of the prepared images an index keeps in the cache (uint8, one
+    channel in grayscale, three in colour)."""
+    channels = 1 if settings.grayscale else 3
+    return image_count * settings.width * settings.height * channels
 
 
 def groups_at(result: Neighbours, threshold: float) -> tuple[Group, ...]:

@@ -34,6 +34,7 @@ COLLECTION_VARIABLE = "IMGSIM_COLLECTION"
 CACHE_VARIABLE = "IMGSIM_CACHE_DIR"
 THUMBNAIL_SIDE = 96  # px; small enough to send a page of them at once
 LINK_OUTSIDE = "a symbolic link to a place outside the collection"
+NOT_AN_IMAGE = "no image file extension"
 
 
 class CollectionPathError(ValueError):
@@ -66,7 +67,8 @@ class Listing:
         Image files (by extension) inside the folder, sorted, with ``/``
         between folders.
     skipped : tuple of (str, str)
-        Entries left out, with the reason (links that leave the folder).
+        Entries left out, with the reason (links that leave the folder,
+        files without an image extension).
     """
 
     names: tuple[str, ...]
@@ -88,36 +90,58 @@ def parse_collections(text: str) -> tuple[Collection, ...]:
     ValueError
         For an empty entry, a folder that does not exist, or a repeated name.
     """
+    found, errors = parse_collections_apart(text)
+    if errors:
+        raise ValueError(errors[0])
+    return found
+
+
+def parse_collections_apart(text: str) -> tuple[tuple[Collection, ...], tuple[str, ...]]:
+    """The collections of ``text`` that can be used, and why each other entry cannot.
+
+    As `parse_collections`, except that one bad entry does not take the
+    others with it: the page serves the good ones and shows the errors.
+    """
     found: dict[str, Collection] = {}
+    errors: list[str] = []
     for raw in text.split(os.pathsep):
         entry = raw.strip()
         if not entry:
             continue
-        name, equals, rest = entry.partition("=")
-        if equals and name.strip() and "/" not in name and os.sep not in name:
-            name, path = name.strip(), rest.strip()
-        else:
-            name, path = "", entry
-        if not path:
-            raise ValueError(
-                f"{COLLECTION_VARIABLE}: the entry {entry!r} names no folder; expected "
-                f"/path or name=path, entries separated by {os.pathsep!r}"
-            )
-        root = Path(path).expanduser()
-        if not root.is_dir():
-            raise ValueError(
-                f"{COLLECTION_VARIABLE}: {path!r} is not a folder; name an existing "
-                "folder of images"
-            )
-        root = root.resolve()
-        name = name or root.name or str(root)
-        if name in found:
-            raise ValueError(
-                f"{COLLECTION_VARIABLE}: the name {name!r} is given twice; give each "
-                "folder its own name (name=path)"
-            )
-        found[name] = Collection(name, root)
-    return tuple(found.values())
+        try:
+            collection = _parse_entry(entry, found)
+        except ValueError as error:
+            errors.append(str(error))
+            continue
+        found[collection.name] = collection
+    return tuple(found.values()), tuple(errors)
+
+
+def _parse_entry(entry: str, found: Mapping[str, Collection]) -> Collection:
+    """One ``/path`` or ``name=path`` entry; ValueError saying what is wrong with it."""
+    name, equals, rest = entry.partition("=")
+    if equals and name.strip() and "/" not in name and os.sep not in name:
+        name, path = name.strip(), rest.strip()
+    else:
+        name, path = "", entry
+    if not path:
+        raise ValueError(
+            f"{COLLECTION_VARIABLE}: the entry {entry!r} names no folder; expected "
+            f"/path or name=path, entries separated by {os.pathsep!r}"
+        )
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise ValueError(
+            f"{COLLECTION_VARIABLE}: {path!r} is not a folder; name an existing folder of images"
+        )
+    root = root.resolve()
+    name = name or root.name or str(root)
+    if name in found:
+        raise ValueError(
+            f"{COLLECTION_VARIABLE}: the name {name!r} is given twice; give each "
+            "folder its own name (name=path)"
+        )
+    return Collection(name, root)
 
 
 def collections_from_environment(
@@ -144,7 +168,8 @@ def _inside(path: Path, root: Path) -> bool:
 def list_images(collection: Collection) -> Listing:
     """Every image file in the collection's folder and its subfolders.
 
-    Hidden entries (names starting with ".") are left out. Symbolic links are
+    Hidden entries (names starting with ".") are left out silently; files
+    without an image extension are listed in ``skipped``. Symbolic links are
     followed only while they stay inside the folder: a link (to a file or a
     folder) whose target is outside is listed in ``skipped``.
     Whether a file can be read is not checked here: unreadable files become
@@ -176,6 +201,8 @@ def list_images(collection: Collection) -> Listing:
                     pending.append(path)
             elif is_image_filename(entry.name):
                 names.append(relative)
+            else:  # listed as the CLI notes them, so that the counts can be compared
+                skipped.append((relative, NOT_AN_IMAGE))
     return Listing(tuple(sorted(names)), tuple(sorted(skipped)))
 
 
@@ -243,9 +270,11 @@ def thumbnail_png(
     side: int = THUMBNAIL_SIDE,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> bytes:
-    """A small PNG of one image, made once and kept under ``cache/thumbnails``.
+    """A small square PNG of one image, made once and kept under ``cache/thumbnails``.
 
-    Decoded by imgsim's one decoding path (EXIF orientation, 16-bit, CMYK...).
+    Decoded by imgsim's one decoding path (EXIF orientation, 16-bit, CMYK...),
+    shrunk to fit ``side`` x ``side`` and centred on a transparent square of
+    that size, so that thumbnails of any shape line up in a row.
 
     Raises
     ------
@@ -256,7 +285,8 @@ def thumbnail_png(
     """
     real = resolve(collection, name)
     info = real.stat()
-    key = hashlib.sha256(f"{real}\0{info.st_size}\0{info.st_mtime_ns}\0{side}".encode()).hexdigest()
+    made = f"{real}\0{info.st_size}\0{info.st_mtime_ns}\0{side}\0square"
+    key = hashlib.sha256(made.encode()).hexdigest()
     path = cache / "thumbnails" / key[:2] / f"{key}.png"
     try:
         return path.read_bytes()
@@ -266,8 +296,12 @@ def thumbnail_png(
     if isinstance(decoded, ImageError):
         raise ImageReadError(decoded.name, decoded.reason)
     small = thumbnail(np.ascontiguousarray(decoded.rgb), side)
+    square = np.zeros((side, side, 4), dtype=np.uint8)  # transparent: the page shows through
+    top, left = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
+    square[top : top + small.shape[0], left : left + small.shape[1], :3] = small
+    square[top : top + small.shape[0], left : left + small.shape[1], 3] = 255
     buffer = io.BytesIO()
-    Image.fromarray(small).save(buffer, "PNG")
+    Image.fromarray(square).save(buffer, "PNG")
     data = buffer.getvalue()
     _write_atomically(path, lambda stream: stream.write(data))
     return data

@@ -20,6 +20,7 @@ ENVIRONMENT = {
     "max_work": "IMGSIM_MAX_WORK",
     "max_side": "IMGSIM_MAX_SIDE",
     "max_pairs": "IMGSIM_MAX_PAIRS",
+    "max_cache_bytes": "IMGSIM_MAX_CACHE_BYTES",
 }
 DEFAULT_MAX_IMAGES = 200
 # `imgsim.cost.work`: 6 images at 10000 x 10000 are 3.3e9, 200 images at
@@ -30,6 +31,9 @@ DEFAULT_MAX_SIDE = 10000
 # `neighbours` keeps no N x N matrix; only its pairs at or above --min-ssim can
 # grow as N x N (a low threshold on a large set), so they are what is limited.
 DEFAULT_MAX_PAIRS = 5_000_000
+# The prepared images one collection index keeps on disk: 20 GB are 25,000
+# photos at the default 512 x 512 in colour (786 KB each).
+DEFAULT_MAX_CACHE_BYTES = 20_000_000_000
 
 
 class LimitError(ValueError):
@@ -52,6 +56,9 @@ class Limits:
         Target width and height, checked before anything is allocated.
     max_pairs : int
         Pairs at or above ``--min-ssim`` kept by `neighbours`.
+    max_cache_bytes : int
+        Prepared images that one collection index of the page may keep in the
+        cache, estimated before it starts.
     """
 
     max_pixels: int = DEFAULT_MAX_PIXELS
@@ -59,10 +66,12 @@ class Limits:
     max_work: int = DEFAULT_MAX_WORK
     max_side: int = DEFAULT_MAX_SIDE
     max_pairs: int = DEFAULT_MAX_PAIRS
+    max_cache_bytes: int = DEFAULT_MAX_CACHE_BYTES
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Limits:
-        """Defaults, overridden by IMGSIM_MAX_PIXELS, _IMAGES, _WORK, _SIDE and _PAIRS.
+        """Defaults, overridden by IMGSIM_MAX_PIXELS, _IMAGES, _WORK, _SIDE, _PAIRS
+        and _CACHE_BYTES.
 
         Raises
         ------

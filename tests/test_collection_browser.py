@@ -74,7 +74,7 @@ def test_the_collection_view_shows_groups_and_opens_a_query_match(
         page.screenshot(path=ARTIFACTS / f"collection-query-{width}.png", full_page=True)
         inspect.first.click()
         expect(page.get_by_text("Local SSIM map")).to_be_visible(timeout=TIMEOUT_MS)
-        note = page.get_by_text("A pair from the collection")
+        note = page.get_by_text("from the collection holiday")  # an uploaded query and a match
         expect(note).to_be_visible()
         expect(page.get_by_text("Find images like this one")).to_have_count(0)  # view left
         wait_until_idle(page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import threading
@@ -23,6 +24,7 @@ from imgsim.collection_index import (
 )
 from imgsim.collection_source import (
     LINK_OUTSIDE,
+    NOT_AN_IMAGE,
     Collection,
     CollectionPathError,
     list_images,
@@ -398,6 +400,123 @@ def test_too_many_pairs_above_the_floor_fail_the_index_with_the_limit_to_raise(s
     assert "--min-ssim" not in status.error
 
 
+@pytest.mark.parametrize(
+    ("limits", "changes", "variable"),
+    [
+        (imgsim.Limits(max_side=48), {}, "IMGSIM_MAX_SIDE"),
+        # The default settings' work is always allowed; 10000 x 10000 is far over it.
+        (imgsim.Limits(), {"size": (10000, 10000)}, "IMGSIM_MAX_WORK"),
+        (imgsim.Limits(max_cache_bytes=10_000), {}, "IMGSIM_MAX_CACHE_BYTES"),
+    ],
+)
+def test_an_index_over_the_limits_is_refused_before_anything_is_prepared(
+    served, tmp_path, limits, changes, variable
+):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    cache = tmp_path / "cache"
+    index = CollectionIndex(collection, dataclasses.replace(SETTINGS, **changes), cache, limits)
+    with pytest.raises(imgsim.LimitError, match=variable):
+        index.check(len(list_images(collection).names))
+    index.start()
+    status = index.wait(TIMEOUT)
+    assert status.state == "failed" and variable in status.error
+    assert not cache.exists()  # nothing prepared, nothing written
+
+
+def test_the_default_settings_are_within_the_limits_of_a_large_collection(served, tmp_path):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    index = CollectionIndex(collection, imgsim.Settings(), tmp_path / "cache")
+    index.check(5000)  # a few thousand photos at the page's defaults: no error
+
+
+def _cancelling(index: CollectionIndex, real, block_size: int, stage: str):
+    """`neighbours` in blocks of ``block_size`` images, cancelling ``index`` at its
+    first report whose message starts with ``stage``."""
+
+    def run(*args, **kwargs):
+        report = kwargs["progress"]
+
+        def progress(each):
+            if each.message.startswith(stage):
+                index.cancel()
+            report(each)
+
+        return real(*args, **{**kwargs, "progress": progress, "block_size": block_size})
+
+    return run
+
+
+def _cancelled_run(served, cache: Path, monkeypatch, block_size: int, stage: str):
+    """An index of the served collection, run once and cancelled at ``stage``."""
+    folder, _ = served
+    index = CollectionIndex(parse_collections(str(folder))[0], SETTINGS, cache)
+    real = collection_index.neighbours
+    monkeypatch.setattr(collection_index, "neighbours", _cancelling(index, real, block_size, stage))
+    index.start()
+    status = index.wait(TIMEOUT)
+    assert status.state == "cancelled" and status.result is None
+    # Later runs in the same blocks, not cancelled.
+    monkeypatch.setattr(collection_index, "neighbours", _cancelling(index, real, block_size, "-"))
+    return index
+
+
+def test_cancel_stops_the_index_at_the_next_tile_and_keeps_the_finished_tiles(
+    served, tmp_path, monkeypatch
+):
+    cache = tmp_path / "cache"
+    index = _cancelled_run(served, cache, monkeypatch, 4, "compared")
+    assert len(list((cache / "tiles").rglob("*.npz"))) == 1  # the one tile finished
+    assert index.start()
+    done = index.wait(TIMEOUT)
+    readable = len(done.result.images)
+    assert done.state == "done"
+    # The finished tile is not scored again.
+    assert 0 < done.result.pairs_computed < readable * (readable - 1) // 2
+
+
+def test_cancel_while_preparing_leaves_the_remaining_images_unprepared(
+    served, tmp_path, monkeypatch
+):
+    cache = tmp_path / "cache"
+    index = _cancelled_run(served, cache, monkeypatch, 1, "preparing")
+    prepared = len(list((cache / "prepared").rglob("*.npz")))
+    # The blocks already running finish; the others are not begun.
+    assert prepared < len(list_images(index.collection).names) // 2
+
+
+def test_the_server_stopping_stops_the_index_at_the_next_tile(served, tmp_path, monkeypatch):
+    folder, _ = served
+    collection = parse_collections(str(folder))[0]
+    index = CollectionIndex(collection, SETTINGS, tmp_path / "cache")
+    ended = threading.Thread(target=lambda: None)
+    ended.start()
+    ended.join()
+    # What the index's thread sees once the server's main thread has returned.
+    monkeypatch.setattr(collection_index.threading, "main_thread", lambda: ended)
+    index.start()
+    assert index._thread.daemon  # nor does it keep the interpreter from exiting
+    status = index.wait(TIMEOUT)
+    assert status.state == "cancelled" and status.result is None
+
+
+def test_waiting_is_said_only_while_another_index_holds_the_lock(served, tmp_path):
+    folder, _ = served
+    seen = []
+
+    class Recorded(CollectionIndex):
+        def _set(self, **changes) -> None:
+            super()._set(**changes)
+            seen.append(self.status.progress)
+
+    index = Recorded(parse_collections(str(folder))[0], SETTINGS, tmp_path / "cache")
+    index.start()
+    assert index.wait(TIMEOUT).state == "done"
+    messages = [progress.message for progress in seen if progress is not None]
+    assert messages and collection_index.WAITING not in messages
+
+
 def test_a_rescan_scores_only_the_pairs_of_new_files(served, tmp_path, monkeypatch):
     folder, _ = served
     copy = tmp_path / "growing"
@@ -488,9 +607,13 @@ def test_a_match_opens_in_the_inspector(served):
     )
     assert at.metric[0].value == f"{inspected.ssim:.4f}"
     (note,) = at.info  # the samples' note is not about this pair
-    assert "A pair from the collection **photos**" in note.value
+    assert note.value == (
+        f"Your uploaded image **query.png** and **{best}** from the collection **photos**."
+    )
+    assert at.query_params["a"] == "query.png"
     button(at, "Back to the collection").click().run()
     assert at.session_state["view"] == "Collection"
+    assert "a" not in at.query_params and "b" not in at.query_params
     # The uploader forgot its file while the inspector was shown; the matches stay.
     assert image_captions(at)[-5] == best
 
@@ -574,3 +697,157 @@ def test_groups_follow_a_new_index_of_the_same_collection(tmp_path, monkeypatch)
     Image.fromarray(near_copy(np.random.default_rng(1), single)).save(folder / "copy.png")
     st.cache_resource.clear()  # a restart, or the index evicted: its run count starts again
     assert len(group_headers(open_view())) == 2
+
+
+# --- QA's findings (limits on the page, links, wording) ----------------------------
+
+
+def test_a_link_to_settings_over_the_limits_offers_no_index_and_names_the_limit(served):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": "10000", "h": "10000"})
+    at.run()
+    assert not at.exception
+    (error,) = at.error
+    assert "cannot be indexed at these settings" in error.value
+    assert "IMGSIM_MAX_WORK" in error.value
+    assert "Index the collection" not in [b.label for b in at.button]
+
+
+def test_another_collection_at_the_same_settings_is_not_indexed_without_a_click(
+    served, tmp_path, monkeypatch
+):
+    folder, _ = served
+    other = tmp_path / "other"
+    make_collection(other, singles=3, group_sizes=())
+    monkeypatch.setenv("IMGSIM_COLLECTION", f"photos={folder}{os.pathsep}other={other}")
+    at = open_view()  # photos indexed at SETTINGS
+    at.selectbox(key=collection_view.NAME_KEY).set_value("other").run()
+    assert not at.exception
+    other_index = collection_view.index_for(
+        collection_view.collections()[1], SETTINGS, collection_view.cache_dir()
+    )
+    assert other_index.status.state == "idle"  # photos' results were not taken for its'
+    assert not other_index.cached()
+    assert "Index the collection" in [b.label for b in at.button]
+    assert shared_index().status.state == "done"  # photos' results untouched
+
+
+def test_cancel_on_the_page_stops_the_index_and_offers_it_again(served, monkeypatch):
+    reported, release = threading.Event(), threading.Event()
+
+    def held(*args, **kwargs):
+        reported.set()
+        assert release.wait(TIMEOUT)
+        kwargs["progress"](imgsim.Progress(1.0, 4.0, "compared 10 of 40 pairs", 2.0))
+        raise AssertionError("the progress callback should have stopped the run")
+
+    monkeypatch.setattr(collection_index, "neighbours", held)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": str(SIZE), "h": str(SIZE)})
+    at.run()
+    button(at, "Index the collection").click().run()
+    assert reported.wait(TIMEOUT)
+    index = shared_index()
+    try:
+        button(at, "Cancel indexing").click().run()
+    finally:
+        release.set()
+    assert index.wait(TIMEOUT).state == "cancelled"
+    at.run()
+    assert not at.exception
+    assert any("Indexing was cancelled" in info.value for info in at.info)
+    assert "Index the collection" in [b.label for b in at.button]
+
+
+def test_a_size_the_sidebar_refuses_is_said_on_the_collection_view(served):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "w": "128", "h": "128", "ssim": "ms-ssim"})
+    at.run()
+    assert not at.exception
+    (note,) = at.warning
+    assert "128×128 with ms-ssim SSIM cannot be used" in note.value
+    header = next(md.value for md in at.markdown if md.value.startswith("**Collection:"))
+    assert "not indexed yet; to be indexed at" in header
+    assert "128×128, grayscale, ms-ssim" not in header  # not the refused pair
+    in_use = note.value.split("settings in use: ")[1].rstrip(".")
+    width_height, convention = in_use.split(" with ")
+    assert f"{width_height}, grayscale, {convention.split()[0]} SSIM" in header
+
+
+def test_a_link_to_an_unknown_collection_is_said_in_the_link_note(served):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update({"view": "Collection", "col": "nope"})
+    at.run()
+    assert not at.exception
+    (note,) = at.warning
+    assert "could not be used" in note.value
+    assert "col='nope' is not a collection of this server (it has photos)" in note.value
+
+
+def test_one_bad_collection_entry_leaves_the_others_usable(served, tmp_path, monkeypatch):
+    folder, _ = served
+    monkeypatch.setenv(
+        "IMGSIM_COLLECTION", f"photos={folder}{os.pathsep}gone={tmp_path / 'nowhere'}"
+    )
+    at = open_view()
+    (error,) = at.error
+    assert "misconfigured" in error.value and "is not a folder" in error.value
+    assert len(group_headers(at)) == 10
+
+
+@pytest.mark.parametrize("by_link", [True, False])
+def test_a_link_to_a_collection_pair_reopens_that_pair(served, by_link):
+    folder, groups = served
+    first, second = groups[0][:2]
+    open_view()  # indexed; the link is opened in another session
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    a = first if by_link else "query.png"  # an uploaded query's name cannot be reopened
+    at.query_params.update({"view": "Pair inspector", "col": "photos", "a": a, "b": second})
+    at.run()
+    assert not at.exception
+    if by_link:
+        inspected = imgsim.differences.inspect_pair(
+            imgsim.load_image((first, (folder / first).read_bytes())),
+            imgsim.load_image((second, (folder / second).read_bytes())),
+            imgsim.Settings(),
+        )
+        assert at.metric[0].value == f"{inspected.ssim:.4f}"
+        (note,) = at.info
+        assert note.value == "A pair from the collection **photos**."
+        assert not at.warning
+    else:
+        (note,) = at.warning
+        assert "query.png, which is not an image of the collection photos" in note.value
+        assert "uploads cannot travel in a link" in note.value
+
+
+def test_files_without_an_image_extension_are_listed_as_left_out(tmp_path):
+    root = tmp_path / "folder"
+    root.mkdir()
+    (root / "a.png").write_bytes(encode(np.full((8, 8, 3), 9, np.uint8), "PNG"))
+    (root / "notes.txt").write_text("not an image")
+    (root / ".hidden.txt").write_text("hidden: left out silently, as documented")
+    listing = list_images(parse_collections(str(root))[0])
+    assert listing.names == ("a.png",)
+    assert listing.skipped == (("notes.txt", NOT_AN_IMAGE),)
+
+
+@pytest.mark.parametrize("shape", [(20, 60), (60, 20), (30, 30)])
+def test_thumbnails_are_square_whatever_the_image_shape(tmp_path, shape):
+    root = tmp_path / "folder"
+    root.mkdir()
+    (root / "a.png").write_bytes(encode(np.full((*shape, 3), 200, np.uint8), "PNG"))
+    png = thumbnail_png(parse_collections(str(root))[0], "a.png", tmp_path / "cache", 40)
+    assert Image.open(io.BytesIO(png)).size == (40, 40)
+
+
+@pytest.mark.parametrize(
+    ("count", "start"),
+    [
+        (0, "No groups at SSIM ≥ 0.90. The index"),
+        (1, "1 group at SSIM ≥ 0.90, with its lowest pair score. Groups are chained"),
+        (2, "2 groups at SSIM ≥ 0.90, largest first, each with its lowest pair score."),
+    ],
+)
+def test_the_groups_summary_counts_in_words_and_says_groups_are_chained(count, start):
+    assert collection_view.groups_summary(count, 0.9).startswith(start)

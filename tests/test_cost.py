@@ -17,7 +17,7 @@ from imgsim.cost import (
     engine_seconds_at,
     fit_engine_scale,
 )
-from imgsim.progress import Progress
+from imgsim.progress import Progress, ProgressTracker, format_duration
 
 RATES = Rates(engine_call=0.01, pair_value=2e-9, image_value=3e-9, prepared_value=1e-9, decode=0.05)
 
@@ -189,3 +189,32 @@ def test_the_real_probe_gives_positive_rates():
     rates = cost.measure_rates()
     assert rates.engine_call >= 0
     assert min(rates.pair_value, rates.image_value, rates.prepared_value, rates.decode) > 0
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.4, "0.4 s"),
+        (12, "12 s"),
+        (185, "3 min 05 s"),
+        (3599, "59 min 59 s"),
+        (3600, "1 h 00 min"),
+        (66_240, "18 h 24 min"),  # not "1104 min 00 s"
+    ],
+)
+def test_durations_read_in_the_largest_sensible_unit(seconds, text):
+    assert format_duration(seconds) == text
+
+
+def test_time_left_follows_the_speed_of_the_current_stage():
+    now = [0.0]
+    seen = []
+    tracker = ProgressTracker(10.0, seen.append, clock=lambda: now[0])
+    now[0] = 1.0
+    tracker.update(4.0, "preparing images")  # the model said 4 s; it took 1 s
+    tracker.new_stage()
+    now[0] = 5.0
+    tracker.update(6.0, "compared 2 of 6 pairs")  # 2 s of the model's pairs took 4 s
+    # 4 model seconds of pairs left at about twice the model's time (the prior
+    # pulls a little towards the model): not the 3.4 s the whole run's speed gives.
+    assert 6.5 < seen[-1].remaining < 8.0

@@ -458,6 +458,19 @@ def test_cache_rerun_across_sets_scores_only_new_queries_and_references(tmp_path
     _same(again, neighbours(queries, against=references, **options))
 
 
+@pytest.mark.parametrize("against", [False, True])
+def test_runs_over_different_folders_sharing_a_cache_keep_their_own_results(tmp_path, against):
+    cache = tmp_path / "cache"
+    first = write_collection(tmp_path / "first", 5)
+    second = write_collection(tmp_path / "second", 4, seed=5)
+    options = {"top": 2, "min_ssim": 0.3, "size": SIZE, "block_size": 2, "cache": cache}
+    references = write_collection(tmp_path / "refs", 3, seed=9) if against else None
+    for paths in (first, second):
+        neighbours(paths, against=references, **options)
+    for paths in (first, second):  # neither run overwrote the other's results
+        assert neighbours(paths, against=references, **options).pairs_computed == 0
+
+
 def test_cache_never_reuses_data_prepared_under_other_settings(tmp_path):
     cache = tmp_path / "cache"
     paths = write_collection(tmp_path / "images", 5)

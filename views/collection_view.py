@@ -21,6 +21,7 @@ import streamlit as st
 import imgsim
 from imgsim.collection import Neighbours
 from imgsim.collection_index import (
+    CANCELLED,
     DEFAULT_GROUP_SSIM,
     FLOOR_SSIM,
     CollectionIndex,
@@ -37,13 +38,15 @@ from imgsim.collection_source import (
     Listing,
     cache_folder,
     list_images,
-    parse_collections,
+    parse_collections_apart,
     read_image_bytes,
+    resolve,
     thumbnail_png,
 )
 from imgsim.comparison import thumbnail as small_thumbnail
 from imgsim.comparison import unique_names
 from imgsim.decoding import ImageReadError
+from imgsim.limits import LimitError
 from imgsim.progress import format_duration
 from views import compute, navigation, state
 
@@ -65,19 +68,20 @@ UPLOAD_QUERY, PICK_QUERY = "Upload images", "An image of the collection"
 
 
 @st.cache_resource(show_spinner=False)
-def _configured(text: str) -> tuple[Collection, ...]:
-    return parse_collections(text)
+def _configured(text: str) -> tuple[tuple[Collection, ...], tuple[str, ...]]:
+    return parse_collections_apart(text)
 
 
 def collections() -> tuple[Collection, ...]:
-    """The server's collections, read from ``IMGSIM_COLLECTION`` (parsed once per value).
+    """The server's usable collections, read from ``IMGSIM_COLLECTION`` (parsed
+    once per value); an entry that cannot be used leaves the others usable."""
+    return _configured(os.environ.get(COLLECTION_VARIABLE, ""))[0]
 
-    Raises
-    ------
-    ValueError
-        When the variable names a folder that does not exist, or a name twice.
-    """
-    return _configured(os.environ.get(COLLECTION_VARIABLE, ""))
+
+def configuration_errors() -> tuple[str, ...]:
+    """Why entries of ``IMGSIM_COLLECTION`` cannot be used (a folder that does
+    not exist, a name given twice), one message each."""
+    return _configured(os.environ.get(COLLECTION_VARIABLE, ""))[1]
 
 
 def offered() -> bool:
@@ -105,15 +109,15 @@ def index_for(collection: Collection, settings: imgsim.Settings, cache: Path) ->
 
 
 def show(settings: imgsim.Settings) -> None:
-    try:
-        found = collections()
-    except ValueError as error:
+    found = collections()
+    for error in configuration_errors():  # the other collections stay usable
         st.error(f"The server's collections are misconfigured: {error}.")
-        st.stop()
-    if not found:  # the variable holds only separators
-        st.error(
-            f"The server's collections are misconfigured: {COLLECTION_VARIABLE} names no folder."
-        )
+    if not found:
+        if not configuration_errors():  # the variable holds only separators
+            st.error(
+                f"The server's collections are misconfigured: {COLLECTION_VARIABLE} "
+                "names no folder."
+            )
         st.stop()
     collection = choose_collection(found)
     index = index_for(collection, settings, cache_dir())
@@ -132,7 +136,8 @@ def show(settings: imgsim.Settings) -> None:
 
 def choose_collection(found: tuple[Collection, ...]) -> Collection:
     by_name = {collection.name: collection for collection in found}
-    if st.session_state.get(NAME_KEY) not in by_name:  # a link may name another server's
+    # A name from a link was checked when the link was read (`state.PARAMS`).
+    if st.session_state.get(NAME_KEY) not in by_name:
         st.session_state[NAME_KEY] = found[0].name
     if len(found) > 1:
         st.selectbox("Collection", list(by_name), key=NAME_KEY)
@@ -145,53 +150,108 @@ def current_listing(collection: Collection) -> Listing:
     return list_images(collection)
 
 
+def plural(count: int, word: str) -> str:
+    """``1 image``, ``2 images``, ``1,000 groups``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def show_header(collection: Collection, index: CollectionIndex, settings: imgsim.Settings) -> None:
     status = index.status
     listing = status.listing or current_listing(collection)
     count = len(listing.names)
     colour = "grayscale" if settings.grayscale else "colour"
+    if status.result is not None:
+        where = "indexed at"
+    elif status.state == "running":
+        where = "being indexed at"
+    else:  # nothing indexed yet: these are the settings an index would use
+        where = "not indexed yet; to be indexed at"
     st.markdown(
-        f"**Collection: {collection.name}** · {count:,} images · indexed at "
+        f"**Collection: {collection.name}** · {plural(count, 'image')} · {where} "
         f"{settings.width}×{settings.height}, {colour}, {settings.ssim_convention} SSIM "
         f"({settings.fit}, {settings.interp})"
     )
+    refused_size_note(settings)
     took = format_duration(estimate_seconds(count, settings))
-    if status.state == "idle":
-        # A click, not a page view, starts a new index: changing a setting in the
-        # sidebar must not set the server to hours of work by accident.
+    if status.state == CANCELLED:
         st.info(
-            f"**{collection.name}** is not indexed at these settings yet. Indexing its "
-            f"{count:,} images takes about {took} on this server; it runs once, for "
-            "every visitor, and is kept in the cache."
+            "Indexing was cancelled. The pairs compared until then are kept in the "
+            "cache: indexing again goes on from them."
         )
-        st.button(
-            "Index the collection",
-            key="collection_start",
-            type="primary",
-            icon=":material/play_arrow:",
-            on_click=index.start,
-        )
+    if status.result is None and status.state in ("idle", CANCELLED):
+        offer_index(collection, index, count, took)
         return
     st.caption(
         f"The sidebar's settings apply to the collection: at other settings it is "
-        f"indexed again (on a click), about {took} for {count:,} images on this "
+        f"indexed again (on a click), about {took} for {plural(count, 'image')} on this "
         "server (images already prepared at those settings come from the cache)."
     )
-    st.button(
-        "Rescan the folder",
-        key="collection_rescan",
-        icon=":material/refresh:",
-        disabled=status.state == "running",
-        on_click=index.start,
-        help="Index files added since the last scan: only pairs that involve a new "
-        "file are compared. Removing files compares everything again.",
-    )
+    running = status.state == "running"
+    with st.container(horizontal=True):
+        st.button(
+            "Rescan the folder",
+            key="collection_rescan",
+            icon=":material/refresh:",
+            disabled=running,
+            on_click=index.start,
+            help="Index files added since the last scan: only pairs that involve a new "
+            "file are compared. Removing files compares everything again.",
+        )
+        if running:
+            st.button(
+                "Cancel indexing",
+                key="collection_cancel",
+                icon=":material/stop:",
+                on_click=index.cancel,
+                help="Stop after the part being compared; what is compared until then "
+                "is kept, and indexing again goes on from it.",
+            )
     problems = [str(error) for error in (status.result.errors if status.result else ())]
     problems += [f"{name}: {reason}, not read" for name, reason in listing.skipped]
     if problems:
         files = "file" if len(problems) == 1 else "files"
         with st.expander(f"{len(problems)} {files} left out"):
             st.markdown("\n".join(f"- {line}" for line in problems))
+
+
+def offer_index(collection: Collection, index: CollectionIndex, count: int, took: str) -> None:
+    """The estimate and the button that starts an index, or why these settings are refused."""
+    try:
+        index.check(count)
+    except LimitError as error:
+        st.error(f"**{collection.name}** cannot be indexed at these settings: {error}.")
+        return
+    # A click, not a page view, starts a new index: changing a setting in the
+    # sidebar must not set the server to hours of work by accident.
+    st.info(
+        f"**{collection.name}** is not indexed at these settings yet. Indexing its "
+        f"{plural(count, 'image')} takes about {took} on this server; it runs once, for "
+        "every visitor, and is kept in the cache."
+    )
+    st.button(
+        "Index the collection",
+        key="collection_start",
+        type="primary",
+        icon=":material/play_arrow:",
+        on_click=index.start,
+    )
+
+
+def refused_size_note(settings: imgsim.Settings) -> None:
+    """Say so when the sidebar refused its size and convention together: the
+    collection is shown (and would be indexed) at the settings in use instead."""
+    typed = (st.session_state.get("width"), st.session_state.get("height"))
+    convention = st.session_state.get("ssim", settings.ssim_convention)
+    if None in typed:
+        return
+    typed = tuple(map(int, typed))
+    if typed == settings.size and convention == settings.ssim_convention:
+        return
+    st.warning(
+        f"The sidebar's {typed[0]}×{typed[1]} with {convention} SSIM cannot be used "
+        f"(the sidebar says why), so the collection is shown at the settings in use: "
+        f"{settings.width}×{settings.height} with {settings.ssim_convention} SSIM."
+    )
 
 
 def progress_panel(index: CollectionIndex) -> None:
@@ -261,11 +321,7 @@ def show_groups(collection: Collection, result: Neighbours, result_id: int) -> N
     )
     groups = _groups(result, result_id, threshold)
     pages = max(1, math.ceil(len(groups) / GROUPS_PER_PAGE))
-    st.caption(
-        f"{len(groups):,} groups at SSIM ≥ {threshold:.2f}, largest first, each with its "
-        f"lowest pair score. The index keeps every pair down to SSIM {FLOOR_SSIM}, so "
-        "any threshold from there up is drawn from it without comparing again."
-    )
+    st.caption(groups_summary(len(groups), threshold))
     if not groups:
         return
     if st.session_state.get(PAGE_KEY, 1) > pages:
@@ -293,6 +349,30 @@ def show_groups(collection: Collection, result: Neighbours, result_id: int) -> N
         file_name=f"{collection.name}-groups-ssim-{threshold:.2f}.csv",
         mime="text/csv",
         key="collection_groups_csv",
+    )
+
+
+def groups_summary(count: int, threshold: float) -> str:
+    """The line under the groups' slider: how many, in what order, what the score means."""
+    if count == 0:
+        found = f"No groups at SSIM ≥ {threshold:.2f}."
+    elif count == 1:
+        found = f"1 group at SSIM ≥ {threshold:.2f}, with its lowest pair score."
+    else:
+        found = (
+            f"{count:,} groups at SSIM ≥ {threshold:.2f}, largest first, each with its "
+            "lowest pair score."
+        )
+    chained = (
+        " Groups are chained: images joined by a path of pairs at or above the threshold "
+        "are one group, so the lowest score is the group's weakest link, not its least "
+        "alike pair: two of its images can be less alike than that."
+        if count
+        else ""
+    )
+    return (
+        f"{found}{chained} The index keeps every pair down to SSIM {FLOOR_SSIM}, so any "
+        "threshold from there up is drawn from it without comparing again."
     )
 
 
@@ -446,12 +526,64 @@ def pair_files() -> compute.Files | None:
     except (CollectionPathError, ImageReadError) as error:
         st.error(f"This pair cannot be inspected: {error}")
         st.stop()
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.info(f"A pair from the collection **{name}**.", width="stretch")
-        st.button(
-            "Back to the collection",
-            key="collection_back",
-            on_click=st.session_state.__setitem__,
-            args=(navigation.VIEW_KEY, navigation.COLLECTION),
+    if first[0] == "upload":
+        note = (
+            f"Your uploaded image **{first[1][0]}** and **{second}** from the collection "
+            f"**{name}**."
         )
+    else:
+        note = f"A pair from the collection **{name}**."
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.info(note, width="stretch")
+        st.button("Back to the collection", key="collection_back", on_click=back_to_collection)
     return tuple(files)
+
+
+def back_to_collection() -> None:
+    """Leave the inspector for the Collection view; the pair's names leave the link."""
+    forget_pair()
+    for key in navigation.PAIR_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state[navigation.VIEW_KEY] = navigation.COLLECTION
+
+
+LINK_PAIR_READ_KEY = "_collection_link_pair_read"
+
+
+def restore_pair_from_link() -> None:
+    """On a session's first run, reopen the collection pair that a link names
+    (``view=Pair inspector&col=...&a=...&b=...``), through the path checks.
+
+    A name that is not an image of the collection (an uploaded query, which
+    cannot travel in a link, or an edited link) is said in the link's note.
+    """
+    session = st.session_state
+    if session.get(LINK_PAIR_READ_KEY):
+        return
+    session[LINK_PAIR_READ_KEY] = True
+    name = session.get(NAME_KEY)  # set only when the link's col= is a collection here
+    pair = [session.get(key) for key in navigation.PAIR_KEYS]
+    if session.get(navigation.VIEW_KEY) != navigation.INSPECTOR or name is None or None in pair:
+        return
+    by_name = {collection.name: collection for collection in collections()}
+    notes, _, from_upload = session.get(state.LINK_NOTE_KEY, ([], [], False))
+    outside = []
+    for each in pair:
+        try:
+            resolve(by_name[name], each)
+        except CollectionPathError:
+            outside.append(each)
+    if outside:
+        notes = [
+            *notes,
+            f"The link names {', '.join(outside)}, which is not an image of the collection "
+            f"{name}: an uploaded query (uploads cannot travel in a link) or an edited "
+            "link. Upload it on the Collection view to inspect that pair; the sample's "
+            "pair is shown meanwhile.",
+        ]
+        for key in navigation.PAIR_KEYS:
+            session.pop(key, None)
+    else:
+        session[PAIR_KEY] = (name, ("collection", pair[0]), pair[1])
+    # The pair's names are accounted for here, not as names missing from the sample.
+    session[state.LINK_NOTE_KEY] = (notes, [], from_upload)

@@ -121,6 +121,16 @@ def _threshold(text: str) -> float:
     return value
 
 
+def _collection_name(text: str) -> str:
+    from views.collection_view import collections  # lazily: that view imports this module
+
+    names = [collection.name for collection in collections()]
+    if text not in names:
+        have = ", ".join(names) if names else "none"
+        raise ValueError(f"is not a collection of this server (it has {have})")
+    return text
+
+
 def _positive(text: str) -> int:
     value = _whole(text)
     if value < 1:
@@ -145,7 +155,7 @@ PARAMS: dict[str, Param] = {
     "k": Param("classify_k", _positive, 1),
     # The Collection view: a collection's name (checked against the server's) and
     # the groups' threshold; never a path.
-    "col": Param("collection_name", str),
+    "col": Param("collection_name", _collection_name),
     "t": Param("collection_threshold", _threshold, DEFAULT_GROUP_SSIM),
 }
 SOURCE_PARAM = "src"
