@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +38,7 @@ from imgsim.classify import (
     label_from_folder,
     labels_from_csv,
 )
+from imgsim.cluster import Scheduler, SchedulerAddressError, dask_client, scheduler_address
 from imgsim.collection import DEFAULT_TOP, SCHEDULER_VARIABLE, neighbours
 from imgsim.comparison import ImageError, compare, load_image, unique_names
 from imgsim.decoding import is_image_filename
@@ -321,7 +321,7 @@ def run_classify(args: argparse.Namespace, settings: Settings) -> int:
 def run_neighbours(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "parquet" and not args.output:
         raise UsageError("--format parquet writes a file: give it with -o FILE")
-    scheduler_address(args.scheduler)  # a malformed address is a usage error, before any work
+    checked_scheduler(args.scheduler)  # a malformed address is a usage error, before any work
     try:
         files = expand_named_paths(args.paths, args.recursive, sys.stderr)
         references = (
@@ -331,7 +331,7 @@ def run_neighbours(args: argparse.Namespace, settings: Settings) -> int:
         )
     except OSError as error:
         raise UsageError(f"cannot read the list {error.filename}: {error.strerror}") from None
-    scheduler = scheduler_address(args.scheduler)
+    scheduler = checked_scheduler(args.scheduler)
     try:
         with dask_client(scheduler) as client, terminal_progress() as bar:
             result = neighbours(
@@ -388,73 +388,12 @@ def run_neighbours(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-# How long to wait for the scheduler: long enough for a busy or distant one to answer,
-# short enough that a wrong address is reported promptly.
-SCHEDULER_TIMEOUT = 10  # seconds
-
-
-@dataclass(frozen=True)
-class Scheduler:
-    """A Dask scheduler's address, and where it came from (for messages)."""
-
-    address: str
-    source: str  # "--scheduler" or "$DASK_SCHEDULER_ADDRESS"
-    host: str
-    port: int
-
-
-def scheduler_address(option: str | None) -> Scheduler | None:
-    """The scheduler to run on (--scheduler, else $DASK_SCHEDULER_ADDRESS), checked.
-
-    Raises
-    ------
-    UsageError
-        When the address is not ``[PROTOCOL://]HOST:PORT`` with a port in 1-65535.
-    """
-    if option:
-        address, source = option, "--scheduler"
-    elif os.environ.get(SCHEDULER_VARIABLE):
-        address, source = os.environ[SCHEDULER_VARIABLE], f"${SCHEDULER_VARIABLE}"
-    else:
-        return None
-    match = re.fullmatch(r"(?:(\w+)://)?(\[[^\]]*\]|[^:/\[\]]+):(\d+)/?", address.strip())
-    port = int(match.group(3)) if match else 0
-    if not match or not 1 <= port <= 65535:
-        raise UsageError(
-            f"{source}: expected a Dask scheduler address such as tcp://10.0.0.5:8786 "
-            f"(host and a port from 1 to 65535), got {address!r}"
-        )
-    return Scheduler(address.strip(), source, match.group(2).strip("[]"), port)
-
-
-@contextmanager
-def dask_client(scheduler: Scheduler | None) -> Iterator[object | None]:
-    """A Dask client connected to ``scheduler``, or None to run on this machine.
-
-    Raises
-    ------
-    ConnectionError
-        When nothing answers at the address within `SCHEDULER_TIMEOUT`; the
-        message names the address and where it came from.
-    """
-    if scheduler is None:
-        yield None
-        return
-    from distributed import Client
-
-    given = f"the Dask scheduler at {scheduler.address} (from {scheduler.source})"
+def checked_scheduler(option: str | None) -> Scheduler | None:
+    """`cluster.scheduler_address`, a malformed address being a usage error."""
     try:
-        # A closed port is refused at once; Dask itself would retry until its timeout.
-        socket.create_connection((scheduler.host, scheduler.port), SCHEDULER_TIMEOUT).close()
-        client = Client(scheduler.address, timeout=f"{SCHEDULER_TIMEOUT}s")
-    except (OSError, TimeoutError) as error:
-        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        raise ConnectionError(
-            f"{given} could not be reached ({reason}); start it (dask scheduler) or "
-            f"correct {scheduler.source}"
-        ) from error
-    with client:
-        yield client
+        return scheduler_address(option)
+    except SchedulerAddressError as error:
+        raise UsageError(str(error)) from None
 
 
 def _enough_images(result, files: int, paths: Sequence[str] = ()) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from imgsim import cost
+from imgsim.cluster import dask_client, scheduler_address
 from imgsim.collection import (
-    SCHEDULER_VARIABLE,
     Candidates,
     Group,
     Neighbours,
@@ -231,10 +230,7 @@ class CollectionIndex:
             return
         try:
             inputs = [(name, str(resolve(self.collection, name))) for name in listing.names]
-            address = os.environ.get(SCHEDULER_VARIABLE) or None
-            from imgsim.cli import dask_client  # the CLI's one way to reach a scheduler
-
-            with dask_client(address) as client:
+            with dask_client(scheduler_address(None)) as client:
                 result = neighbours(
                     inputs,
                     top=INDEX_TOP,
