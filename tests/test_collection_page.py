@@ -765,7 +765,7 @@ def test_a_size_the_sidebar_refuses_is_said_on_the_collection_view(served):
     at.run()
     assert not at.exception
     (note,) = at.warning
-    assert "128×128 with ms-ssim SSIM cannot be used" in note.value
+    assert "128×128 with MS-SSIM cannot be used" in note.value
     header = next(md.value for md in at.markdown if md.value.startswith("**Collection:"))
     assert "not indexed yet; to be indexed at" in header
     assert "128×128, grayscale, ms-ssim" not in header  # not the refused pair

@@ -48,6 +48,7 @@ from imgsim.comparison import unique_names
 from imgsim.decoding import ImageReadError
 from imgsim.limits import LimitError
 from imgsim.progress import format_duration
+from imgsim.settings import score_name
 from views import compute, navigation, state
 
 NAME_KEY = "collection_name"
@@ -168,7 +169,8 @@ def show_header(collection: Collection, index: CollectionIndex, settings: imgsim
         where = "not indexed yet; to be indexed at"
     st.markdown(
         f"**Collection: {collection.name}** · {plural(count, 'image')} · {where} "
-        f"{settings.width}×{settings.height}, {colour}, {settings.ssim_convention} SSIM "
+        f"{settings.width}×{settings.height}, {colour}, "
+        f"{convention_label(settings.ssim_convention)} "
         f"({settings.fit}, {settings.interp})"
     )
     refused_size_note(settings)
@@ -248,9 +250,9 @@ def refused_size_note(settings: imgsim.Settings) -> None:
     if typed == settings.size and convention == settings.ssim_convention:
         return
     st.warning(
-        f"The sidebar's {typed[0]}×{typed[1]} with {convention} SSIM cannot be used "
+        f"The sidebar's {typed[0]}×{typed[1]} with {convention_label(convention)} cannot be used "
         f"(the sidebar says why), so the collection is shown at the settings in use: "
-        f"{settings.width}×{settings.height} with {settings.ssim_convention} SSIM."
+        f"{settings.width}×{settings.height} with {convention_label(settings.ssim_convention)}."
     )
 
 
@@ -307,21 +309,28 @@ def reset_page() -> None:
     st.session_state[PAGE_KEY] = 1
 
 
+def convention_label(convention: str) -> str:
+    """ "skimage SSIM", "gaussian SSIM" or "MS-SSIM": the score and how it is taken."""
+    score = score_name(convention)
+    return score if score != "SSIM" else f"{convention} SSIM"
+
+
 def show_groups(collection: Collection, result: Neighbours, result_id: int) -> None:
     st.subheader("Near-duplicate groups")
+    score = result.settings.score_name
     state.default_of(THRESHOLD_KEY, DEFAULT_GROUP_SSIM)
     threshold = st.slider(
-        "SSIM threshold",
+        f"{score} threshold",
         FLOOR_SSIM,
         1.0,
         step=0.01,
         key=THRESHOLD_KEY,
         on_change=reset_page,
-        help="Images joined by pairs with SSIM at or above this form a group.",
+        help=f"Images joined by pairs with {score} at or above this form a group.",
     )
     groups = _groups(result, result_id, threshold)
     pages = max(1, math.ceil(len(groups) / GROUPS_PER_PAGE))
-    st.caption(groups_summary(len(groups), threshold))
+    st.caption(groups_summary(len(groups), threshold, score))
     if not groups:
         return
     if st.session_state.get(PAGE_KEY, 1) > pages:
@@ -336,7 +345,7 @@ def show_groups(collection: Collection, result: Neighbours, result_id: int) -> N
         members = [names[i] for i in group.members]
         exact = " · exact duplicates" if group.exact else ""
         st.markdown(
-            f"**Group {number}**: {len(members)} images · lowest pair SSIM "
+            f"**Group {number}**: {len(members)} images · lowest pair {score} "
             f"{group.min_ssim:.3f}{exact}"
         )
         shown = members[:SHOWN_PER_GROUP]
@@ -352,15 +361,15 @@ def show_groups(collection: Collection, result: Neighbours, result_id: int) -> N
     )
 
 
-def groups_summary(count: int, threshold: float) -> str:
+def groups_summary(count: int, threshold: float, score: str = "SSIM") -> str:
     """The line under the groups' slider: how many, in what order, what the score means."""
     if count == 0:
-        found = f"No groups at SSIM ≥ {threshold:.2f}."
+        found = f"No groups at {score} ≥ {threshold:.2f}."
     elif count == 1:
-        found = f"1 group at SSIM ≥ {threshold:.2f}, with its lowest pair score."
+        found = f"1 group at {score} ≥ {threshold:.2f}, with its lowest pair score."
     else:
         found = (
-            f"{count:,} groups at SSIM ≥ {threshold:.2f}, largest first, each with its "
+            f"{count:,} groups at {score} ≥ {threshold:.2f}, largest first, each with its "
             "lowest pair score."
         )
     chained = (
@@ -371,7 +380,7 @@ def groups_summary(count: int, threshold: float) -> str:
         else ""
     )
     return (
-        f"{found}{chained} The index keeps every pair down to SSIM {FLOOR_SSIM}, so any "
+        f"{found}{chained} The index keeps every pair down to {score} {FLOOR_SSIM}, so any "
         "threshold from there up is drawn from it without comparing again."
     )
 
@@ -420,6 +429,7 @@ def show_finder(collection: Collection, index: CollectionIndex, result: Neighbou
     source = st.segmented_control(
         "Query", (UPLOAD_QUERY, PICK_QUERY), required=True, key=SOURCE_KEY
     )
+    score = result.settings.score_name
     if source == PICK_QUERY:
         if not result.names:
             return
@@ -427,7 +437,7 @@ def show_finder(collection: Collection, index: CollectionIndex, result: Neighbou
             st.session_state[PICK_KEY] = result.names[0]
         picked = st.selectbox("Image", result.names, key=PICK_KEY)
         thumbnail_row(collection, [picked], [picked])
-        show_matches(collection, ("collection", picked), matches_of(result, picked))
+        show_matches(collection, ("collection", picked), matches_of(result, picked), score=score)
         return
     uploaded = st.file_uploader(
         "Query images (not added to the collection)",
@@ -459,10 +469,12 @@ def show_finder(collection: Collection, index: CollectionIndex, result: Neighbou
         decoded = compute.decode_file(by_name[name], compute.page_limits().max_pixels)
         # A thumbnail, not the upload: a 20-megapixel photo is not sent back whole.
         st.image(small_thumbnail(decoded.rgb, THUMBNAIL_WIDTH), width=THUMBNAIL_WIDTH)
-        show_matches(collection, ("upload", by_name[name]), found, row)
+        show_matches(collection, ("upload", by_name[name]), found, row, score=score)
 
 
-def show_matches(collection: Collection, first: tuple, found: list[Match], row: int = 0) -> None:
+def show_matches(
+    collection: Collection, first: tuple, found: list[Match], row: int = 0, *, score: str = "SSIM"
+) -> None:
     """Matches as thumbnails with their scores, each opening the inspector on the pair."""
     columns = st.columns(MATCHES_SHOWN)
     for rank, (column, match) in enumerate(zip(columns, found[:MATCHES_SHOWN], strict=False)):
@@ -472,7 +484,7 @@ def show_matches(collection: Collection, first: tuple, found: list[Match], row: 
                 # "content": its own width, shrunk to a narrow window's column.
                 st.image(image, caption=match.name, width="content")
             psnr = "∞" if math.isinf(match.psnr) else f"{match.psnr:.1f}"
-            st.caption(f"SSIM {match.ssim:.3f} · MSE {match.mse:.1f} · PSNR {psnr} dB")
+            st.caption(f"{score} {match.ssim:.3f} · MSE {match.mse:.1f} · PSNR {psnr} dB")
             st.button(
                 "Inspect",
                 key=f"collection_inspect_{row}_{rank}",
