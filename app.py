@@ -68,6 +68,8 @@ try:
 except ValueError as error:
     st.error(f"The server's limits are misconfigured: {error}.")
     st.stop()
+# Warmed on the first run of the page, so no later request waits for the probe.
+compute.calibrated_time_model()
 
 state.restore_from_url()
 collection_view.restore_pair_from_link()

@@ -366,6 +366,22 @@ def test_choosing_the_other_sides_image_swaps_and_a_forgotten_key_is_no_error(
     assert {key: session.get(key) for key in expected} == expected
 
 
+def test_importing_the_views_measures_nothing(monkeypatch):
+    """A session stopped during an import-time probe left `views` half-imported,
+    and the next visitor got an ImportError: the probe runs from the page only."""
+    import importlib
+
+    from imgsim import cost
+    from views import compute
+
+    def probe():
+        raise AssertionError("calibrated while importing views.compute")
+
+    monkeypatch.setattr(cost.MODEL, "calibrate", probe)
+    compute.calibrated_time_model.clear()  # else a probe cached earlier hides a call
+    importlib.reload(compute)
+
+
 def test_classify_view_measures_the_labelled_sample(app):
     app.sidebar.selectbox[0].select(samples.FACES).run()
     app.sidebar.number_input[0].set_value(25)

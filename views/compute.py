@@ -74,15 +74,16 @@ def page_limits() -> imgsim.Limits:
     return imgsim.Limits.from_environment()
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner="Measuring this machine's speed (once per server)…")
 def calibrated_time_model() -> cost.TimeModel:
-    """The time model, calibrated once per server (a probe of about 0.3 s)."""
+    """The time model, calibrated once per server (a probe of about 0.3 s).
+
+    Called from the page's script, never while this module is imported: a
+    session stopped during an import-time call left ``views`` half-imported,
+    and the next visitor got an ImportError.
+    """
     cost.MODEL.calibrate()
     return cost.MODEL
-
-
-# Warmed on the first run of the page, so no request waits for the probe later.
-calibrated_time_model()
 
 
 @st.cache_data(
