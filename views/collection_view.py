@@ -49,7 +49,7 @@ from imgsim.decoding import ImageReadError
 from imgsim.limits import LimitError
 from imgsim.progress import format_duration
 from imgsim.settings import score_name
-from views import compute, navigation, state
+from views import compute, navigation, sidebar, state
 
 NAME_KEY = "collection_name"
 THRESHOLD_KEY = "collection_threshold"
@@ -169,9 +169,8 @@ def show_header(collection: Collection, index: CollectionIndex, settings: imgsim
         where = "not indexed yet; to be indexed at"
     st.markdown(
         f"**Collection: {collection.name}** · {plural(count, 'image')} · {where} "
-        f"{settings.width}×{settings.height}, {colour}, "
-        f"{convention_label(settings.ssim_convention)} "
-        f"({settings.fit}, {settings.interp})"
+        f"{settings.width}×{settings.height}, {colour}, {settings.fit}, {settings.interp} · "
+        f"{convention_label(settings.ssim_convention)}"
     )
     refused_size_note(settings)
     took = format_duration(estimate_seconds(count, settings))
@@ -310,9 +309,10 @@ def reset_page() -> None:
 
 
 def convention_label(convention: str) -> str:
-    """ "skimage SSIM", "gaussian SSIM" or "MS-SSIM": the score and how it is taken."""
+    """The score and how it is taken, in the sidebar's words: "MS-SSIM", or
+    "SSIM, scikit-image (7×7 uniform)"."""
     score = score_name(convention)
-    return score if score != "SSIM" else f"{convention} SSIM"
+    return score if score != "SSIM" else f"SSIM, {sidebar.SSIM_LABELS[convention]}"
 
 
 def show_groups(collection: Collection, result: Neighbours, result_id: int) -> None:
