@@ -113,7 +113,7 @@ try:
     elif view == navigation.INSPECTOR:
         inspector_view.show(collection_view.pair_files() or files, settings)
     elif view == navigation.COLLECTION:
-        collection_view.show(settings)
+        collection_view.show(settings, choices.refused)
     else:
         classify_view.show(files, settings)
 finally:

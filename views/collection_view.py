@@ -109,7 +109,7 @@ def index_for(collection: Collection, settings: imgsim.Settings, cache: Path) ->
     return CollectionIndex(collection, settings, cache, compute.page_limits())
 
 
-def show(settings: imgsim.Settings) -> None:
+def show(settings: imgsim.Settings, refused: tuple[tuple[int, int], str] | None = None) -> None:
     found = collections()
     for error in configuration_errors():  # the other collections stay usable
         st.error(f"The server's collections are misconfigured: {error}.")
@@ -124,7 +124,7 @@ def show(settings: imgsim.Settings) -> None:
     index = index_for(collection, settings, cache_dir())
     if index.status.state == "idle" and index.cached():
         index.start()  # after a restart: the results are read back from the cache
-    show_header(collection, index, settings)
+    show_header(collection, index, settings, refused)
     progress_panel(index)
     status = index.status
     if status.state == "failed":
@@ -156,7 +156,12 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def show_header(collection: Collection, index: CollectionIndex, settings: imgsim.Settings) -> None:
+def show_header(
+    collection: Collection,
+    index: CollectionIndex,
+    settings: imgsim.Settings,
+    refused: tuple[tuple[int, int], str] | None = None,
+) -> None:
     status = index.status
     listing = status.listing or current_listing(collection)
     count = len(listing.names)
@@ -172,7 +177,7 @@ def show_header(collection: Collection, index: CollectionIndex, settings: imgsim
         f"{settings.width}×{settings.height}, {colour}, {settings.fit}, {settings.interp} · "
         f"{convention_label(settings.ssim_convention)}"
     )
-    refused_size_note(settings)
+    refused_size_note(settings, refused)
     took = format_duration(estimate_seconds(count, settings))
     if status.state == CANCELLED:
         st.info(
@@ -238,16 +243,15 @@ def offer_index(collection: Collection, index: CollectionIndex, count: int, took
     )
 
 
-def refused_size_note(settings: imgsim.Settings) -> None:
-    """Say so when the sidebar refused its size and convention together: the
-    collection is shown (and would be indexed) at the settings in use instead."""
-    typed = (st.session_state.get("width"), st.session_state.get("height"))
-    convention = st.session_state.get("ssim", settings.ssim_convention)
-    if None in typed:
+def refused_size_note(
+    settings: imgsim.Settings, refused: tuple[tuple[int, int], str] | None
+) -> None:
+    """Say so when the sidebar refused its size and convention together (``refused``,
+    from the sidebar): the collection is shown (and would be indexed) at the
+    settings in use instead."""
+    if refused is None:
         return
-    typed = tuple(map(int, typed))
-    if typed == settings.size and convention == settings.ssim_convention:
-        return
+    typed, convention = refused
     st.warning(
         f"The sidebar's {typed[0]}×{typed[1]} with {convention_label(convention)} cannot be used "
         f"(the sidebar says why), so the collection is shown at the settings in use: "

@@ -51,7 +51,8 @@ class SidebarChoices:
     """What the sidebar asked for.
 
     Exactly one of ``settings`` and ``settings_error`` is set. ``source``
-    identifies the images: the uploads' ids, or the sample's name.
+    identifies the images: the uploads' ids, or the sample's name. ``refused``
+    is the (size, convention) typed but refused while ``settings`` were kept.
     """
 
     uploads: tuple[tuple[str, bytes], ...]
@@ -59,6 +60,7 @@ class SidebarChoices:
     settings: Settings | None
     settings_error: str | None
     source: tuple = ()
+    refused: tuple[tuple[int, int], str] | None = None
 
 
 def settings_ui() -> SidebarChoices:
@@ -149,7 +151,8 @@ def settings_ui() -> SidebarChoices:
         st.session_state[VALID_KEY] = (size, convention)
         if error:
             size_message.error(refusal(error, typed, settings, kept=(size, convention) == kept))
-        return SidebarChoices(uploads, sample, settings, None, source)
+        refused = (typed, ssim) if error else None
+        return SidebarChoices(uploads, sample, settings, None, source, refused)
     return SidebarChoices(uploads, sample, None, error, source)
 
 
