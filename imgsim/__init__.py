@@ -3,27 +3,30 @@
 >>> import imgsim
 >>> result = imgsim.compare(["a.png", "b.jpg"], size=(256, 256))  # doctest: +SKIP
 >>> result.ssim  # N x N  # doctest: +SKIP
+
+The subpackages, in the order data flows through them: `imgsim.settings`,
+`imgsim.images` (decode, prepare), `imgsim.metrics`, `imgsim.timing`,
+`imgsim.analyses`, `imgsim.collection`, `imgsim.outputs`; then the CLI
+(`imgsim.cli`) and the page (`imgsim.dashboard`).
 """
 
+from imgsim._version import __version__
+from imgsim.analyses import Comparison, Pair, compare
 from imgsim.collection import Group, Neighbours, neighbours
-from imgsim.comparison import (
-    Comparison,
+from imgsim.images import (
+    DecodedImage,
     ImageError,
     ImageInfo,
+    ImageReadError,
     ImageSource,
-    Pair,
-    compare,
+    decode,
+    from_array,
     load_image,
+    prepare,
 )
-from imgsim.decoding import DecodedImage, ImageReadError, decode, from_array
-from imgsim.limits import LimitError, Limits
-from imgsim.metrics import mse, psnr, ssim, ssim_map
-from imgsim.preparation import prepare
-from imgsim.progress import Progress
-from imgsim.settings import Settings
-from imgsim.terms import TermMaps, Terms, pair_terms, term_maps
-
-__version__ = "0.1.0"
+from imgsim.metrics import TermMaps, Terms, mse, pair_terms, psnr, ssim, ssim_map, term_maps
+from imgsim.settings import LimitError, Limits, Settings
+from imgsim.timing import Progress
 
 __all__ = [
     "Comparison",
@@ -41,6 +44,7 @@ __all__ = [
     "Settings",
     "TermMaps",
     "Terms",
+    "__version__",
     "compare",
     "decode",
     "from_array",

@@ -1,0 +1,9 @@
+"""The Streamlit dashboard: the page (`page.py`), its views, widgets and state.
+
+This module imports no Streamlit, so that `imgsim dashboard` can name the page
+and its server settings before Streamlit is loaded.
+"""
+
+from imgsim.dashboard._server import PAGE, SERVER_OPTIONS, server_arguments
+
+__all__ = ["PAGE", "SERVER_OPTIONS", "server_arguments"]

@@ -1,0 +1,51 @@
+"""Similarity of one pair of prepared images: MSE, PSNR and SSIM.
+
+Pure functions on ``uint8`` arrays of equal shape, ``(H, W)`` for gray or
+``(H, W, C)`` for colour, with data range 255. SSIM comes from the same engine
+that scores all pairs (`imgsim.engine`), so one implementation serves all.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from imgsim.metrics._engine import check_images, psnr_from_mse, score_all_pairs, ssim_map
+from imgsim.settings import SsimConvention
+
+__all__ = ["mse", "psnr", "psnr_from_mse", "ssim", "ssim_map"]
+
+
+def mse(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean squared difference over all values (0 when identical, at most 255²).
+
+    Parameters
+    ----------
+    a, b : ndarray of uint8, same shape (H, W) or (H, W, C)
+    """
+    check_images([a, b])
+    difference = cv2.absdiff(a, b)  # |a - b| without uint8 wrap-around
+    return float(np.sum(np.square(difference, dtype=np.uint32), dtype=np.uint64)) / a.size
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB (data range 255); ``inf`` when identical."""
+    return psnr_from_mse(mse(a, b))
+
+
+def ssim(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage") -> float:
+    """Mean structural similarity of two images, in [-1, 1].
+
+    Parameters
+    ----------
+    a, b : ndarray of uint8, same shape (H, W) or (H, W, C)
+        Colour images give the mean of the per-channel SSIM, as scikit-image's
+        ``channel_axis`` does.
+    convention : {"skimage", "gaussian", "ms-ssim"}
+        ``"skimage"``: scikit-image's defaults (7x7 uniform window, sample
+        covariance). ``"gaussian"``: Wang et al. 2004 (Gaussian window,
+        sigma 1.5, population covariance). ``"ms-ssim"``: multi-scale SSIM
+        as ``tf.image.ssim_multiscale`` (`imgsim.msssim`), in [0, 1], for
+        sides of at least 161.
+    """
+    return float(score_all_pairs([a, b], convention).ssim[0, 1])

@@ -1,0 +1,45 @@
+"""Formatting shared by every output: strict JSON, CSV numbers, aligned columns."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+
+def csv_number(value: float) -> str:
+    """A number as CSV text: the repr of a Python float (``inf`` for infinity).
+
+    NumPy scalars' repr is ``np.float64(0.5)``, which no CSV reader parses as a
+    number, so every value is made a Python float first.
+    """
+    return repr(float(value))
+
+
+def finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def to_json_text(document: dict[str, Any]) -> str:
+    """Strictly valid JSON (``allow_nan=False`` guards every contract)."""
+    return json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def images_list(images) -> list[dict[str, Any]]:
+    return [{"name": image.name, "width": image.width, "height": image.height} for image in images]
+
+
+def errors_list(errors) -> list[dict[str, str]]:
+    return [{"name": error.name, "error": error.error} for error in errors]
+
+
+def align_columns(rows: list[tuple[str, ...]], left: int) -> str:
+    """Columns padded to width: the first ``left`` to the left, the rest to the right."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) if column < left else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    )

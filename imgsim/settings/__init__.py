@@ -1,0 +1,83 @@
+"""Settings: what a comparison is made with, and the limits a request must keep.
+
+`Settings` is the one frozen dataclass every analysis takes; `Limits` bound
+what one request may ask for; `work` is the one formula both count with.
+"""
+
+from imgsim.settings._limits import (
+    DEFAULT_MAX_CACHE_BYTES,
+    DEFAULT_MAX_IMAGES,
+    DEFAULT_MAX_PAIRS,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_SIDE,
+    DEFAULT_MAX_WORK,
+    ENVIRONMENT,
+    MAX_PIXELS_VARIABLE,
+    LimitError,
+    Limits,
+    checked_max_pixels,
+)
+from imgsim.settings._settings import (
+    ALPHA_MODES,
+    DEFAULT_SIZE,
+    FITS,
+    INTERPS,
+    MIN_SIDE,
+    MS_SSIM_MIN_SIDE,
+    MS_SSIM_SCALES,
+    MS_SSIM_ZERO_NOTE,
+    SSIM_CONVENTIONS,
+    SSIM_WINDOW,
+    AlphaMode,
+    Fit,
+    Interp,
+    Settings,
+    SsimConvention,
+    score_name,
+)
+from imgsim.settings._work import (
+    COLOUR_CHANNELS,
+    compared_values,
+    pair_count,
+    prepared_values,
+    scale_sizes,
+    scored_values,
+    work,
+)
+
+__all__ = [
+    "ALPHA_MODES",
+    "COLOUR_CHANNELS",
+    "DEFAULT_MAX_CACHE_BYTES",
+    "DEFAULT_MAX_IMAGES",
+    "DEFAULT_MAX_PAIRS",
+    "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_SIDE",
+    "DEFAULT_MAX_WORK",
+    "DEFAULT_SIZE",
+    "ENVIRONMENT",
+    "FITS",
+    "INTERPS",
+    "MAX_PIXELS_VARIABLE",
+    "MIN_SIDE",
+    "MS_SSIM_MIN_SIDE",
+    "MS_SSIM_SCALES",
+    "MS_SSIM_ZERO_NOTE",
+    "SSIM_CONVENTIONS",
+    "SSIM_WINDOW",
+    "AlphaMode",
+    "Fit",
+    "Interp",
+    "LimitError",
+    "Limits",
+    "Settings",
+    "SsimConvention",
+    "checked_max_pixels",
+    "compared_values",
+    "pair_count",
+    "prepared_values",
+    "scale_sizes",
+    "scored_values",
+    "score_name",
+    "work",
+]
