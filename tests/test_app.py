@@ -12,8 +12,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import imgsim
-from imgsim import samples
-from imgsim.differences import inspect_pair
+from imgsim import data as samples
+from imgsim.analyses._diff import inspect_pair
 
 from .conftest import encode, noise_image
 
@@ -181,7 +181,7 @@ def test_downloads_carry_the_scores_in_the_cli_schema(monkeypatch):
     import csv
     import io
 
-    from imgsim import report
+    from imgsim import outputs as report
 
     downloads = record_calls(monkeypatch, "download_button")
     st.cache_data.clear()
@@ -277,7 +277,7 @@ def test_inspector_display_modes_show_what_they_say(app, monkeypatch, mode):
     else:  # dark wherever the two images are equal (boxes aside)
         import cv2
 
-        from imgsim.differences import BOX_COLOUR
+        from imgsim.analyses._diff import BOX_COLOUR
 
         zero = cv2.applyColorMap(np.zeros((1, 1), np.uint8), cv2.COLORMAP_MAGMA)[0, 0, ::-1]
         equal = np.all(first == second, axis=2) & np.any(first != BOX_COLOUR, axis=2)
@@ -359,7 +359,7 @@ def test_inspector_pairs_can_be_chosen(app):
 def test_choosing_the_other_sides_image_swaps_and_a_forgotten_key_is_no_error(
     monkeypatch, session, expected
 ):
-    from views import inspector_view
+    from imgsim.dashboard import inspector_view
 
     monkeypatch.setattr(inspector_view.st, "session_state", session)
     inspector_view.swap_if_same("inspect_a", "inspect_b")
@@ -371,8 +371,8 @@ def test_importing_the_views_measures_nothing(monkeypatch):
     and the next visitor got an ImportError: the probe runs from the page only."""
     import importlib
 
-    from imgsim import cost
-    from views import compute
+    import imgsim.timing._model as cost
+    from imgsim.dashboard import compute
 
     def probe():
         raise AssertionError("calibrated while importing views.compute")
@@ -423,7 +423,7 @@ def test_each_upload_is_hashed_once_and_caches_key_on_its_digest(monkeypatch, th
 
     from streamlit.runtime.caching import hashing
 
-    from views import compute
+    from imgsim.dashboard import compute
 
     digested = []
     real_sha256 = hashlib.sha256
@@ -457,8 +457,8 @@ def test_each_upload_is_hashed_once_and_caches_key_on_its_digest(monkeypatch, th
 @pytest.mark.parametrize(("slowness", "shown"), [(1.0, False), (1000.0, True)])
 def test_the_page_says_how_long_whenever_it_is_long(monkeypatch, slowness, shown):
     """The estimate comes from the time model, whatever the image size (no clock here)."""
-    from imgsim import cost
-    from imgsim.progress import format_duration
+    import imgsim.timing._model as cost
+    from imgsim.timing._progress import format_duration
 
     rates = cost.FALLBACK_RATES
     scaled = cost.Rates(**{name: value * slowness for name, value in vars(rates).items()})
@@ -479,7 +479,7 @@ def test_the_page_says_how_long_whenever_it_is_long(monkeypatch, slowness, shown
 
 
 def test_the_page_bar_moves_from_reading_to_the_last_pair(monkeypatch, three_files):
-    from views import compute
+    from imgsim.dashboard import compute
 
     # The session-scoped cache needs a running page; the decoding is the same.
     monkeypatch.setattr(
@@ -857,7 +857,7 @@ def test_infinite_psnr_cells_take_the_brightest_colour_and_say_so(app, three_fil
 
 @pytest.mark.parametrize("view", ["Compare", "Resize sweep"])
 def test_the_time_estimate_counts_only_readable_images(monkeypatch, three_files, view):
-    from imgsim import cost
+    import imgsim.timing._model as cost
 
     slow = cost.Rates(**{name: value * 1000 for name, value in vars(cost.FALLBACK_RATES).items()})
     monkeypatch.setattr(cost, "MODEL", cost.TimeModel(probe=lambda: slow))

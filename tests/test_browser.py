@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 import imgsim
-from imgsim import samples
-from imgsim.differences import inspect_pair
+from imgsim import data as samples
+from imgsim.analyses._diff import inspect_pair
 
 from .browser import (
     ARTIFACTS,

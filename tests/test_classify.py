@@ -7,19 +7,9 @@ import numpy as np
 import pytest
 
 import imgsim
-from imgsim.classify import (
-    classify,
-    clusters,
-    default_labels,
-    dendrogram_order,
-    label_from_folder,
-    label_from_name,
-    labels_from_csv,
-    leave_one_out,
-    nearest_neighbours,
-    predict,
-)
-from imgsim.comparison import Comparison, ImageInfo
+from imgsim.analyses._classify import classify, clusters, default_labels, dendrogram_order, label_from_folder, label_from_name, labels_from_csv, leave_one_out, nearest_neighbours, predict
+from imgsim.analyses._compare import Comparison
+from imgsim.images._sources import ImageInfo
 
 from .conftest import noise_image
 

@@ -17,10 +17,10 @@ import pytest
 from PIL import Image
 
 import imgsim
-import imgsim.samples
-from imgsim.cli import build_parser, settings_from_args
-from imgsim.decoding import is_image_filename
-from imgsim.differences import DEFAULT_MIN_AREA
+import imgsim.data._samples
+from imgsim.cli._main import build_parser, settings_from_args
+from imgsim.images._decode import is_image_filename
+from imgsim.analyses._diff import DEFAULT_MIN_AREA
 
 from .conftest import encode, noise_image
 
@@ -246,7 +246,7 @@ def test_every_commands_help_shows_the_defaults(command):
 def test_json_and_csv_carry_provenance(folder, broken):
     import hashlib
 
-    from imgsim import report
+    from imgsim import outputs as report
 
     paths = [folder / "a-cat.png", broken, folder / "b-coffee.jpg"]
     output = strict_json(run_cli("compare", *paths, "--size", "16", "--format", "json").stdout)
@@ -374,7 +374,7 @@ def test_sweep_with_bad_sizes_exits_with_two(folder, sizes, message):
 def spot_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("spot")
     paths = []
-    for name, data in imgsim.samples.load_sample(imgsim.samples.SPOT_THE_DIFFERENCE):
+    for name, data in imgsim.data._samples.load_sample(imgsim.data._samples.SPOT_THE_DIFFERENCE):
         (folder / name).write_bytes(data)
         paths.append(folder / name)
     return paths
@@ -413,7 +413,7 @@ def test_diff_json_follows_the_contract_and_writes_pictures(spot_files, tmp_path
 @pytest.fixture(scope="module")
 def equal_mse_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("equal-mse")
-    for name, data in imgsim.samples.load_sample(imgsim.samples.EQUAL_MSE):
+    for name, data in imgsim.data._samples.load_sample(imgsim.data._samples.EQUAL_MSE):
         (folder / name).write_bytes(data)
     return folder
 
@@ -627,8 +627,8 @@ def screen_line(written: str) -> str:
 
 
 def test_the_progress_bar_never_leaves_stale_text():
-    from imgsim.cli import TerminalProgress
-    from imgsim.progress import Progress
+    from imgsim.cli._main import TerminalProgress
+    from imgsim.timing._progress import Progress
 
     stream = io.StringIO()
     ticks = iter(range(100))
@@ -863,8 +863,8 @@ def test_compare_of_a_folder_with_images_only_in_subfolders_names_them(tmp_path)
 
 
 def progress_shown(columns: int) -> str:
-    from imgsim.cli import TerminalProgress
-    from imgsim.progress import Progress
+    from imgsim.cli._main import TerminalProgress
+    from imgsim.timing._progress import Progress
 
     stream = io.StringIO()
     bar = TerminalProgress(stream, columns=columns)

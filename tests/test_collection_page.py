@@ -16,24 +16,11 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import imgsim
-from imgsim import collection_index
-from imgsim.collection_index import (
-    FLOOR_SSIM,
-    CollectionIndex,
-    groups_at,
-)
-from imgsim.collection_source import (
-    LINK_OUTSIDE,
-    NOT_AN_IMAGE,
-    Collection,
-    CollectionPathError,
-    list_images,
-    parse_collections,
-    read_image_bytes,
-    resolve,
-    thumbnail_png,
-)
-from views import collection_view
+import imgsim.collection._index as collection_index
+from imgsim.collection._index import FLOOR_SSIM, CollectionIndex, groups_at
+from imgsim.images._files import LINK_OUTSIDE, NOT_AN_IMAGE
+from imgsim.collection._source import Collection, CollectionPathError, list_images, parse_collections, read_image_bytes, resolve, thumbnail_png
+from imgsim.dashboard import collection_view
 
 from .collection_corpus import UNREADABLE, make_collection, near_copy
 from .conftest import encode

@@ -13,7 +13,7 @@ from skimage.metrics import structural_similarity
 
 import imgsim
 from imgsim import ImageReadError, decode, from_array
-from imgsim.decoding import is_image_filename
+from imgsim.images._decode import is_image_filename
 
 from .conftest import encode, noise_image
 

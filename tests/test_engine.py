@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from skimage.metrics import mean_squared_error, structural_similarity
 
-from imgsim import engine
-from imgsim.engine import score_all_pairs, score_block_pairs, ssim_map
+import imgsim.metrics._engine as engine
+from imgsim.metrics._engine import score_all_pairs, score_block_pairs, ssim_map
 
 from .conftest import noise_image
 
@@ -332,7 +332,8 @@ def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 COUNT_CACHE = """
 import json
-from imgsim import engine, windows
+import imgsim.metrics._engine as engine
+import imgsim.metrics._windows as windows
 engine.warm_up()
 kernels = [windows._uniform_stats, windows._uniform_pairs,
            windows._gaussian_stats, windows._gaussian_pairs]

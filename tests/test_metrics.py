@@ -18,7 +18,7 @@ from skimage.metrics import (
 )
 
 import imgsim
-from imgsim.engine import score_all_pairs
+from imgsim.metrics._engine import score_all_pairs
 
 from .conftest import noise_image
 

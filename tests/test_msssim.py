@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 import imgsim
-from imgsim import samples
-from imgsim.classify import classify
-from imgsim.differences import inspect_pair
-from imgsim.engine import ms_ssim_scales, score_all_pairs, score_block_pairs, ssim_map
-from imgsim.msssim import WEIGHTS, scale_sizes
-from imgsim.settings import MS_SSIM_MIN_SIDE, SSIM_CONVENTIONS, Settings
-from imgsim.sweep import sweep
+from imgsim import data as samples
+from imgsim.analyses._classify import classify
+from imgsim.analyses._diff import inspect_pair
+from imgsim.metrics._engine import ms_ssim_scales, score_all_pairs, score_block_pairs, ssim_map
+from imgsim.metrics._msssim import WEIGHTS
+from imgsim.settings._work import scale_sizes
+from imgsim.settings._settings import MS_SSIM_MIN_SIDE, SSIM_CONVENTIONS, Settings
+from imgsim.analyses._sweep import sweep
 
 from .conftest import encode
 from .reference_msssim import reference_ms_ssim, reference_scales
@@ -232,17 +233,17 @@ def test_the_page_refuses_ms_ssim_below_161_as_other_size_errors():
 
 
 def test_work_and_time_count_every_scale():
-    from imgsim import cost
-    from imgsim.limits import LimitError, Limits
+    import imgsim.timing._model as cost
+    from imgsim.settings._limits import LimitError, Limits
 
     single = Settings(size=(512, 512), ssim_convention="gaussian")
     multi = Settings(size=(512, 512), ssim_convention="ms-ssim")
     areas = 512**2 + 256**2 + 128**2 + 64**2 + 32**2
-    assert cost.scored_values(multi) == areas  # about 4/3 of the full size's
-    assert cost.scored_values(single) == 512**2
-    assert cost.work(10, multi) - cost.work(10, single) == (areas - 512**2) * 45
+    assert imgsim.settings.scored_values(multi) == areas  # about 4/3 of the full size's
+    assert imgsim.settings.scored_values(single) == 512**2
+    assert imgsim.settings.work(10, multi) - imgsim.settings.work(10, single) == (areas - 512**2) * 45
     # A request the Gaussian convention may make can be over the limit with MS-SSIM.
-    limits = Limits(max_work=cost.work(10, single))
+    limits = Limits(max_work=imgsim.settings.work(10, single))
     limits.check(10, single)
     with pytest.raises(LimitError, match="values of work"):
         limits.check(10, multi)
@@ -262,13 +263,13 @@ def test_work_and_time_count_every_scale():
 def test_a_collections_ms_ssim_and_gaussian_pairs_cost_more_per_value_than_skimages():
     """Measured in `neighbours` tiles (cost.TILE_PAIR_COST): with the default's rate
     the time left of `neighbours --ssim ms-ssim` was about 2 to 3 times too low."""
-    from imgsim import cost
+    import imgsim.timing._model as cost
 
     model = cost.TimeModel(probe=lambda: cost.FALLBACK_RATES)
 
     def per_value(convention: str) -> float:
         settings = Settings(size=(300, 300), ssim_convention=convention)
-        return model.pair_seconds(settings) / cost.scored_values(settings)
+        return model.pair_seconds(settings) / imgsim.settings.scored_values(settings)
 
     assert per_value("ms-ssim") == pytest.approx(1.65 * per_value("skimage"))
     assert per_value("gaussian") == pytest.approx(1.6 * per_value("skimage"))
@@ -287,7 +288,7 @@ def test_cli_diff_gives_ms_ssim_and_the_finest_scales_regions(ms_folder):
 
 
 def test_collections_score_ms_ssim_as_compare(tmp_path):
-    from imgsim.collection import neighbours
+    from imgsim.collection._search import neighbours
 
     from .test_neighbours import assert_matches_dense, write_collection
 

@@ -27,8 +27,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 import imgsim
-import imgsim.collection as collection_module
-from imgsim.collection import TIE_DECIMALS, neighbours
+import imgsim.collection._store as store_module
+import imgsim.collection._tiles as collection_module
+from imgsim.collection._types import TIE_DECIMALS
+from imgsim.collection._search import neighbours
 
 from .conftest import encode
 from .dask_cluster import dask_client, dask_cluster
@@ -528,14 +530,14 @@ def test_tiles_of_a_killed_run_are_reused_only_when_they_hold_the_answer(
     cache = tmp_path / "cache"
     paths = write_collection(tmp_path / "images", 9)
     options = {"top": 3, "min_ssim": 0.3, "size": SIZE, "block_size": 3}  # 6 tiles, 36 pairs
-    real_store = collection_module._Journal.store
+    real_store = store_module.Journal.store
 
     def killed_after_two_tiles(journal, *tile):
         real_store(journal, *tile)
         if len(list(journal.folder.iterdir())) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(collection_module._Journal, "store", killed_after_two_tiles)
+    monkeypatch.setattr(store_module.Journal, "store", killed_after_two_tiles)
     with pytest.raises(KeyboardInterrupt):
         neighbours(paths, cache=cache, **options)
     monkeypatch.undo()

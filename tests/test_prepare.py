@@ -7,12 +7,7 @@ import numpy as np
 import pytest
 
 from imgsim import Settings, from_array, prepare
-from imgsim.preparation import (
-    INTERPOLATION,
-    centre_crop_box,
-    flatten_alpha,
-    letterbox_box,
-)
+from imgsim.images._prepare import INTERPOLATION, centre_crop_box, flatten_alpha, letterbox_box
 
 from .conftest import noise_image
 

@@ -38,7 +38,8 @@ def test_readme_keeps_exactly_two_setup_commands():
 
 def test_readme_reports_the_accuracies_the_code_measures():
     import imgsim
-    from imgsim import classify, samples
+    from imgsim import analyses as classify
+    from imgsim import data as samples
 
     rows = re.findall(r"^\| (\d+) × \d+[^|]*\| (\d+)% \| (\d+)% \| (\d+)% \|$", README, re.M)
     assert len(rows) == 2

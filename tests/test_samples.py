@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import imgsim
-from imgsim import samples
+from imgsim import data as samples
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 import imgsim
-from imgsim import report, samples
-from imgsim.differences import inspect_pair
-from imgsim.engine import Scales
-from imgsim.msssim import WEIGHTS
-from imgsim.settings import MS_SSIM_ZERO_NOTE, SSIM_CONVENTIONS, Settings, score_name
-from views.inspector_view import clipped_notes, scales_sentence
+from imgsim import outputs as report
+from imgsim import data as samples
+from imgsim.analyses._diff import inspect_pair
+from imgsim.metrics._engine import Scales
+from imgsim.metrics._msssim import WEIGHTS
+from imgsim.settings._settings import MS_SSIM_ZERO_NOTE, SSIM_CONVENTIONS, Settings, score_name
+from imgsim.dashboard.inspector_view import clipped_notes, scales_sentence
 
 from .test_app import opened_with
 from .test_cli import run_cli, strict_json

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import imgsim
-from imgsim import samples
-from imgsim.comparison import ImageInfo
-from imgsim.limits import DEFAULT_MAX_SIDE as MAX_SIDE
-from imgsim.sweep import Sweep, parse_sizes, settings_at, size_entries, sweep, sweep_sizes
+from imgsim import data as samples
+from imgsim.images._sources import ImageInfo
+from imgsim.settings._limits import DEFAULT_MAX_SIDE as MAX_SIDE
+from imgsim.analyses._sweep import Sweep, parse_sizes, settings_at, size_entries, sweep, sweep_sizes
 
 from .conftest import noise_image
 

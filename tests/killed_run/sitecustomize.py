@@ -20,13 +20,14 @@ import os
 import signal
 from pathlib import Path
 
-import imgsim.collection as collection
+import imgsim.collection._runners as runners
+import imgsim.collection._search as search
 
 _block = int(os.environ["IMGSIM_TEST_BLOCK"])
 _stop_after = int(os.environ.get("IMGSIM_TEST_STOP_AFTER", "-1"))
 _where = os.environ.get("IMGSIM_TEST_STOP_WHERE")
 _count = Path(os.environ["IMGSIM_TEST_COUNT"])
-_real_score_tile = collection.score_tile
+_real_score_tile = runners.score_tile
 _real_replace = os.replace
 _scored, _written = [0], [0]
 
@@ -53,6 +54,6 @@ def _replace(source, target):
     return _real_replace(source, target)
 
 
-collection.block_size_for = lambda settings: _block
-collection.score_tile = _score_tile
+search.block_size_for = lambda settings: _block
+runners.score_tile = _score_tile
 os.replace = _replace
