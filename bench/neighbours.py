@@ -42,11 +42,12 @@ import skimage.data  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import imgsim.collection  # noqa: E402
-from imgsim.collection import block_size_for, neighbours  # noqa: E402
-from imgsim.cost import FALLBACK_RATES  # noqa: E402
-from imgsim.engine import score_all_pairs, score_block_pairs, warm_up  # noqa: E402
+from imgsim.collection import neighbours  # noqa: E402
+from imgsim.collection._tiles import block_size_for  # noqa: E402
+from imgsim.metrics import score_all_pairs, score_block_pairs, warm_up  # noqa: E402
+from imgsim.metrics._windows import WINDOWS, Workspace  # noqa: E402
 from imgsim.settings import Settings  # noqa: E402
-from imgsim.windows import WINDOWS, Workspace  # noqa: E402
+from imgsim.timing import FALLBACK_RATES  # noqa: E402
 from tests.dask_cluster import dask_client, dask_cluster  # noqa: E402
 
 SIDE = 128
@@ -271,7 +272,7 @@ def killed_run(folder: Path, scratch: Path) -> str:
 
     plain = timed("no cache", lambda: neighbours(paths, **options))
     timed("fresh cache", lambda: neighbours(paths, cache=scratch / "fresh-cache", **options))
-    journal = imgsim.collection._Journal
+    journal = imgsim.collection._store.Journal
     real_store = journal.store
     stored, spent = [0], [0.0]
     blocks = len(range(0, len(paths), block_size_for(options["settings"])))

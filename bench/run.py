@@ -42,7 +42,7 @@ import skimage.data  # noqa: E402
 from skimage.metrics import structural_similarity  # noqa: E402
 
 import imgsim  # noqa: E402
-from imgsim.engine import score_all_pairs, score_block_pairs, warm_up  # noqa: E402
+from imgsim.metrics import score_all_pairs, score_block_pairs, warm_up  # noqa: E402
 
 MB = 2**20
 
@@ -114,7 +114,7 @@ def sample_files(count: int) -> list[Path]:
     files = sorted(
         path
         for path in folder.iterdir()
-        if imgsim.decoding.is_image_filename(path.name) and "multipage" not in path.name
+        if imgsim.images.is_image_filename(path.name) and "multipage" not in path.name
     )
     return (files * (count // len(files) + 1))[:count]
 
@@ -249,7 +249,7 @@ FIRST_CALL = """
 import time
 start = time.perf_counter()
 import numpy as np
-from imgsim.engine import score_all_pairs
+from imgsim.metrics._engine import score_all_pairs
 imported = time.perf_counter()
 images = [np.zeros((64, 64), np.uint8), np.full((64, 64), 9, np.uint8)]
 score_all_pairs(images, "skimage")
@@ -445,7 +445,7 @@ def table(results: dict[str, dict]) -> str:
         f"\nFirst call in a fresh process (gray and Gaussian, 64 × 64, then MS-SSIM 161 × 161): "
         f"{first['compile_s']:.1f} s with an empty Numba cache (compiling), "
         f"{first['cached_s']:.2f} s with the cache (loading), after "
-        f"{first['import_s']:.2f} s to import imgsim.engine."
+        f"{first['import_s']:.2f} s to import imgsim.metrics"
     )
     return "\n".join(lines)
 

@@ -6,7 +6,7 @@
 For each case, `imgsim.compare` on already decoded images (so preparation and
 the engine count, decoding does not) without and with ``terms=True``, taken in
 turns, best of several runs each; and the same for the engine alone
-(`score_all_pairs`) against the terms alone (`imgsim.terms.all_pair_terms`).
+(`score_all_pairs`) against the terms alone (`imgsim.metrics.all_pair_terms`).
 "Ratio" is with-terms time over plain time, both from this run.
 """
 
@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import alternate, machine, sample_files
 
 import imgsim
-from imgsim.engine import score_all_pairs, warm_up
-from imgsim.terms import all_pair_terms
+from imgsim.metrics import all_pair_terms, score_all_pairs, warm_up
 
 CASES = (
     (20, 512, True, "skimage"),

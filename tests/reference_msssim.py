@@ -1,7 +1,7 @@
 """A plain MS-SSIM from the published formula, for the tests and the benchmark.
 
 Wang, Simoncelli and Bovik 2003 with the choices of ``tf.image.ssim_multiscale``
-(see `imgsim.msssim`), written directly in float64 with SciPy and sharing no
+(see `imgsim.metrics._msssim`), written directly in float64 with SciPy and sharing no
 code with the engine: 11 x 11 Gaussian (sigma 1.5) 'valid' correlation,
 K1 = 0.01, K2 = 0.03, odd sides padded at the end by repeating the last row or
 column before 2 x 2 means, cs at four scales and SSIM at the fifth, clipped at

@@ -977,7 +977,7 @@ def test_a_malformed_link_is_explained_in_words(param, said):
 
 @pytest.mark.parametrize("typed", ["64 128", "64,128", "64, 128"])
 def test_sizes_split_at_spaces_as_at_commas(app, typed):
-    """One rule with the CLI (`imgsim.sweep.size_entries`): a space never glues two sizes."""
+    """One rule with the CLI (`imgsim.analyses.size_entries`): a space never glues two sizes."""
     open_sweep(app, typed)
     assert not app.error
     assert any(c.value.startswith("2 sizes: 64, 128") for c in app.caption)

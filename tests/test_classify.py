@@ -7,7 +7,18 @@ import numpy as np
 import pytest
 
 import imgsim
-from imgsim.analyses._classify import classify, clusters, default_labels, dendrogram_order, label_from_folder, label_from_name, labels_from_csv, leave_one_out, nearest_neighbours, predict
+from imgsim.analyses._classify import (
+    classify,
+    clusters,
+    default_labels,
+    dendrogram_order,
+    label_from_folder,
+    label_from_name,
+    labels_from_csv,
+    leave_one_out,
+    nearest_neighbours,
+    predict,
+)
 from imgsim.analyses._compare import Comparison
 from imgsim.images._sources import ImageInfo
 

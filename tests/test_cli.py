@@ -18,9 +18,9 @@ from PIL import Image
 
 import imgsim
 import imgsim.data._samples
+from imgsim.analyses._diff import DEFAULT_MIN_AREA
 from imgsim.cli._main import build_parser, settings_from_args
 from imgsim.images._decode import is_image_filename
-from imgsim.analyses._diff import DEFAULT_MIN_AREA
 
 from .conftest import encode, noise_image
 

@@ -18,9 +18,17 @@ from streamlit.testing.v1 import AppTest
 import imgsim
 import imgsim.collection._index as collection_index
 from imgsim.collection._index import FLOOR_SSIM, CollectionIndex, groups_at
-from imgsim.images._files import LINK_OUTSIDE, NOT_AN_IMAGE
-from imgsim.collection._source import Collection, CollectionPathError, list_images, parse_collections, read_image_bytes, resolve, thumbnail_png
+from imgsim.collection._source import (
+    Collection,
+    CollectionPathError,
+    list_images,
+    parse_collections,
+    read_image_bytes,
+    resolve,
+    thumbnail_png,
+)
 from imgsim.dashboard import collection_view
+from imgsim.images._files import LINK_OUTSIDE, NOT_AN_IMAGE
 
 from .collection_corpus import UNREADABLE, make_collection, near_copy
 from .conftest import encode
@@ -587,7 +595,7 @@ def test_a_match_opens_in_the_inspector(served):
         "query.png",
         best,
     ]
-    inspected = imgsim.differences.inspect_pair(
+    inspected = imgsim.analyses.inspect_pair(
         imgsim.load_image(("query.png", (folder / groups[0][0]).read_bytes())),
         imgsim.load_image((best, (folder / best).read_bytes())),
         SETTINGS,
@@ -793,7 +801,7 @@ def test_a_link_to_a_collection_pair_reopens_that_pair(served, by_link):
     at.run()
     assert not at.exception
     if by_link:
-        inspected = imgsim.differences.inspect_pair(
+        inspected = imgsim.analyses.inspect_pair(
             imgsim.load_image((first, (folder / first).read_bytes())),
             imgsim.load_image((second, (folder / second).read_bytes())),
             imgsim.Settings(),

@@ -117,7 +117,7 @@ def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
     monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)
     monkeypatch.setattr(engine, "MIN_BLOCK_WORK", 1)
     threaded = score_all_pairs(images, "skimage")
-    monkeypatch.setattr(engine, "_workers", lambda tasks: 1)
+    monkeypatch.setattr(engine, "worker_count", lambda tasks: 1)
     serial = score_all_pairs(images, "skimage")
     np.testing.assert_array_equal(threaded.ssim, serial.ssim)
     np.testing.assert_array_equal(threaded.mse, serial.mse)
@@ -359,7 +359,7 @@ def test_without_a_writable_cache_the_kernels_still_run_and_say_why(tmp_path):
         "NUMBA_CACHE_LOCATOR_CLASSES": "UserProvidedCacheLocator",  # ...and no other place
     }
     code = (
-        "import numpy as np; from imgsim.engine import score_all_pairs; "
+        "import numpy as np; from imgsim.metrics import score_all_pairs; "
         "a = np.arange(64, dtype=np.uint8).reshape(8, 8); "
         "print(score_all_pairs([a, a.T.copy()], 'skimage').ssim[0, 1])"
     )

@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 import imgsim
 from imgsim import LimitError, Limits, Settings
-from imgsim.settings._work import work
 from imgsim.analyses._diff import inspect_pair
 from imgsim.analyses._sweep import sweep
+from imgsim.settings._work import work
 
 from .conftest import encode, noise_image
 from .test_app import APP, upload

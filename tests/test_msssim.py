@@ -12,11 +12,11 @@ import imgsim
 from imgsim import data as samples
 from imgsim.analyses._classify import classify
 from imgsim.analyses._diff import inspect_pair
+from imgsim.analyses._sweep import sweep
 from imgsim.metrics._engine import ms_ssim_scales, score_all_pairs, score_block_pairs, ssim_map
 from imgsim.metrics._msssim import WEIGHTS
-from imgsim.settings._work import scale_sizes
 from imgsim.settings._settings import MS_SSIM_MIN_SIDE, SSIM_CONVENTIONS, Settings
-from imgsim.analyses._sweep import sweep
+from imgsim.settings._work import scale_sizes
 
 from .conftest import encode
 from .reference_msssim import reference_ms_ssim, reference_scales
@@ -241,7 +241,9 @@ def test_work_and_time_count_every_scale():
     areas = 512**2 + 256**2 + 128**2 + 64**2 + 32**2
     assert imgsim.settings.scored_values(multi) == areas  # about 4/3 of the full size's
     assert imgsim.settings.scored_values(single) == 512**2
-    assert imgsim.settings.work(10, multi) - imgsim.settings.work(10, single) == (areas - 512**2) * 45
+    assert (
+        imgsim.settings.work(10, multi) - imgsim.settings.work(10, single) == (areas - 512**2) * 45
+    )
     # A request the Gaussian convention may make can be over the limit with MS-SSIM.
     limits = Limits(max_work=imgsim.settings.work(10, single))
     limits.check(10, single)

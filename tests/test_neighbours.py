@@ -29,8 +29,8 @@ from scipy.sparse.csgraph import connected_components
 import imgsim
 import imgsim.collection._store as store_module
 import imgsim.collection._tiles as collection_module
-from imgsim.collection._types import TIE_DECIMALS
 from imgsim.collection._search import neighbours
+from imgsim.collection._types import TIE_DECIMALS
 
 from .conftest import encode
 from .dask_cluster import dask_client, dask_cluster

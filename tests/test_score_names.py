@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 import imgsim
-from imgsim import outputs as report
 from imgsim import data as samples
+from imgsim import outputs as report
 from imgsim.analyses._diff import inspect_pair
+from imgsim.dashboard.inspector_view import clipped_notes, scales_sentence
 from imgsim.metrics._engine import Scales
 from imgsim.metrics._msssim import WEIGHTS
 from imgsim.settings._settings import MS_SSIM_ZERO_NOTE, SSIM_CONVENTIONS, Settings, score_name
-from imgsim.dashboard.inspector_view import clipped_notes, scales_sentence
 
 from .test_app import opened_with
 from .test_cli import run_cli, strict_json

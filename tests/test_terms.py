@@ -1,4 +1,4 @@
-"""SSIM's three terms: luminance, contrast and structure (`imgsim.terms`)."""
+"""SSIM's three terms: luminance, contrast and structure (`imgsim.metrics._terms`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,18 @@ from skimage.metrics import structural_similarity
 
 import imgsim
 from imgsim import data as samples
-from imgsim.images._sources import load_image
 from imgsim.images._prepare import prepare
+from imgsim.images._sources import load_image
+from imgsim.metrics._terms import (
+    TERM_NAMES,
+    TERM_WINDOWS,
+    Terms,
+    all_pair_terms,
+    dominant_difference,
+    pair_terms,
+    term_maps,
+)
 from imgsim.settings._settings import SSIM_WINDOW, Settings
-from imgsim.metrics._terms import TERM_NAMES, TERM_WINDOWS, Terms, all_pair_terms, dominant_difference, pair_terms, term_maps
 
 from .conftest import noise_image
 

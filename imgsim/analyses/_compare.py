@@ -58,7 +58,7 @@ class Comparison:
     thumbnails : tuple of ndarray of uint8
         What the metrics compared, shrunk to fit 256 x 256 where larger.
     terms : PairTerms or None
-        Every pair's luminance, contrast and structure (`imgsim.terms`), when
+        Every pair's luminance, contrast and structure (`imgsim.metrics._terms`), when
         `compare` was asked for them (``terms=True``).
     """
 

@@ -93,14 +93,14 @@ class PairInspection:
     changed_fraction : float
         Share of the image's pixels that differ.
     terms : Terms
-        Luminance, contrast and structure (`imgsim.terms`): the means of
+        Luminance, contrast and structure (`imgsim.metrics._terms`): the means of
         ``term_maps`` as ``ssim`` is the mean of ``ssim_map``.
     term_maps : TermMaps
         The local luminance, contrast and structure, each (H, W) (the mean
         over channels for colour).
     scales : Scales or None
         For the ``"ms-ssim"`` convention, its five per-scale values
-        (`imgsim.engine.ms_ssim_scales`); ``ssim`` is then MS-SSIM.
+        (`imgsim.metrics.ms_ssim_scales`); ``ssim`` is then MS-SSIM.
     """
 
     names: tuple[str, str]

@@ -3,7 +3,7 @@ over a folder that the server owner named (``IMGSIM_COLLECTION``).
 
 Nothing here reads a path a visitor sent: a visitor picks a collection by name
 and images by their names in its index, and every read goes through
-`imgsim.collection_source`, which refuses whatever is outside the folder.
+`imgsim.collection`, which refuses whatever is outside the folder.
 Indexing runs in one background thread per collection and settings, shared by
 every session (`index_for`); this page only polls its status.
 """

@@ -109,7 +109,7 @@ def _read_and_report(
 ) -> tuple[list[imgsim.DecodedImage | imgsim.ImageError], Callable[[Progress], None]]:
     """Decode the files with a countdown on ``bar``; then the reporter for the rest.
 
-    The bar is shared in expected seconds (`imgsim.cost`): reading the files,
+    The bar is shared in expected seconds (`imgsim.timing`): reading the files,
     then comparing at each of ``settings``.
     """
     model = timing.calibrated_model()

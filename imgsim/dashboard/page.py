@@ -64,6 +64,7 @@ SAMPLE_NOTES = {
     ),
 }
 
+
 def main() -> None:
     """Draw the page once: Streamlit runs this on every rerun."""
     st.set_page_config(page_title="imgsim: image similarity", page_icon="🖼️", layout="wide")

@@ -53,5 +53,3 @@ def cache_dir() -> Path:
 def index_for(collection: Collection, settings: imgsim.Settings, cache: Path) -> CollectionIndex:
     """The one index of a collection at these settings, shared by every session."""
     return CollectionIndex(collection, settings, cache, compute.page_limits())
-
-

@@ -9,7 +9,7 @@ machine's floor:
   serves 7 × 7 and 10000 × 10000.
 - In each block, every image's local statistics are computed once, within a
   budget that keeps them in cache; then each pair costs one fused pass
-  (`imgsim.windows`): the window sums of x·y, the SSIM formula and its mean,
+  (`imgsim.metrics._windows`): the window sums of x·y, the SSIM formula and its mean,
   without arrays of pair size.
 - Pairs are scored in tiles of images, so that the statistics a tile needs
   stay in the core's own cache while its pairs are scored.
@@ -17,7 +17,7 @@ machine's floor:
 
 `score_all_pairs` scores every pair of one list, `score_block_pairs` every
 pair across two lists; both run the same blocks and kernels. For MS-SSIM
-(`imgsim.msssim`) each image's pyramid is made once, and each scale runs the
+(`imgsim.metrics._msssim`) each image's pyramid is made once, and each scale runs the
 same blocks and Gaussian kernel: contrast-structure at the four finer scales,
 SSIM at the coarsest; MSE and PSNR stay at full resolution.
 """
@@ -427,7 +427,7 @@ def score_all_pairs(
     images : sequence of ndarray of uint8, all of one shape (H, W) or (H, W, C)
         Colour SSIM is the mean over channels, as scikit-image's ``channel_axis``.
     convention : {"skimage", "gaussian", "ms-ssim"}
-        ``"ms-ssim"`` puts MS-SSIM (`imgsim.msssim`) where SSIM is; it needs
+        ``"ms-ssim"`` puts MS-SSIM (`imgsim.metrics._msssim`) where SSIM is; it needs
         both sides at least 161.
     on_progress : callable, optional
         Called from the calling thread with the share of the work done, in (0, 1].
@@ -436,7 +436,7 @@ def score_all_pairs(
     -------
     PairScores
         N x N, symmetric. Each SSIM equals ``skimage.metrics.structural_similarity``
-        within 1e-6 (the bound is derived in `imgsim.windows`); MSE is exact.
+        within 1e-6 (the bound is derived in `imgsim.metrics._windows`); MSE is exact.
         MS-SSIM is tested against a direct implementation of TF's formula
         within 1e-6.
     """
@@ -557,7 +557,7 @@ class Scales:
 
 
 def ms_ssim_scales(a: np.ndarray, b: np.ndarray) -> Scales:
-    """The five per-scale values of MS-SSIM for one pair (see `imgsim.msssim`).
+    """The five per-scale values of MS-SSIM for one pair (see `imgsim.metrics._msssim`).
 
     Parameters
     ----------

@@ -28,7 +28,7 @@ The coarsest scale must hold a window: a side above (11 - 1) x 2^4 = 160
 pixels (`imgsim.settings.MS_SSIM_MIN_SIDE` is 161: 161, 81, 41, 21, 11).
 
 The scales' means come from the engine's fused Gaussian kernel
-(`imgsim.windows`) on each scale; this module makes the pyramid and combines
+(`imgsim.metrics._windows`) on each scale; this module makes the pyramid and combines
 the means. Pyramid levels are float32 and exact: scale k holds multiples of
 4^-k below 256 (at most 16 significant bits), and the kernel multiplies them
 in float64, exactly, as it does bytes in int32.

@@ -2,7 +2,7 @@
 
 Pure functions on ``uint8`` arrays of equal shape, ``(H, W)`` for gray or
 ``(H, W, C)`` for colour, with data range 255. SSIM comes from the same engine
-that scores all pairs (`imgsim.engine`), so one implementation serves all.
+that scores all pairs (`imgsim.metrics._engine`), so one implementation serves all.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def ssim(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage") -
         ``"skimage"``: scikit-image's defaults (7x7 uniform window, sample
         covariance). ``"gaussian"``: Wang et al. 2004 (Gaussian window,
         sigma 1.5, population covariance). ``"ms-ssim"``: multi-scale SSIM
-        as ``tf.image.ssim_multiscale`` (`imgsim.msssim`), in [0, 1], for
+        as ``tf.image.ssim_multiscale`` (`imgsim.metrics._msssim`), in [0, 1], for
         sides of at least 161.
     """
     return float(score_all_pairs([a, b], convention).ssim[0, 1])

@@ -14,14 +14,14 @@ columns c .. c + size - 1 (a map of every pixel is had by padding the images).
   formula to the per-image statistics, accumulating the mean in float64, so
   nothing of pair size goes through memory. It also gives Σx·y for MSE.
 
-For MS-SSIM (`imgsim.msssim`) the Gaussian kernels also take float32 planes
+For MS-SSIM (`imgsim.metrics._msssim`) the Gaussian kernels also take float32 planes
 (the pyramid's coarser scales, whose values are exact multiples of 4⁻ᵏ and whose
 products are formed exactly in float64), and ``pairs`` can sum the contrast-
 structure factor 2b/e instead of SSIM (a = 1/2 and d = 1 in the formula below);
 that ratio carries at most the 13u below.
 
 Both are Numba kernels compiled once to machine code and cached on disk
-(`imgsim.engine.warm_up` compiles or loads them; see README "Speed"). They
+(`imgsim.metrics.warm_up` compiles or loads them; see README "Speed"). They
 release the GIL, so the engine runs blocks on several threads.
 
 The formula is (2a)(2b) / (d·e) = 4·(a)(b) / (d·e) with a = μxμy + C1/2,
@@ -538,7 +538,7 @@ def gaussian_weights(size: int = GAUSSIAN_SIZE) -> np.ndarray:
 
 
 _GAUSSIAN = GaussianWindow()
-# MS-SSIM filters every scale with the Gaussian window (see `imgsim.msssim`).
+# MS-SSIM filters every scale with the Gaussian window (see `imgsim.metrics._msssim`).
 WINDOWS: dict[str, Window] = {
     "skimage": UniformWindow(),
     "gaussian": _GAUSSIAN,

@@ -49,7 +49,13 @@ def library_versions() -> dict[str, str]:
 def _module_version(name: str) -> str:
     import importlib
 
-    modules = {"numpy": "numpy", "numba": "numba", "opencv": "cv2", "pillow": "PIL", "scipy": "scipy"}
+    modules = {
+        "numpy": "numpy",
+        "numba": "numba",
+        "opencv": "cv2",
+        "pillow": "PIL",
+        "scipy": "scipy",
+    }
     return str(importlib.import_module(modules[name]).__version__)
 
 

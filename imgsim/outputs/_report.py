@@ -38,6 +38,8 @@ from imgsim.settings import MS_SSIM_ZERO_NOTE, Settings
 CSV_COLUMNS = ("a", "b", "ssim", "mse", "psnr")
 # Appended after the contract's columns, so readers by column name are unaffected.
 CSV_PROVENANCE_COLUMNS = ("a_sha256", "b_sha256", "versions")
+
+
 def to_dict(result: Comparison) -> dict[str, Any]:
     """The JSON contract as plain Python values (no NaN or infinity)."""
     return {
@@ -226,7 +228,7 @@ def inspection_to_dict(result: PairInspection) -> dict[str, Any]:
         ],
         "changed_fraction": result.changed_fraction,
         "terms": result.terms.to_dict(),
-        # Only for MS-SSIM: its five factors, the full size first (see imgsim.msssim).
+        # Only for MS-SSIM: its five factors, the full size first (see imgsim.metrics._msssim).
         **({} if result.scales is None else {"scales": scales_to_list(result.scales)}),
     }
 

@@ -77,7 +77,7 @@ __all__ = [
     "pair_count",
     "prepared_values",
     "scale_sizes",
-    "scored_values",
     "score_name",
+    "scored_values",
     "work",
 ]

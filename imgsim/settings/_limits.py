@@ -55,7 +55,7 @@ class Limits:
     max_images : int
         Images in one comparison.
     max_work : int
-        `imgsim.cost.work` of one request (all sizes of a sweep together).
+        `imgsim.settings.work` of one request (all sizes of a sweep together).
     max_side : int
         Target width and height, checked before anything is allocated.
     max_pairs : int

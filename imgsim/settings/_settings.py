@@ -60,7 +60,7 @@ class Settings:
         covariance), Wang et al. 2004 (11x11 Gaussian window with
         sigma 1.5, population covariance), or multi-scale SSIM (Wang,
         Simoncelli and Bovik 2003) as ``tf.image.ssim_multiscale`` computes
-        it, which needs both sides above 160 pixels (see `imgsim.msssim`).
+        it, which needs both sides above 160 pixels (see `imgsim.metrics._msssim`).
     """
 
     size: tuple[int, int] = DEFAULT_SIZE

@@ -20,7 +20,6 @@ def scale_sizes(width: int, height: int) -> list[tuple[int, int]]:
     return sizes
 
 
-
 def compared_values(settings: Settings) -> int:
     """Values (pixels x channels) of one prepared image: what the engine compares."""
     return settings.width * settings.height * (1 if settings.grayscale else COLOUR_CHANNELS)
@@ -55,5 +54,3 @@ def work(image_count: int, *settings: Settings) -> int:
     return sum(
         scored_values(each) * pairs + prepared_values(each) * image_count for each in settings
     )
-
-

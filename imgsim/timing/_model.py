@@ -73,7 +73,7 @@ FALLBACK_RATES = Rates(
     decode=0.01,
 )
 
-# Seconds per compared value of one pair for the SSIM terms (`imgsim.terms`:
+# Seconds per compared value of one pair for the SSIM terms (`imgsim.metrics._terms`:
 # NumPy and OpenCV in float64), 7.5 times the engine's `pair_value` as their
 # CPU times compared on the same machine (BENCHMARKS.md, "SSIM terms"); scaled
 # like the engine by the probe, and refined from the runs done.
@@ -135,7 +135,7 @@ def fit_engine_scale(samples: Sequence[EngineSample]) -> float:
 def measure_rates(timer: Callable[[], float] = time.perf_counter) -> Rates:
     """Time the real engine, preparation and decoding on small generated images."""
     # Imported here: the engine and decoding import nothing from this module,
-    # and a bare `import imgsim.cost` stays light.
+    # and a bare `import imgsim.timing` stays light.
     import cv2
 
     from imgsim.images import decode, from_array, prepare, thumbnail
@@ -251,7 +251,7 @@ class TimeModel:
         return seconds * self._ratios["engine"]
 
     def terms_seconds(self, image_count: int, settings: Settings) -> float:
-        """Expected seconds of `imgsim.terms.all_pair_terms` on ``image_count`` images."""
+        """Expected seconds of `imgsim.metrics.all_pair_terms` on ``image_count`` images."""
         speed = self.calibrate().pair_value / FALLBACK_RATES.pair_value
         seconds = pair_count(image_count) * compared_values(settings) * TERMS_PAIR_VALUE
         return seconds * speed * self._ratios["terms"]

@@ -15,7 +15,7 @@ class Progress:
     ----------
     done, total : float
         Work done so far and in all, in seconds that the time model
-        (`imgsim.cost`) expects on this machine.
+        (`imgsim.timing`) expects on this machine.
     message : str
         What is being done now, e.g. "comparing 3 of 15 pairs".
     elapsed : float
