@@ -31,7 +31,7 @@ def test_grayscale_is_opencv_luma_of_the_resized_colour_image(chelsea):
 def test_pad_letterboxes_a_wide_image_on_the_background(chelsea):
     settings = Settings(size=(200, 200), grayscale=False, fit="pad", alpha="black")
     prepared = prepare(from_array(chelsea), settings)
-    inner_width, inner_height, x, y = letterbox_box((451, 300), (200, 200))
+    x, y, inner_width, inner_height = letterbox_box((451, 300), (200, 200))
     assert (inner_width, inner_height, x, y) == (200, 133, 0, 33)
     assert (prepared[:y] == 0).all() and (prepared[y + inner_height :] == 0).all()
     np.testing.assert_array_equal(
@@ -42,7 +42,7 @@ def test_pad_letterboxes_a_wide_image_on_the_background(chelsea):
 def test_pad_of_a_tall_image_puts_bars_left_and_right():
     tall = noise_image((300, 100, 3), seed=1)
     prepared = prepare(from_array(tall), Settings(size=(90, 90), grayscale=False, fit="pad"))
-    inner_width, _, x, _ = letterbox_box((100, 300), (90, 90))
+    x, _, inner_width, _ = letterbox_box((100, 300), (90, 90))
     assert (inner_width, x) == (30, 30)
     assert (prepared[:, :x] == 255).all() and (prepared[:, x + inner_width :] == 255).all()
 
@@ -89,3 +89,10 @@ def test_ignore_alpha_keeps_the_stored_colours():
     rgba[..., 3] = 0
     flat = flatten_alpha(from_array(rgba), Settings(alpha="ignore"))
     np.testing.assert_array_equal(flat, rgba[..., :3])
+
+
+def test_crop_and_letterbox_boxes_share_the_x_y_width_height_order():
+    # A tall source in a square target: the crop keeps the full width and moves
+    # down; the letterbox keeps the full height and moves right.
+    assert centre_crop_box((100, 300), (90, 90)) == (0, 100, 100, 100)
+    assert letterbox_box((100, 300), (90, 90)) == (30, 0, 30, 90)

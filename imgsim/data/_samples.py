@@ -16,6 +16,8 @@ import numpy as np
 import skimage.data
 from PIL import Image
 
+from imgsim.metrics import mse
+
 EQUAL_MSE = "Equal MSE, different SSIM"
 PHOTOS = "Photos"
 SPOT_THE_DIFFERENCE = "Spot the difference"
@@ -65,7 +67,7 @@ def equal_mse() -> tuple[tuple[str, bytes], ...]:
     """
     reference = skimage.data.camera()
     jpeg_bytes = _encode(reference, "JPEG", quality=JPEG_QUALITY)
-    target = _mse(reference, np.asarray(Image.open(io.BytesIO(jpeg_bytes))))
+    target = mse(reference, np.asarray(Image.open(io.BytesIO(jpeg_bytes))))
     rng = np.random.default_rng(SEED)
     hit = rng.random(reference.shape)
     salt = rng.random(reference.shape) < 0.5
@@ -190,7 +192,7 @@ def _tune(
     for _ in range(50):
         middle = (low + high) / 2
         image = distort(middle)
-        error = _mse(reference, image)
+        error = mse(reference, image)
         if abs(error - target) < abs(best_error - target):
             best, best_error = image, error
         if error < target:
@@ -200,10 +202,6 @@ def _tune(
     if abs(best_error - target) > 0.03 * target:
         raise RuntimeError(f"could not tune a distortion to MSE {target:.1f}")
     return best
-
-
-def _mse(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean((a.astype(np.float64) - b) ** 2))
 
 
 def _clip(values: np.ndarray) -> np.ndarray:

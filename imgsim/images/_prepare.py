@@ -82,7 +82,7 @@ def fit(rgb: np.ndarray, settings: Settings) -> np.ndarray:
         )
         rgb = rgb[y : y + crop_height, x : x + crop_width]
     elif settings.fit == "pad":
-        inner_width, inner_height, x, y = letterbox_box(
+        x, y, inner_width, inner_height = letterbox_box(
             (source_width, source_height), settings.size
         )
         canvas = np.empty((height, width, 3), dtype=np.uint8)
@@ -112,16 +112,19 @@ def centre_crop_box(source: tuple[int, int], target: tuple[int, int]) -> tuple[i
 
 
 def letterbox_box(source: tuple[int, int], target: tuple[int, int]) -> tuple[int, int, int, int]:
-    """Size and offset ``(width, height, x, y)`` of the image inside the letterbox."""
+    """The ``(x, y, width, height)`` box of the image inside the letterbox.
+
+    The same order as `centre_crop_box`: offset first, then size.
+    """
     (source_width, source_height), (width, height) = source, target
     scale = min(width / source_width, height / source_height)
     inner_width = min(width, max(1, round(source_width * scale)))
     inner_height = min(height, max(1, round(source_height * scale)))
     return (
-        inner_width,
-        inner_height,
         (width - inner_width) // 2,
         (height - inner_height) // 2,
+        inner_width,
+        inner_height,
     )
 
 

@@ -6,19 +6,19 @@ the same code. Images are prepared ``uint8`` arrays of one shape, ``(H, W)``
 or ``(H, W, C)``, data range 255.
 """
 
+from imgsim.metrics._checks import check_images
 from imgsim.metrics._engine import (
     PairScores,
     Scales,
-    check_images,
     ms_ssim_scales,
-    psnr_from_mse,
     score_all_pairs,
     score_block_pairs,
     ssim_map,
     warm_up,
 )
+from imgsim.metrics._mse import mse, psnr, psnr_from_mse
 from imgsim.metrics._msssim import SCALES, WEIGHTS, combine, downsample, pyramid
-from imgsim.metrics._pair import mse, psnr, ssim
+from imgsim.metrics._pair import ssim
 from imgsim.metrics._pool import worker_count
 from imgsim.metrics._terms import (
     TERM_NAMES,

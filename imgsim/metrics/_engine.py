@@ -35,10 +35,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from imgsim.metrics._msssim import SCALES, WEIGHTS, combine, pyramid
+from imgsim.metrics._checks import check_images
+from imgsim.metrics._mse import psnr_from_mse
+from imgsim.metrics._msssim import WEIGHTS, combine, pyramid
 from imgsim.metrics._pool import worker_count
-from imgsim.metrics._windows import BORDER, DATA_RANGE, WINDOWS, StripStats, Window, Workspace
-from imgsim.settings import MIN_SIDE, SSIM_CONVENTIONS, SSIM_WINDOW, SsimConvention, scale_sizes
+from imgsim.metrics._windows import BORDER, WINDOWS, StripStats, Window, Workspace
+from imgsim.settings import (
+    SSIM_CONVENTIONS,
+    SSIM_WINDOW,
+    SsimConvention,
+    check_side,
+    scale_sizes,
+)
 
 # Statistics of every image over one block (one channel at a time) are kept
 # within this budget, which sets the block's size: they stay in the shared L3
@@ -285,41 +293,14 @@ def _plan(
     return _Plan(window, blocks, tiled, order, mse, contrast_structure)
 
 
-def check_images(images: Sequence[np.ndarray]) -> None:
-    """Raise unless the images are ``uint8`` arrays of one (H, W) or (H, W, C) shape."""
-    shapes = {image.shape for image in images}
-    if len(shapes) > 1:
-        raise ValueError(
-            f"images must all have the same shape; got {sorted(shapes)}. "
-            "Prepare them with the same Settings first."
-        )
-    if any(image.dtype != np.uint8 for image in images):
-        raise ValueError(
-            "images must be uint8; decode them with imgsim.decode or imgsim.from_array first"
-        )
-    if images and images[0].ndim not in (2, 3):
-        raise ValueError(f"images must be (H, W) or (H, W, C); got shape {images[0].shape}")
-
-
 def _check_window(images: Sequence[np.ndarray], convention: str) -> None:
     if convention not in SSIM_CONVENTIONS:
         raise ValueError(
             f"convention must be one of {', '.join(SSIM_CONVENTIONS)}; got {convention!r}"
         )
-    minimum = MIN_SIDE[convention]
-    if images and min(images[0].shape[:2]) < minimum:
+    if images:
         height, width = images[0].shape[:2]
-        if convention == "ms-ssim":
-            raise ValueError(
-                f"images of {width}x{height} pixels are too small for MS-SSIM: its coarsest "
-                f"scale (the images halved {SCALES - 1} times) must still hold the "
-                f"{SSIM_WINDOW[convention]}x{SSIM_WINDOW[convention]} window, so both sides "
-                f"must be at least {minimum}; resize them to at least {minimum}x{minimum}"
-            )
-        raise ValueError(
-            f"images of {width}x{height} pixels are smaller than the {minimum}x{minimum} "
-            f"SSIM window; resize them to at least {minimum}x{minimum}"
-        )
+        check_side(width, height, convention, "images")
 
 
 def _reporter(
@@ -409,12 +390,6 @@ def _score(
     return means.mean(axis=0), _mse(images, plan, sums)
 
 
-def _psnr(mse: np.ndarray) -> np.ndarray:
-    """PSNR in dB of every MSE, infinite where it is 0 (as `psnr_from_mse`)."""
-    with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(DATA_RANGE**2 / mse)
-
-
 def score_all_pairs(
     images: Sequence[np.ndarray],
     convention: SsimConvention,
@@ -451,7 +426,7 @@ def score_all_pairs(
         i, j = upper[:, 0], upper[:, 1]
         ssim[i, j] = ssim[j, i] = pair_ssim
         mse[i, j] = mse[j, i] = pair_mse
-    return PairScores(mse=mse, ssim=ssim, psnr=_psnr(mse))
+    return PairScores(mse=mse, ssim=ssim, psnr=psnr_from_mse(mse))
 
 
 def score_block_pairs(
@@ -484,7 +459,7 @@ def score_block_pairs(
         pair_ssim, pair_mse = _score(images, grid, convention, on_progress)
         ssim[grid[:, 0], grid[:, 1] - len(first)] = pair_ssim
         mse[grid[:, 0], grid[:, 1] - len(first)] = pair_mse
-    return PairScores(mse=mse, ssim=ssim, psnr=_psnr(mse))
+    return PairScores(mse=mse, ssim=ssim, psnr=psnr_from_mse(mse))
 
 
 def ssim_map(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage") -> np.ndarray:
@@ -597,10 +572,3 @@ def warm_up() -> None:
             pairs = np.array([[0, 1]], np.int64)
             window.pairs(planes, stats, pairs, owned)
             window.pairs(planes, stats, pairs, owned, np.empty((1, 1), np.float64))
-
-
-def psnr_from_mse(mse_value: float) -> float:
-    """Peak signal-to-noise ratio in dB for data range 255; infinite for MSE 0."""
-    if mse_value == 0:
-        return math.inf
-    return 10.0 * math.log10(DATA_RANGE**2 / mse_value)

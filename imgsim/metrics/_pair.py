@@ -7,30 +7,10 @@ that scores all pairs (`imgsim.metrics._engine`), so one implementation serves a
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from imgsim.metrics._engine import check_images, psnr_from_mse, score_all_pairs, ssim_map
+from imgsim.metrics._engine import score_all_pairs
 from imgsim.settings import SsimConvention
-
-__all__ = ["mse", "psnr", "psnr_from_mse", "ssim", "ssim_map"]
-
-
-def mse(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean squared difference over all values (0 when identical, at most 255²).
-
-    Parameters
-    ----------
-    a, b : ndarray of uint8, same shape (H, W) or (H, W, C)
-    """
-    check_images([a, b])
-    difference = cv2.absdiff(a, b)  # |a - b| without uint8 wrap-around
-    return float(np.sum(np.square(difference, dtype=np.uint32), dtype=np.uint64)) / a.size
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB (data range 255); ``inf`` when identical."""
-    return psnr_from_mse(mse(a, b))
 
 
 def ssim(a: np.ndarray, b: np.ndarray, convention: SsimConvention = "skimage") -> float:

@@ -51,7 +51,7 @@ import numpy as np
 from imgsim.metrics._engine import check_images
 from imgsim.metrics._pool import worker_count
 from imgsim.metrics._windows import BORDER, C1, C2, gaussian_weights
-from imgsim.settings import SSIM_WINDOW
+from imgsim.settings import SSIM_WINDOW, check_side
 
 C3 = C2 / 2
 TERM_NAMES = ("luminance", "contrast", "structure")
@@ -185,12 +185,10 @@ def term_window(convention: str) -> TermsWindow:
 
 def _check(images: Sequence[np.ndarray], window: TermsWindow) -> None:
     check_images(images)
-    if images and min(images[0].shape[:2]) < window.size:
+    if images:
         height, width = images[0].shape[:2]
-        raise ValueError(
-            f"images of {width}x{height} pixels are smaller than the {window.size}x"
-            f"{window.size} SSIM window; resize them to at least {window.size}x{window.size}"
-        )
+        # MS-SSIM's terms are its finest scale's: the Gaussian window's size is what counts.
+        check_side(width, height, "skimage" if window.sample_covariance else "gaussian", "images")
 
 
 def image_stats(image: np.ndarray, window: TermsWindow, interior: bool = False) -> ImageStats:

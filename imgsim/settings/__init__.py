@@ -33,6 +33,7 @@ from imgsim.settings._settings import (
     Interp,
     Settings,
     SsimConvention,
+    check_side,
     score_name,
 )
 from imgsim.settings._work import (
@@ -72,6 +73,7 @@ __all__ = [
     "Limits",
     "Settings",
     "SsimConvention",
+    "check_side",
     "checked_max_pixels",
     "compared_values",
     "pair_count",

@@ -81,21 +81,7 @@ class Settings:
             raise ValueError(
                 f"size must be a pair of integers (width, height), got {self.size!r}"
             ) from None
-        minimum = MIN_SIDE[self.ssim_convention]
-        if self.ssim_convention == "ms-ssim" and min(width, height) < minimum:
-            raise ValueError(
-                f"size {width}x{height} is too small for MS-SSIM: its coarsest of "
-                f"{MS_SSIM_SCALES} scales (the size halved {MS_SSIM_SCALES - 1} times) must "
-                f"still hold the {self.window}x{self.window} window, so both sides must be "
-                f"at least {minimum}; use at least {minimum}x{minimum}, or another SSIM "
-                "convention for smaller sizes"
-            )
-        if width < minimum or height < minimum:
-            raise ValueError(
-                f"size {width}x{height} is smaller than the {minimum}x{minimum} SSIM "
-                f"window of the {self.ssim_convention!r} convention; use at least "
-                f"{minimum}x{minimum}"
-            )
+        check_side(width, height, self.ssim_convention)
         object.__setattr__(self, "size", (width, height))
         object.__setattr__(self, "grayscale", bool(self.grayscale))
 
@@ -169,6 +155,45 @@ MS_SSIM_ZERO_NOTE = (
     "coarsest scale), which MS-SSIM clips at 0 as TensorFlow does: the images are "
     "unrelated there; 0 does not rank how different they are."
 )
+
+
+def check_side(width: int, height: int, convention: str, subject: str = "size") -> None:
+    """Raise unless ``width`` x ``height`` holds ``convention``'s SSIM window.
+
+    The one check of the window's size, for settings and for prepared images.
+
+    Parameters
+    ----------
+    width, height : int
+    convention : {"skimage", "gaussian", "ms-ssim"}
+        MS-SSIM needs its coarsest scale (the size halved four times) to hold
+        the window, so both sides at least `MS_SSIM_MIN_SIDE`.
+    subject : {"size", "images"}
+        Whether a size was asked for or images were given: the message says
+        what is too small and how to fix it.
+
+    Raises
+    ------
+    ValueError
+    """
+    minimum = MIN_SIDE[convention]
+    if min(width, height) >= minimum:
+        return
+    what = f"size {width}x{height}" if subject == "size" else f"images of {width}x{height} pixels"
+    remedy = "use" if subject == "size" else "resize them to"
+    if convention == "ms-ssim":
+        window = SSIM_WINDOW[convention]
+        raise ValueError(
+            f"{what} is too small for MS-SSIM: its coarsest of {MS_SSIM_SCALES} scales "
+            f"(the size halved {MS_SSIM_SCALES - 1} times) must still hold the "
+            f"{window}x{window} window, so both sides must be at least {minimum}; "
+            f"{remedy} at least {minimum}x{minimum}, or another SSIM convention for "
+            "smaller sizes"
+        )
+    raise ValueError(
+        f"{what} is smaller than the {minimum}x{minimum} SSIM window of the "
+        f"{convention!r} convention; {remedy} at least {minimum}x{minimum}"
+    )
 
 
 def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
