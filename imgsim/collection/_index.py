@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from imgsim.collection._types import Group, Neighbours
 from imgsim.images import ImageSource
 from imgsim.settings import ENVIRONMENT, LimitError, Limits, Settings, work
 from imgsim.timing import Progress, ProgressCallback, calibrated_model, format_duration
+
+logger = logging.getLogger(__name__)
 
 CANCELLED = "cancelled"
 
@@ -209,6 +212,11 @@ class CollectionIndex:
             raise IndexCancelled(progress.message)
         self._set(progress=progress)
 
+    def _failed(self, error: Exception) -> None:
+        # The page shows one line; the server's log keeps the whole traceback.
+        logger.exception("imgsim: indexing the collection %r failed", self.collection.name)
+        self._set(state="failed", error=f"{type(error).__name__}: {error}")
+
     def _index(self) -> None:
         try:
             listing = list_images(self.collection)
@@ -218,7 +226,7 @@ class CollectionIndex:
             self._set(state="failed", error=str(error))
             return
         except Exception as error:  # a background thread: the page shows why the run failed
-            self._set(state="failed", error=f"{type(error).__name__}: {error}")
+            self._failed(error)
             return
         try:
             inputs = [(name, str(resolve(self.collection, name))) for name in listing.names]
@@ -249,7 +257,7 @@ class CollectionIndex:
             )
             return
         except Exception as error:  # a background thread: the page shows why the run failed
-            self._set(state="failed", error=f"{type(error).__name__}: {error}")
+            self._failed(error)
             return
         self._set(
             state="done", result=result, run=self._status.run + 1, result_id=next(_RESULT_IDS)

@@ -55,9 +55,12 @@ def load_prepared(path: Path, name: str) -> tuple[np.ndarray, ImageInfo] | None:
         return None
     try:
         info = json.loads(bytes(stored["info"]).decode())
-    except ValueError:
+        width, height, log = info["width"], info["height"], info["log"]
+    except (ValueError, KeyError, TypeError):  # damaged: not JSON, not an object, a key missing
         return None
-    return stored["image"], ImageInfo(name, info["width"], info["height"], tuple(info["log"]))
+    if not (type(width) is int and type(height) is int and isinstance(log, list)):
+        return None
+    return stored["image"], ImageInfo(name, width, height, tuple(str(line) for line in log))
 
 
 def store_prepared(path: Path, image: np.ndarray, info: ImageInfo) -> None:

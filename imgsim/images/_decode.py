@@ -162,9 +162,12 @@ def from_array(
     ----------
     array : ndarray, shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)
         Gray, RGB or RGBA, in RGB order (convert OpenCV's BGR first).
-        Read by its dtype, never by its values (as ``skimage.util.img_as_ubyte``):
-        ``uint8`` as is; ``uint16`` scaled over its full range; ``bool`` as
-        black (0) and white (255); floats as [0, 1]. Other integer dtypes, and
+        Read by its dtype, never by its values: ``uint8`` as is; ``uint16``
+        rounded to the nearest of 256 levels over its full range,
+        ``round(v * 255 / 65535)`` (scikit-image's ``img_as_ubyte`` keeps the
+        top 8 bits, ``v >> 8``, instead: the two differ by 1 for a quarter of
+        the values); ``bool`` as black (0) and white (255); floats in [0, 1]
+        as ``round(v * 255)``, as ``img_as_ubyte`` does. Other integer dtypes, and
         floats outside [0, 1], are refused with the conversion to make.
     name : str
         Name used in messages and results.
@@ -250,7 +253,12 @@ def _split_channels(pixels: np.ndarray, name: str, log: list[str]) -> DecodedIma
 
 
 def _to_uint8(pixels: np.ndarray, name: str, log: list[str]) -> np.ndarray:
-    """8-bit values, decided by the dtype alone, as ``skimage.util.img_as_ubyte`` does.
+    """8-bit values, decided by the dtype alone.
+
+    16-bit values are rounded to the nearest 8-bit level, ``round(v * 255 / 65535)``
+    with halves up, so that 8-bit data stored as 16-bit (``v * 257``) comes back
+    exactly; ``skimage.util.img_as_ubyte`` truncates to ``v >> 8`` instead. Floats
+    in [0, 1] and booleans are read as ``img_as_ubyte`` reads them.
 
     Values never choose the scale: the same picture must score the same whether
     or not one of its pixels happens to cross a threshold.
