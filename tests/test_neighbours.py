@@ -324,9 +324,11 @@ def test_json_follows_the_contract(collection):
         "errors",
         "neighbours",
         "pairs",
+        "grouping",
         "groups",
         "provenance",
     ]
+    assert within["grouping"] == "chained"  # not classify's complete-linkage clusters
 
 
 def test_csv_and_parquet_have_one_row_per_query_rank_and_match(collection, tmp_path):

@@ -2,8 +2,9 @@
 
 JSON contract: ``{"settings", "images", "references" (with --against), "errors",
 "neighbours": [{"name", "matches": [{"name", "ssim", "mse", "psnr"}]}], "pairs":
-[{"a", "b", "ssim", "mse", "psnr", "exact"}] and "groups": [{"names", "min_ssim",
-"exact"}] (with --min-ssim)}``; infinite PSNR is null, as in compare's contract.
+[{"a", "b", "ssim", "mse", "psnr", "exact"}], "grouping": "chained" and "groups":
+[{"names", "min_ssim", "exact"}] (with --min-ssim)}``; infinite PSNR is null,
+as in compare's contract.
 CSV and Parquet: one row per (query, rank, match, ssim, mse, psnr); with
 --min-ssim, sibling files (``out.pairs.parquet``, ``out.groups.parquet``) hold one
 row per (a, b, ssim, mse, psnr, exact) and per (group, name, min_ssim, exact).
@@ -79,6 +80,9 @@ def neighbours_to_dict(result: Neighbours) -> dict[str, Any]:
             )
         ]
     if result.groups is not None:
+        # Chained: connected components of the pairs, so a member may reach the
+        # others only through a chain (unlike classify's complete-linkage clusters).
+        document["grouping"] = "chained"
         document["groups"] = [
             {
                 "names": [names[i] for i in group.members],
@@ -212,7 +216,10 @@ def neighbours_to_table(result: Neighbours) -> str:
     if result.pairs is not None:
         lines += ["", f"pairs with {score} >= {result.min_ssim}: {len(result.pairs)}"]
     if result.groups is not None:
-        lines.append(f"groups: {len(result.groups)}")
+        lines.append(
+            f"chained groups (images joined through pairs with {score} >= {result.min_ssim}): "
+            f"{len(result.groups)}"
+        )
         for group in result.groups:
             kind = "exact duplicates" if group.exact else f"min {score} {group.min_ssim:.4f}"
             names = ", ".join(result.names[i] for i in group.members)

@@ -8,7 +8,8 @@ compare ``{"settings", "images", "errors", "pairs": [{"a", "b", "mse", "ssim",
 "kendall_tau"}``, diff ``{"settings", "a",
 "b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction", "terms":
 {"luminance", "contrast", "structure"}}``,
-classify ``{"settings", "images", "errors", "loo", "predictions", "clusters"}``.
+classify ``{"settings", "images", "errors", "loo", "predictions", "clustering":
+"complete-linkage", "clusters"}``.
 Every CLI document ends with ``"provenance"`` (`provenance`): versions and the
 SHA-256 of each input. Infinite PSNR (identical images) is null; no NaN or
 Infinity ever appears.
@@ -317,6 +318,9 @@ def classification_to_dict(result: Classification, labels_source: str) -> dict[s
             }
             for prediction in result.predictions
         ],
+        # Complete linkage: every pair inside a cluster reaches the threshold
+        # (unlike neighbours' chained groups).
+        "clustering": "complete-linkage",
         "clusters": [[names[index] for index in group] for group in result.clusters],
     }
 
@@ -348,7 +352,8 @@ def classification_to_table(result: Classification) -> str:
         lines += [align_columns(rows, left=4), ""]
     groups = [group for group in result.clusters if len(group) > 1]
     lines.append(
-        f"near-duplicate groups ({settings.score_name} >= {result.threshold}): {len(groups)}"
+        f"near-duplicate groups ({settings.score_name} >= {result.threshold}, complete "
+        f"linkage: every pair in a group at or above it): {len(groups)}"
     )
     lines += ["  " + ", ".join(names[index] for index in group) for group in groups]
     return "\n".join(lines) + "\n"
