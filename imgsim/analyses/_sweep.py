@@ -277,7 +277,7 @@ def sweep(
         def report(step: Progress, base: float = base, share: float = share, label: str = label):
             tracker.update(base + step.fraction * share, f"{label}: {step.message}")
 
-        results.append(compare(loaded, each, progress=report if progress else None))
+        results.append(compare(loaded, each, progress=report if progress else None, limits=limits))
     first = results[0]
     return Sweep(
         settings=settings,

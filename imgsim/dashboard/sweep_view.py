@@ -73,7 +73,7 @@ def read_sizes(text: str, keep_aspect: bool, settings: imgsim.Settings) -> SizeR
             (size,) = parse_sizes(entry)
             if derived:
                 (size,) = sweep_sizes([size[0]], aspect_of=settings.size)
-            settings_at(settings, size)
+            settings_at(settings, size, compute.page_limits())
         except ValueError as error:
             kept = (
                 f" (width {entry} at {settings.width}×{settings.height}'s aspect: "
@@ -126,7 +126,7 @@ def fitting_entries(
         zip(request.entries, request.sizes, strict=True), key=lambda item: item[1][0] * item[1][1]
     )
     for entry, size in by_area:
-        trial = [*chosen, settings_at(settings, size)]
+        trial = [*chosen, settings_at(settings, size, limits)]
         try:
             limits.check(image_count, *trial)
         except imgsim.LimitError:
@@ -148,7 +148,7 @@ def default_sides(files: compute.Files, settings: imgsim.Settings, keep_aspect: 
     for side in DEFAULT_SIDES:
         (size,) = sweep_sizes([side], aspect_of=settings.size if keep_aspect else None)
         try:
-            settings_at(settings, size)
+            settings_at(settings, size, compute.page_limits())
         except ValueError:  # below the SSIM window at this aspect
             continue
         chosen.append(side)
@@ -194,7 +194,8 @@ def sizes_ui(files: compute.Files, settings: imgsim.Settings) -> list[tuple[int,
     )
     st.caption(f"{count} size{'s' if count > 1 else ''}: {labels}{reference}.")
     try:
-        compute.page_limits().check(len(files), *(settings_at(settings, s) for s in request.swept))
+        limits = compute.page_limits()
+        limits.check(len(files), *(settings_at(settings, s, limits) for s in request.swept))
     except imgsim.LimitError as error:
         show_over_limit(error, request, len(files), settings)
         return None
@@ -232,7 +233,8 @@ def show(files: compute.Files, settings: imgsim.Settings) -> None:
     sizes = sizes_ui(files, settings)
     if sizes is None:
         st.stop()
-    compare_view.show_time_estimate(files, *(settings_at(settings, size) for size in sizes))
+    limits = compute.page_limits()
+    compare_view.show_time_estimate(files, *(settings_at(settings, size, limits) for size in sizes))
     result = compute.sweep_files(files, tuple(sizes), settings)
     if not results.show_errors(result, len(files)):
         st.stop()
