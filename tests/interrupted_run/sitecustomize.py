@@ -11,7 +11,7 @@ sends SIGINT, and lets it continue: the Ctrl-C lands mid-run, every time.
 import os
 import signal
 
-import imgsim.cli._main as cli
+import imgsim.cli._progress as cli
 
 _stop_at = os.environ["IMGSIM_TEST_STOP_AT"]
 _real_call = cli.TerminalProgress.__call__

@@ -1,0 +1,145 @@
+"""Where and how a command writes: the format, the file, the provenance, the report.
+
+The format is --format, else implied by -o's extension, else a table; every
+file is checked before any work, so that a wrong path never costs a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from imgsim import outputs
+from imgsim.cli._options import (
+    DefaultsHelpFormatter,
+    UsageError,
+    add_settings_options,
+    allow_negative_values,
+    output_file,
+)
+from imgsim.cli._paths import nested_images_hint
+from imgsim.images import unique_names
+from imgsim.settings import Settings
+
+# Output formats implied by -o's extension (any other extension: --format, else table).
+EXTENSION_FORMATS = {".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+def implying_extensions(formats: Mapping[str, object] | Sequence[str]) -> str:
+    """The -o extensions that imply one of ``formats``, as help text (``.json or .csv``)."""
+    return " or ".join(
+        extension for extension, kind in EXTENSION_FORMATS.items() if kind in formats
+    )
+
+
+def add_command(
+    commands: Any,
+    name: str,
+    run: Callable[[argparse.Namespace, Settings], int],
+    formats: Mapping[str, object],
+    **texts: str,
+) -> argparse.ArgumentParser:
+    """A subcommand that compares images: the settings options, --format and -o.
+
+    Parameters
+    ----------
+    commands
+        What ``ArgumentParser.add_subparsers`` returned.
+    name : str
+        The command's name.
+    run : callable
+        ``run(args, settings) -> exit status``.
+    formats : mapping
+        The output formats the command writes, by name (``table`` first).
+    **texts
+        ``help`` and ``description``, as for ``add_parser``.
+    """
+    sub = commands.add_parser(name, formatter_class=DefaultsHelpFormatter, **texts)
+    allow_negative_values(sub)
+    sub.set_defaults(run=run, command_parser=sub, formats=tuple(formats))
+    add_settings_options(sub)
+    sub.add_argument(
+        "--format",
+        choices=tuple(formats),
+        default=None,
+        help=f"output format (default: from -o's extension: {implying_extensions(formats)}, "
+        "else table)",
+    )
+    sub.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        type=output_file,
+        help="write to FILE (default: standard output)",
+    )
+    return sub
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """The format to write: --format, else -o's extension, else a table.
+
+    Raises
+    ------
+    UsageError
+        When --format contradicts -o's extension, or the extension names a
+        format this command cannot write.
+    """
+    suffix = Path(args.output).suffix.lower() if args.output else ""
+    implied = EXTENSION_FORMATS.get(suffix)
+    if args.format is not None:
+        if implied is not None and implied != args.format:
+            raise UsageError(
+                f"--format {args.format} contradicts -o {args.output}, whose extension means "
+                f"{implied}; drop --format or change the file's extension"
+            )
+        return args.format
+    if implied is not None and implied not in args.formats:
+        raise UsageError(
+            f"-o {args.output}: {args.command} cannot write {implied.upper()}; "
+            f"use --format {'|'.join(args.formats)} with another extension"
+        )
+    return implied or "table"
+
+
+def input_provenance(files: Sequence[Path]) -> dict[str, Any]:
+    """Versions and each input's SHA-256, named as in the output (None: unreadable)."""
+    names = unique_names([path.name for path in files])
+    digests = []
+    for name, path in zip(names, files, strict=True):
+        try:
+            digests.append((name, outputs.sha256_of(path)))
+        except OSError:
+            digests.append((name, None))  # its error line already says why
+    return outputs.provenance(digests)
+
+
+def provenance_for(args: argparse.Namespace, files: Sequence[Path]) -> dict[str, Any] | None:
+    """The provenance that the output format carries (a table has none)."""
+    return input_provenance(files) if args.format != "table" else None
+
+
+def write_output(args: argparse.Namespace, text: str) -> None:
+    """The command's output, to -o's file or to standard output."""
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def enough_images(result: Any, files: int, paths: Sequence[str] = ()) -> bool:
+    """Report unreadable files; False when fewer than two images remain (with a hint
+    when a folder among ``paths`` has its images in subfolders only)."""
+    hint = nested_images_hint(paths, "give those subfolders as PATHs") if paths else ""
+    for error in result.errors:
+        print(f"imgsim: {error}", file=sys.stderr)
+    if len(result.images) >= 2:
+        return True
+    print(
+        f"imgsim: {len(result.images)} of {files} images could be read; "
+        f"at least two are needed to compare{hint}",
+        file=sys.stderr,
+    )
+    return False
