@@ -153,6 +153,8 @@ def test_fewer_than_two_readable_images_exit_with_one(folder, broken):
         (["compare", "x.png", "--size", "big"], "expected WxH"),
         (["compare", "x.png", "--size", "5x5"], "smaller than the 7x7 SSIM window"),
         (["compare", "x.png", "--size", "-5x5"], "expected positive sides"),
+        (["compare", "x.png", "--size=-5x5"], "expected positive sides"),
+        (["diff", "a.png", "b.png", "--min-area", "-1e-3"], "expected a share in [0, 1)"),
         (["compare", "x.png", "--size", "0"], "expected positive sides"),
         (["diff", "a.png", "b.png", "--min-area", "2"], "expected a share in [0, 1)"),
         (["diff", "a.png", "b.png", "--threshold", "1.5"], "expected otsu or a number"),
@@ -296,6 +298,20 @@ def test_output_file_receives_the_output(folder, tmp_path):
     completed = run_cli("compare", folder, "--format", "json", "-o", target, "--size", "16")
     assert completed.returncode == 0 and completed.stdout == ""
     assert len(strict_json(target.read_text())["pairs"]) == 6
+
+
+@pytest.mark.parametrize(
+    "given",
+    [["--min-ssim", "-0.5"], ["--min-ssim=-0.5"], ["--min-ssim", "-5e-1"], ["--min-ssim", "-.5"]],
+)
+def test_negative_values_reach_their_option(given):
+    args = build_parser().parse_args(["neighbours", "a.png", "b.png", *given])
+    assert args.min_ssim == -0.5 and args.paths == ["a.png", "b.png"]
+
+
+def test_a_path_after_double_dash_is_never_taken_for_a_value():
+    args = build_parser().parse_args(["compare", "--size", "16", "--", "--size", "-5x5"])
+    assert args.size == (16, 16) and args.paths == ["--size", "-5x5"]
 
 
 def test_cli_defaults_are_the_settings_defaults():

@@ -25,7 +25,7 @@ from imgsim.cli._classify import add_classify
 from imgsim.cli._compare import add_compare
 from imgsim.cli._diff import add_diff
 from imgsim.cli._neighbours import add_neighbours
-from imgsim.cli._options import UsageError, checked_settings
+from imgsim.cli._options import CommandParser, UsageError, checked_settings
 from imgsim.cli._output import output_format
 from imgsim.cli._sweep import add_sweep
 from imgsim.settings import LimitError, Limits, Settings
@@ -106,7 +106,8 @@ def version_text() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command, each added by its module."""
-    parser = argparse.ArgumentParser(
+    # Its subparsers are CommandParsers too (argparse makes them of the parser's class).
+    parser = CommandParser(
         prog=program_name(),
         description="How similar are these images? MSE, PSNR and SSIM for every pair.",
         # Keeps --version on one line.

@@ -11,7 +11,10 @@ import argparse
 import math
 import os
 import re
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -50,15 +53,59 @@ class DefaultsHelpFormatter(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
-def allow_negative_values(parser: argparse.ArgumentParser) -> None:
-    """Let values such as ``-5x5`` reach their option's checks.
+class CommandParser(argparse.ArgumentParser):
+    """An `argparse.ArgumentParser` whose options take values such as ``-5x5`` or ``-1e-3``.
 
-    argparse takes anything starting with ``-`` that is not a plain negative
-    number for an option, and then says "expected one argument"; these
-    commands have no option that starts with a digit, so a ``-`` followed by a
-    digit is always a value.
+    argparse takes an argument that starts with ``-`` for an option unless it
+    is a plain negative number (``-1``, ``-0.5``), and then says "expected one
+    argument". These commands have no option that starts with a digit, so a
+    ``-`` followed by a digit (or a point) right after an option that takes one
+    value is that option's value: it is joined to it (``--size=-5x5``, the form
+    argparse documents for such values) and reaches the option's own check.
     """
-    parser._negative_number_matcher = re.compile(r"^-\d")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Set before argparse's own __init__, which already adds -h.
+        self.value_options: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """As `argparse.ArgumentParser.add_argument`, noting the options with one value."""
+        action = super().add_argument(*args, **kwargs)
+        if action.option_strings and action.nargs is None:  # exactly one value
+            self.value_options.update(action.option_strings)
+        return action
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        """As `argparse.ArgumentParser.parse_known_args`, negative values joined first."""
+        given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(joined_values(given, self.value_options), namespace)
+
+
+def joined_values(arguments: Sequence[str], value_options: set[str]) -> list[str]:
+    """``arguments`` with each ``OPTION -digit...`` joined into ``OPTION=-digit...``.
+
+    Only for the ``value_options`` (those that take one value), and never after ``--``.
+    """
+    joined: list[str] = []
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        if argument == "--":
+            return joined + list(arguments[index:])
+        following = arguments[index + 1] if index + 1 < len(arguments) else ""
+        if argument in value_options and NEGATIVE_VALUE.match(following):
+            joined.append(f"{argument}={following}")
+            index += 2
+            continue
+        joined.append(argument)
+        index += 1
+    return joined
+
+
+NEGATIVE_VALUE = re.compile(r"-[\d.]")
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,6 @@ from imgsim.cli._options import (
     DefaultsHelpFormatter,
     UsageError,
     add_settings_options,
-    allow_negative_values,
     output_file,
 )
 from imgsim.cli._paths import nested_images_hint
@@ -58,7 +57,6 @@ def add_command(
         ``help`` and ``description``, as for ``add_parser``.
     """
     sub = commands.add_parser(name, formatter_class=DefaultsHelpFormatter, **texts)
-    allow_negative_values(sub)
     sub.set_defaults(run=run, command_parser=sub, formats=tuple(formats))
     add_settings_options(sub)
     sub.add_argument(
