@@ -120,6 +120,52 @@ def test_folder_skips_non_images_with_a_note_and_does_not_recurse(folder):
     assert "hidden.png" not in completed.stdout
 
 
+@pytest.fixture
+def walked(tmp_path):
+    """A folder with what a walk must tell apart: images, a hidden file and folder, a
+    file without an image extension, a subfolder, links inside and to outside."""
+    root, outside = tmp_path / "walked", tmp_path / "outside"
+    for folder in (root / "sub", root / ".git", outside):
+        folder.mkdir(parents=True)
+    images = ["a.png", ".hidden.png", "sub/b.png", ".git/c.png", "../outside/x.png"]
+    for index, name in enumerate(images):
+        (root / name).write_bytes(encode(noise_image((16, 16), index), "PNG"))
+    (root / "notes.txt").write_text("not an image")
+    (root / "inside.png").symlink_to(root / "a.png")
+    (root / "outside.png").symlink_to(outside / "x.png")
+    (root / "elsewhere").symlink_to(outside, target_is_directory=True)
+    return root
+
+
+def test_the_cli_and_the_collections_list_the_same_images_of_a_folder(walked):
+    from imgsim.cli._paths import expand_named_paths
+    from imgsim.collection import Collection, list_images
+
+    notes = io.StringIO()
+    named = expand_named_paths([str(walked)], True, notes)
+    listing = list_images(Collection("walked", walked.resolve()))
+    assert [name for name, _ in named] == list(listing.names)
+    assert list(listing.names) == ["a.png", "inside.png", "sub/b.png"]
+    assert [path for _, path in named] == [walked / name for name in listing.names]
+    assert notes.getvalue().splitlines() == [
+        f"imgsim: {walked}: skipped 2 symbolic link(s) to a place outside the folder: "
+        "elsewhere, outside.png",
+        f"imgsim: {walked}: skipped 1 file(s) without an image extension: notes.txt",
+    ]
+
+
+def test_a_folder_path_leaves_out_hidden_files_and_notes_links_that_leave_it(walked):
+    completed = run_cli("compare", walked, "--size", "16", "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    names = [image["name"] for image in strict_json(completed.stdout)["images"]]
+    assert names == ["a.png", "inside.png"]  # not recursive; no .hidden.png
+    assert completed.stderr.splitlines() == [
+        f"imgsim: {walked}: skipped 2 symbolic link(s) to a place outside the folder: "
+        "elsewhere, outside.png",
+        f"imgsim: {walked}: skipped 1 file(s) without an image extension: notes.txt",
+    ]
+
+
 def test_bad_file_among_good_is_one_error_line_and_the_rest_compared(folder, broken):
     completed = run_cli(
         "compare",

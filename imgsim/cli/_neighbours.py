@@ -41,7 +41,8 @@ def add_neighbours(commands: Any) -> None:
         description="For every image, its --top most similar other images (or, with "
         "--against, its best matches in a second set), without an N x N matrix; with "
         "--min-ssim also every pair at or above it and their groups. A PATH may be a "
-        "file, a folder (--recursive to descend) or @list.txt (one path a line).",
+        "file, a folder (--recursive to descend) or @list.txt (one path a line); a "
+        "folder's hidden files (named .*) and links to places outside it are left out.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="images")
     parser.add_argument(

@@ -1,4 +1,8 @@
-"""The images that PATH arguments stand for: files as given, folders by their images."""
+"""The images that PATH arguments stand for: files as given, folders by their images.
+
+A folder is walked by `imgsim.images.walk_images`, the walk that the page's
+collections use too, so that both see the same images of the same folder.
+"""
 
 from __future__ import annotations
 
@@ -6,45 +10,58 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from imgsim.images import is_image_filename
+from imgsim.images import LINK_OUTSIDE, NOT_AN_IMAGE, walk_images
 
 # The commands' help says what a folder PATH stands for.
-FOLDERS_HELP = "A folder stands for its images, sorted by name, not recursive."
+FOLDERS_HELP = (
+    "A folder stands for its images, sorted by name, not recursive; hidden files "
+    "(named .*) are left out, and so are links to places outside the folder."
+)
 
 
 def expand_paths(paths: Sequence[str], notes: TextIO) -> list[Path]:
     """Files as given; folders replaced by their image files sorted by name.
 
-    Files in a folder without an image extension are skipped with a note.
+    What a folder holds besides images is skipped with a note (see `folder_images`).
     """
     files: list[Path] = []
     for path in map(Path, paths):
-        files.extend(folder_images(path, False, notes) if path.is_dir() else [path])
+        if path.is_dir():
+            files.extend(image for _, image in folder_images(path, False, notes))
+        else:
+            files.append(path)
     return files
 
 
-def folder_images(folder: Path, recursive: bool, notes: TextIO) -> list[Path]:
-    """A folder's image files, sorted by their path in it; others skipped with a note."""
-    found = folder.rglob("*") if recursive else folder.iterdir()
-    entries = sorted(
-        (entry for entry in found if entry.is_file()),
-        key=lambda entry: entry.relative_to(folder).parts,
-    )
-    images = [entry for entry in entries if is_image_filename(entry.name)]
-    skipped = [
-        entry.relative_to(folder).as_posix()
-        for entry in entries
-        if entry not in images and not entry.name.startswith(".")
-    ]
-    if skipped:
-        print(
-            f"imgsim: {folder}: skipped {len(skipped)} file(s) without an image "
-            f"extension: {', '.join(skipped)}",
-            file=notes,
-        )
-    if not images:
+def folder_images(folder: Path, recursive: bool, notes: TextIO) -> list[tuple[str, Path]]:
+    """``(name, file)`` of a folder's images, by their path relative to it, sorted.
+
+    Hidden entries are left out silently; files without an image extension,
+    links to places outside the folder and subfolders that cannot be listed
+    are skipped with a note on ``notes``, and so is a folder without images.
+    """
+    walk = walk_images(folder.resolve(), recursive)
+    reasons: dict[str, list[str]] = {}
+    for name, reason in walk.skipped:
+        reasons.setdefault(reason, []).append(name)
+    for reason, names in reasons.items():
+        # "." is the folder itself, which could not be listed.
+        note = reason if names == ["."] else skipped_note(reason, names)
+        print(f"imgsim: {folder}: {note}", file=notes)
+    if not walk.images:
         print(f"imgsim: {folder}: no images in this folder", file=notes)
-    return images
+    # Under the folder as given (not its real path): names and labels read as typed.
+    return [(name, folder / name) for name in walk.images]
+
+
+def skipped_note(reason: str, names: Sequence[str]) -> str:
+    """``skipped 2 file(s) without an image extension: a.txt, b.svg`` and the like."""
+    listed = ", ".join(names)
+    if reason == NOT_AN_IMAGE:
+        return f"skipped {len(names)} file(s) without an image extension: {listed}"
+    if reason == LINK_OUTSIDE:
+        return f"skipped {len(names)} symbolic link(s) to a place outside the folder: {listed}"
+    return f"skipped {listed}: {reason}"
 
 
 def expand_named_paths(
@@ -68,10 +85,7 @@ def expand_named_paths(
             continue
         path = Path(text)
         if path.is_dir():
-            named.extend(
-                (image.relative_to(path).as_posix(), image)
-                for image in folder_images(path, recursive, notes)
-            )
+            named.extend(folder_images(path, recursive, notes))
         else:
             named.append((path.name, path))
     return named
@@ -84,11 +98,7 @@ def nested_images_hint(paths: Sequence[str], remedy: str) -> str:
     for path in map(Path, paths):
         if not path.is_dir():
             continue
-        nested = sum(
-            1
-            for entry in path.rglob("*")
-            if entry.parent != path and entry.is_file() and is_image_filename(entry.name)
-        )
+        nested = sum("/" in name for name in walk_images(path.resolve(), True).images)
         if nested:
             return f"; {path} has {nested} images in its subfolders: {remedy}"
     return ""
