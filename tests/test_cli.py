@@ -693,11 +693,18 @@ def screen_line(written: str) -> str:
     return "".join(screen)
 
 
+class FakeTerminal(io.StringIO):
+    """What a terminal receives: a text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def test_the_progress_bar_never_leaves_stale_text():
     from imgsim.cli._progress import TerminalProgress
     from imgsim.timing._progress import Progress
 
-    stream = io.StringIO()
+    stream = FakeTerminal()
     ticks = iter(range(100))
     bar = TerminalProgress(stream, columns=60, clock=lambda: next(ticks))
     bar(Progress(1.0, 40.0, "comparing 28 pairs of rather long-named images", elapsed=4.0))
@@ -708,6 +715,38 @@ def test_the_progress_bar_never_leaves_stale_text():
     assert "pairs" not in shown and "s left          s left" not in shown
     bar.finish()
     assert screen_line(stream.getvalue()).strip() == ""
+
+
+def test_the_progress_bar_is_redrawn_at_most_ten_times_a_second_and_always_when_done():
+    from imgsim.cli._progress import TerminalProgress
+    from imgsim.timing._progress import Progress
+
+    stream = FakeTerminal()
+    now = [0.0]
+    bar = TerminalProgress(stream, columns=60, clock=lambda: now[0])
+    bar(Progress(1.0, 4.0, "first", elapsed=1.0))
+    now[0] = 0.05
+    bar(Progress(2.0, 4.0, "too soon", elapsed=2.0))
+    assert "too soon" not in stream.getvalue()
+    bar(Progress(4.0, 4.0, "done", elapsed=3.0))
+    assert screen_line(stream.getvalue()).rstrip().endswith("100% done")
+    bar.finish()
+
+
+def test_no_progress_is_drawn_when_stderr_is_not_a_terminal(monkeypatch):
+    from imgsim.cli._progress import TerminalProgress, terminal_progress
+    from imgsim.timing._progress import Progress
+
+    piped = io.StringIO()
+    bar = TerminalProgress(piped, columns=60)
+    assert not bar.enabled
+    bar(Progress(1.0, 4.0, "comparing", elapsed=1.0))
+    bar.finish()
+    assert piped.getvalue() == ""
+    monkeypatch.setattr(sys, "stderr", piped)
+    with terminal_progress() as progress:
+        assert progress is None  # nobody watches: no time model, no drawing
+    assert piped.getvalue() == ""
 
 
 def test_classify_says_when_its_numbers_mean_nothing(shape_folders):
@@ -933,7 +972,7 @@ def progress_shown(columns: int) -> str:
     from imgsim.cli._progress import TerminalProgress
     from imgsim.timing._progress import Progress
 
-    stream = io.StringIO()
+    stream = FakeTerminal()
     bar = TerminalProgress(stream, columns=columns)
     bar(Progress(21.0, 100.0, "compared 9,000 of 44,850 pairs", elapsed=2.5))
     return screen_line(stream.getvalue()).rstrip()
@@ -950,3 +989,30 @@ def test_the_progress_line_fits_the_terminal_without_cutting_a_word(columns):
         assert token.startswith("[") or token.strip(",") in tokens, f"{token!r} was cut"
     if columns >= 30:  # the time left stays whole while it fits
         assert shown.endswith(" ".join(whole.split()[-3:]).lstrip(","))
+
+
+def test_the_progress_line_fits_a_real_terminal_of_its_own_width():
+    import fcntl
+    import struct
+    import termios
+
+    from imgsim.cli._progress import TerminalProgress
+    from imgsim.timing._progress import Progress
+
+    controller, terminal = pty.openpty()
+    try:
+        # 24 rows of 50 columns: the width is read from the terminal, as tqdm reads it.
+        fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
+        with open(terminal, "w", encoding="utf-8", closefd=False) as stream:
+            bar = TerminalProgress(stream)
+            assert bar.enabled
+            bar(Progress(21.0, 100.0, "compared 9,000 of 44,850 pairs", elapsed=2.5))
+            bar.finish()
+        written = os.read(controller, 65536).decode()
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    drawn = [screen_line(part) for part in written.split("\r") if part.strip()]
+    # The bar fills the line up to the last column, which stays free.
+    assert drawn and drawn[0].endswith("…, 11 s left") and len(drawn[0]) == 49
+    assert screen_line(written).strip() == ""
