@@ -206,9 +206,6 @@ def test_fewer_than_two_readable_images_exit_with_one(folder, broken):
         (["diff", "a.png", "b.png", "--threshold", "1.5"], "expected otsu or a number"),
         (["classify", "x.png", "--threshold", "2"], "expected an SSIM in [-1, 1]"),
         (["classify", "x.png", "--labels", "missing.csv"], "cannot read missing.csv"),
-        (["compare", "x.png", "-o", "missing_dir/out.txt"], "folder missing_dir does not exist"),
-        (["compare", "x.png", "-o", "tests"], "tests is a folder"),
-        (["diff", "a.png", "b.png", "--map", "missing_dir/x.png"], "does not exist"),
         (["diff", "a.png", "b.png", "--boxes", "x.txt"], ".txt is not an image format"),
         (["compare", "x.png", "-o", "out.csv", "--format", "json"], "contradicts -o out.csv"),
         (["classify", "x.png", "-o", "out.csv"], "classify cannot write CSV"),
@@ -237,6 +234,123 @@ def test_output_paths_are_checked_before_any_work(tmp_path, folder):
     assert completed.returncode == 2 and completed.stdout == ""
     assert "does not exist" in completed.stderr and "Traceback" not in completed.stderr
     assert not (tmp_path / "no").exists()
+
+
+@pytest.fixture(scope="module")
+def two_tiny(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("tiny")
+    paths = [folder / f"{index}.png" for index in range(2)]
+    for index, path in enumerate(paths):
+        path.write_bytes(encode(noise_image((16, 16), index), "PNG"))
+    return paths
+
+
+def unwritable(tmp_path: Path, kind: str, name: str = "out.json") -> tuple[Path, str]:
+    """A path that cannot be written, of the given kind, and the reason the CLI gives."""
+    if kind == "missing folder":
+        return tmp_path / "missing" / name, f"the folder {tmp_path / 'missing'} does not exist"
+    if kind == "a folder":
+        (tmp_path / name).mkdir()
+        return tmp_path / name, "it is a folder; give a file name inside it"
+    if kind == "under a file":
+        (tmp_path / "file.txt").write_text("a file")
+        return tmp_path / "file.txt" / name, f"{tmp_path / 'file.txt'} is not a folder"
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a read-only folder anyway")
+    (tmp_path / "read-only").mkdir()
+    (tmp_path / "read-only").chmod(0o555)
+    return (
+        tmp_path / "read-only" / name,
+        f"the folder {tmp_path / 'read-only'} cannot be written to",
+    )
+
+
+def assert_refused(completed: subprocess.CompletedProcess[str], target: Path, reason: str):
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr == f"imgsim: cannot write {target}: {reason}\n"
+    assert not target.is_file()
+    assert not [path for path in target.parent.parent.rglob(".tmp-*")]  # nothing half-written
+
+
+@pytest.mark.parametrize("kind", ["missing folder", "a folder", "under a file", "read-only folder"])
+def test_an_unwritable_output_is_one_line_and_exit_two(two_tiny, tmp_path, kind):
+    target, reason = unwritable(tmp_path, kind)
+    completed = run_cli("compare", *two_tiny, "--size", "16", "-o", target)
+    assert_refused(completed, target, reason)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "name"),
+    [
+        ("sweep", "-o", "out.csv"),
+        ("classify", "-o", "out.json"),
+        ("neighbours", "-o", "out.json"),
+        ("neighbours", "-o", "out.parquet"),
+        ("diff", "-o", "out.json"),
+        ("diff", "--map", "map.png"),
+        ("diff", "--boxes", "boxes.png"),
+    ],
+)
+def test_every_output_of_every_command_is_checked_so(two_tiny, tmp_path, command, option, name):
+    target, reason = unwritable(tmp_path, "missing folder", name)
+    extra = ["--sizes", "16"] if command == "sweep" else []
+    completed = run_cli(command, *two_tiny, "--size", "16", *extra, option, target)
+    assert_refused(completed, target, reason)
+
+
+def test_a_table_next_to_the_output_that_cannot_be_written_is_refused_first(two_tiny, tmp_path):
+    (tmp_path / "out.pairs.csv").mkdir()  # where --min-ssim's pairs would go
+    target = tmp_path / "out.csv"
+    args = ["neighbours", *two_tiny, "--size", "16", "--min-ssim", "0.5", "-o", target]
+    completed = run_cli(*args)
+    assert completed.returncode == 2 and not target.exists()
+    assert completed.stderr == (
+        f"imgsim: cannot write {tmp_path / 'out.pairs.csv'}: it is a folder; "
+        "give a file name inside it\n"
+    )
+
+
+def test_a_failed_write_leaves_the_previous_file_whole(two_tiny, tmp_path, monkeypatch, capsys):
+    from imgsim.cli import main
+
+    target = tmp_path / "out.json"
+    target.write_text("the previous result")
+
+    def full_disk(source, destination):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    assert main(["compare", *map(str, two_tiny), "--size", "16", "-o", str(target)]) == 2
+    assert capsys.readouterr().err == f"imgsim: cannot write {target}: No space left on device\n"
+    assert target.read_text() == "the previous result"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_an_output_through_a_link_or_into_a_pipe_is_written_where_it_leads(two_tiny, tmp_path):
+    real, link = tmp_path / "real.json", tmp_path / "link.json"
+    real.write_text("old")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    assert run_cli("compare", *two_tiny, "--size", "16", "-o", link).returncode == 0
+    assert link.is_symlink() and len(strict_json(real.read_text())["pairs"]) == 1
+    assert real.stat().st_mode & 0o777 == 0o640  # the file's own permissions are kept
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
+    reader.start()
+    completed = run_cli("compare", *two_tiny, "--size", "16", "--format", "json", "-o", pipe)
+    reader.join(60)
+    assert completed.returncode == 0, completed.stderr
+    assert len(strict_json(received[0])["pairs"]) == 1
+
+
+def test_a_new_output_file_gets_the_usual_permissions(two_tiny, tmp_path):
+    target = tmp_path / "out.csv"
+    assert run_cli("compare", *two_tiny, "--size", "16", "-o", target).returncode == 0
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from imgsim import outputs
 from imgsim.analyses import DEFAULT_MIN_AREA, inspect_pair, map_image, side_by_side
 from imgsim.cli._options import image_file, image_kinds, parse_threshold, share
-from imgsim.cli._output import add_command, provenance_for, write_output
+from imgsim.cli._output import (
+    add_command,
+    check_writable,
+    provenance_for,
+    write_file,
+    write_output,
+)
 from imgsim.images import ImageError, load_image
 from imgsim.settings import Settings, checked_max_pixels
 
@@ -66,6 +73,9 @@ def add_diff(commands: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Inspect the pair; 1 when either image cannot be read."""
+    for image in (args.map, args.boxes):
+        if image:
+            check_writable(image)
     files = [Path(path) for path in args.paths]
     max_pixels = checked_max_pixels(args.limits, 2, settings)
     loaded = [load_image(path, index, max_pixels) for index, path in enumerate(files)]
@@ -78,8 +88,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         *loaded, settings, threshold=args.threshold, min_area=args.min_area, limits=args.limits
     )
     if args.map:
-        Image.fromarray(map_image(result.ssim_map)).save(args.map)
+        write_image(args.map, map_image(result.ssim_map))
     if args.boxes:
-        Image.fromarray(side_by_side(result)).save(args.boxes)
+        write_image(args.boxes, side_by_side(result))
     write_output(args, FORMATS[args.format](result, provenance_for(args, files)))
     return 0
+
+
+def write_image(path: str, pixels: np.ndarray) -> None:
+    """An image file in the format its extension names (checked by `image_file`)."""
+    kind = Image.registered_extensions()[Path(path).suffix.lower()]
+    write_file(path, lambda stream: Image.fromarray(pixels).save(stream, format=kind))

@@ -5,10 +5,12 @@ A thin shell over the analyses: each command is a module (``_compare``,
 parser from them, turns the options into `Settings` and dispatches. Exit
 status: 0 on success (bad files are reported, one line each on stderr, and the
 rest still compared), 1 when too few images could be read, 2 for a usage error
-or a request over the limits, 130 on Ctrl-C (one line, no traceback).
-Everything the command line can get wrong (options, output paths, formats, the
-scheduler's address) is checked before any work, and a usage error shows the
-command's own usage; no traceback ever reaches the terminal for them.
+or a request over the limits or an output that cannot be written, 130 on
+Ctrl-C (one line, no traceback). Everything the command line can get wrong
+(options, formats, the scheduler's address, output paths) is checked before
+any work; a usage error shows the command's own usage, an output that cannot
+be written is one line (``imgsim: cannot write FILE: REASON``), and no
+traceback ever reaches the terminal for them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from imgsim.cli._compare import add_compare
 from imgsim.cli._diff import add_diff
 from imgsim.cli._neighbours import add_neighbours
 from imgsim.cli._options import CommandParser, UsageError, checked_settings
-from imgsim.cli._output import output_format
+from imgsim.cli._output import OutputError, check_writable, output_format
 from imgsim.cli._sweep import add_sweep
 from imgsim.settings import LimitError, Limits, Settings
 
@@ -46,9 +48,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         settings = prepared_settings(args)
+        if args.output:
+            check_writable(args.output)
         return args.run(args, settings)
     except UsageError as error:
         args.command_parser.error(str(error))
+    except OutputError as error:
+        print(f"imgsim: {error}", file=sys.stderr)
+        return 2
     except LimitError as error:
         print(f"imgsim: {error}", file=sys.stderr)
         return 2

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from imgsim import outputs
 from imgsim.cli._options import UsageError, parse_ssim, positive_int
-from imgsim.cli._output import add_command, write_output
+from imgsim.cli._output import add_command, check_writable, write_file, write_output
 from imgsim.cli._paths import expand_named_paths, nested_images_hint
 from imgsim.cli._progress import terminal_progress
 from imgsim.collection import (
@@ -76,6 +77,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Find the neighbours; 1 when too few images could be read or Dask failed."""
     if args.format == "parquet" and not args.output:
         raise UsageError("--format parquet writes a file: give it with -o FILE")
+    if args.format == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise UsageError('--format parquet needs pyarrow: pip install "imgsim[parquet]"')
+    if args.output and args.format in ("csv", "parquet"):
+        # The tables --min-ssim adds go next to -o's file (FILE.pairs.csv...).
+        for table in ("pairs", "groups") if args.min_ssim is not None else ():
+            check_writable(outputs.table_path(args.output, table))
     scheduler = checked_scheduler(args.scheduler)  # a usage error, before any work
     try:
         files = expand_named_paths(args.paths, args.recursive, sys.stderr)
@@ -142,9 +149,11 @@ def write_tables(args: argparse.Namespace, result: Any) -> None:
     for table in tables:
         path = outputs.table_path(args.output, table)
         if args.format == "parquet":
-            outputs.neighbours_to_parquet(result, path, table)
+            # pyarrow writes to any binary stream, the temporary file's too.
+            write_file(path, partial(outputs.neighbours_to_parquet, result, table=table))
         else:
-            Path(path).write_text(outputs.neighbours_to_csv(result, table), encoding="utf-8")
+            text = outputs.neighbours_to_csv(result, table)
+            write_file(path, lambda stream, text=text: stream.write(text.encode("utf-8")))
 
 
 def checked_scheduler(option: str | None) -> Scheduler | None:

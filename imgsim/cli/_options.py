@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -231,19 +230,6 @@ def share(text: str) -> float:
     return value
 
 
-def output_file(text: str) -> str:
-    """A file that can be written: not a folder, in a folder that exists."""
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name inside it")
-    folder = path.parent
-    if not folder.is_dir():
-        raise argparse.ArgumentTypeError(f"{text}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise argparse.ArgumentTypeError(f"{text}: the folder {folder} cannot be written to")
-    return text
-
-
 def writes_images(suffix: str) -> bool:
     """Whether Pillow writes an image for a file name ending in ``suffix`` (``.png``)."""
     kind = Image.registered_extensions().get(suffix.lower())
@@ -251,8 +237,10 @@ def writes_images(suffix: str) -> bool:
 
 
 def image_file(text: str) -> str:
-    """An `output_file` whose extension names an image format Pillow can write."""
-    output_file(text)
+    """A file name whose extension names an image format Pillow can write.
+
+    Whether it can be written is checked with the other outputs (`check_writable`).
+    """
     suffix = Path(text).suffix.lower()
     if not writes_images(suffix):
         raise argparse.ArgumentTypeError(

@@ -1,30 +1,34 @@
 """Where and how a command writes: the format, the file, the provenance, the report.
 
-The format is --format, else implied by -o's extension, else a table; every
-file is checked before any work, so that a wrong path never costs a run.
+The format is --format, else implied by -o's extension, else a table. Every
+file is checked before any work, so that a wrong path never costs a run, and
+written through `imgsim.images.write_atomically`, so that a failed write
+leaves the previous file whole; either failure is one line, ``imgsim: cannot
+write FILE: REASON``, and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from imgsim import outputs
-from imgsim.cli._options import (
-    DefaultsHelpFormatter,
-    UsageError,
-    add_settings_options,
-    output_file,
-)
+from imgsim.cli._options import DefaultsHelpFormatter, UsageError, add_settings_options
 from imgsim.cli._paths import nested_images_hint
-from imgsim.images import unique_names
+from imgsim.images import unique_names, write_atomically
 from imgsim.settings import Settings
 
 # Output formats implied by -o's extension (any other extension: --format, else table).
 EXTENSION_FORMATS = {".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+class OutputError(Exception):
+    """A file that cannot be written: ``cannot write FILE: REASON``, exit status 2."""
 
 
 def implying_extensions(formats: Mapping[str, object] | Sequence[str]) -> str:
@@ -70,7 +74,6 @@ def add_command(
         "-o",
         "--output",
         metavar="FILE",
-        type=output_file,
         help="write to FILE (default: standard output)",
     )
     return sub
@@ -119,10 +122,76 @@ def provenance_for(args: argparse.Namespace, files: Sequence[Path]) -> dict[str,
     return input_provenance(files) if args.format != "table" else None
 
 
+def check_writable(path: str) -> None:
+    """Raise `OutputError` unless ``path`` can be written: before any work is done.
+
+    The folder must exist and be writable (the file is written next to it
+    first, then renamed), the path must not be a folder, and an existing file
+    must not be read-only (it would be replaced, not written).
+    """
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        reason = "it is a folder; give a file name inside it"
+    elif not folder.exists():
+        reason = f"the folder {folder} does not exist"
+    elif not folder.is_dir():
+        reason = f"{folder} is not a folder"
+    elif target.exists() and not target.is_file():
+        return  # a pipe or a device, written in place
+    elif target.is_file() and not os.access(target, os.W_OK):
+        reason = "the file is read-only"
+    elif not os.access(target.resolve().parent, os.W_OK | os.X_OK):
+        reason = f"the folder {folder} cannot be written to"
+    else:
+        return
+    raise OutputError(f"cannot write {path}: {reason}")
+
+
+def write_file(path: str, write: Callable[[BinaryIO], object]) -> None:
+    """Write a file whole or not at all: through a temporary file renamed into place.
+
+    A symbolic link is written through (the file it names is replaced, the link
+    kept); a file keeps its permissions, and a new one gets the usual ones
+    (the temporary file's are the owner's alone). A pipe or a device, which
+    cannot be replaced (``-o /dev/stdout``), is written in place.
+
+    Raises
+    ------
+    OutputError
+        When the file cannot be written, with the system's reason.
+    """
+    target = Path(path)
+    try:
+        if target.exists() and not target.is_file():
+            with open(target, "wb") as stream:
+                write(stream)
+            return
+        real = target.resolve()
+        mode = stat.S_IMODE(real.stat().st_mode) if real.exists() else new_file_mode()
+
+        def write_with_mode(stream: BinaryIO) -> None:
+            os.chmod(stream.fileno(), mode)
+            write(stream)
+
+        write_atomically(real, write_with_mode)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def new_file_mode() -> int:
+    """The permissions ``open`` would give a new file: 0o666 less the umask."""
+    # The umask can only be read by setting it; 0o022 meanwhile, should a thread
+    # create a file in between.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_output(args: argparse.Namespace, text: str) -> None:
     """The command's output, to -o's file or to standard output."""
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_file(args.output, lambda stream: stream.write(text.encode("utf-8")))
     else:
         sys.stdout.write(text)
 
