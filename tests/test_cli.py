@@ -948,6 +948,32 @@ def test_a_size_over_the_bound_is_refused_as_such_before_the_window(size):
     assert "window" not in completed.stderr and "Traceback" not in completed.stderr
 
 
+def run_cli_with(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "imgsim", *map(str, args)],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **environment},
+        timeout=120,
+    )
+
+
+def test_sweep_takes_the_size_bound_in_force_as_compare_does(two_tiny):
+    # Over the default bound of 10000 on one side only: 80,000 pixels, compared at once.
+    raised = {"IMGSIM_MAX_SIDE": "12000"}
+    compared = run_cli_with(raised, "compare", *two_tiny, "--size", "10008x8")
+    assert compared.returncode == 0, compared.stderr
+    swept = run_cli_with(raised, "sweep", *two_tiny, "--sizes", "64,10008x8", "--format", "json")
+    assert swept.returncode == 0, swept.stderr
+    sizes = strict_json(swept.stdout)["sizes"]
+    assert sizes == [{"width": 64, "height": 64}, {"width": 10008, "height": 8}]
+    refused = run_cli("sweep", *two_tiny, "--sizes", "64,10008x8")
+    assert refused.returncode == 2
+    assert "size 10008x8 is larger than 10000 on a side" in refused.stderr
+
+
 def test_table_numbers_have_fixed_decimals_per_column(folder):
     # A column of 29.9 next to 30.72 is hard to read: each column keeps its decimals.
     lines = run_cli("compare", folder).stdout.strip().splitlines()[3:]
