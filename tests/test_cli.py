@@ -1156,3 +1156,56 @@ def test_the_progress_line_fits_a_real_terminal_of_its_own_width():
     # The bar fills the line up to the last column, which stays free.
     assert drawn and drawn[0].endswith("…, 11 s left") and len(drawn[0]) == 49
     assert screen_line(written).strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("address", "host", "port"),
+    [
+        ("tcp://10.0.0.5:8786", "10.0.0.5", 8786),
+        ("10.0.0.5:8786", "10.0.0.5", 8786),  # Dask's default protocol
+        ("tls://[::1]:8786", "::1", 8786),
+        (" tcp://scheduler:1 ", "scheduler", 1),
+    ],
+)
+def test_a_scheduler_address_is_read_as_dask_reads_it(address, host, port):
+    from imgsim.collection import scheduler_address
+
+    scheduler = scheduler_address(address)
+    assert (scheduler.address, scheduler.host, scheduler.port) == (address.strip(), host, port)
+    assert scheduler.source == "--scheduler"
+
+
+@pytest.mark.parametrize(
+    "address", ["nonsense", "tcp://h:65536", "tcp://:8786", "h:0", "h:x", "[::1]", "foo://h:1"]
+)
+def test_an_address_dask_would_refuse_is_refused_naming_its_source(monkeypatch, address):
+    from imgsim.collection import SchedulerAddressError, scheduler_address
+
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
+    with pytest.raises(SchedulerAddressError) as refused:
+        scheduler_address(None)
+    assert str(refused.value) == (
+        "$DASK_SCHEDULER_ADDRESS: expected a Dask scheduler address such as "
+        f"tcp://10.0.0.5:8786 (host and a port from 1 to 65535), got {address!r}"
+    )
+
+
+def hide_modules(monkeypatch, *names: str) -> None:
+    """Make ``import NAME`` fail as if the package were not installed."""
+    for name in names:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_a_scheduler_without_distributed_installed_names_the_extra(monkeypatch, capsys):
+    from imgsim.cli import main
+
+    hide_modules(monkeypatch, "distributed", "distributed.comm", "distributed.comm.addressing")
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    monkeypatch.setattr(sys, "argv", ["imgsim"])
+    with pytest.raises(SystemExit) as exited:
+        main(["neighbours", "a.png", "b.png", "--scheduler", "tcp://127.0.0.1:8786"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "imgsim neighbours: error: --scheduler: running on a Dask scheduler needs "
+        'distributed: pip install "imgsim[dask]"'
+    )
