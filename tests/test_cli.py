@@ -1209,3 +1209,105 @@ def test_a_scheduler_without_distributed_installed_names_the_extra(monkeypatch, 
         "imgsim neighbours: error: --scheduler: running on a Dask scheduler needs "
         'distributed: pip install "imgsim[dask]"'
     )
+
+
+@pytest.fixture
+def streamlit_main(monkeypatch):
+    """Streamlit's command line, replaced: the arguments it would start the server with."""
+    from streamlit.web import cli as streamlit_cli
+
+    calls: list[tuple[list[str], dict]] = []
+
+    def fake_main(args, **options):
+        calls.append((list(args), options))
+        raise SystemExit(0)  # as click ends a command
+
+    monkeypatch.setattr(streamlit_cli, "main", fake_main)
+    return calls
+
+
+def server_options(arguments: list[str]) -> dict[str, str]:
+    """``{"server.address": "127.0.0.1", ...}`` from ``--server.address 127.0.0.1 ...``."""
+    names, values = arguments[2::2], arguments[3::2]
+    assert all(name.startswith("--") for name in names)
+    return {name.removeprefix("--"): value for name, value in zip(names, values, strict=True)}
+
+
+def test_the_dashboard_starts_streamlit_locally_with_the_safe_settings(streamlit_main):
+    from imgsim.cli import main
+    from imgsim.dashboard import PAGE
+
+    assert main(["dashboard"]) == 0
+    ((arguments, options),) = streamlit_main
+    assert arguments[:2] == ["run", str(PAGE)] and options == {"prog_name": "streamlit"}
+    given = server_options(arguments)
+    assert given["server.address"] == "127.0.0.1" and given["server.port"] == "8501"
+    assert given["server.enableXsrfProtection"] == "true"
+    assert given["client.showErrorDetails"] == "none"
+    assert given["browser.gatherUsageStats"] == "false"
+
+
+def test_the_dashboard_listens_where_it_is_told(streamlit_main):
+    from imgsim.cli import main
+
+    assert main(["dashboard", "--port", "8642", "--address", "0.0.0.0"]) == 0
+    given = server_options(streamlit_main[0][0])
+    assert given["server.address"] == "0.0.0.0" and given["server.port"] == "8642"
+    assert given["server.enableXsrfProtection"] == "true"  # the other settings stay
+    assert given["client.showErrorDetails"] == "none"
+
+
+def test_the_dashboard_serves_the_collection_it_is_given(streamlit_main, monkeypatch, walked):
+    from imgsim.cli import main
+
+    monkeypatch.setenv("IMGSIM_COLLECTION", "")  # restored after the test
+    monkeypatch.chdir(walked.parent)
+    assert main(["dashboard", "--collection", walked.name]) == 0
+    assert os.environ["IMGSIM_COLLECTION"] == str(walked.resolve())
+    assert len(streamlit_main) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "0"], "expected a port from 1 to 65535, got '0'"),
+        (["--port", "http"], "expected a port from 1 to 65535, got 'http'"),
+        (["--collection", "missing-folder"], "--collection: missing-folder is not a folder"),
+        (["--size", "64"], "unrecognized arguments: --size 64"),
+    ],
+)
+def test_dashboard_usage_errors_exit_with_two(args, message):
+    completed = run_cli("dashboard", *args)
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("usage: python -m imgsim dashboard ")
+    assert completed.stderr.strip().splitlines()[-1].endswith(message)
+
+
+def test_the_dashboard_without_streamlit_says_how_to_install_it(monkeypatch, capsys):
+    from imgsim.cli import main
+
+    hide_modules(monkeypatch, "streamlit", "streamlit.web", "streamlit.web.cli")
+    assert main(["dashboard"]) == 2
+    assert capsys.readouterr().err == (
+        'imgsim: the dashboard needs Streamlit: pip install "imgsim[app]"\n'
+    )
+
+
+def test_the_cli_imports_neither_streamlit_nor_distributed_until_a_command_needs_them():
+    code = (
+        "import sys\n"
+        "from imgsim.cli._main import build_parser\n"
+        "build_parser().parse_args(['dashboard', '--port', '8600'])\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "print(sorted(loaded & {'streamlit', 'distributed', 'tqdm'}))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "['tqdm']"

@@ -1,4 +1,4 @@
-"""Command line: ``imgsim {compare,sweep,diff,classify,neighbours} [options] ...``.
+"""Command line: ``imgsim {compare,sweep,classify,neighbours,diff,dashboard} [options] ...``.
 
 A thin shell over the analyses: each command is a module (``_compare``,
 ``_sweep``, ...) that adds its subparser and runs it; this one builds the
@@ -25,6 +25,7 @@ from imgsim import outputs
 from imgsim._version import __version__
 from imgsim.cli._classify import add_classify
 from imgsim.cli._compare import add_compare
+from imgsim.cli._dashboard import add_dashboard
 from imgsim.cli._diff import add_diff
 from imgsim.cli._neighbours import add_neighbours
 from imgsim.cli._options import CommandParser, UsageError, checked_settings
@@ -33,7 +34,7 @@ from imgsim.cli._sweep import add_sweep
 from imgsim.settings import LimitError, Limits, Settings
 
 # In the order `imgsim --help` lists them.
-COMMANDS = (add_compare, add_sweep, add_classify, add_neighbours, add_diff)
+COMMANDS = (add_compare, add_sweep, add_classify, add_neighbours, add_diff, add_dashboard)
 
 INTERRUPTED = 128 + signal.SIGINT  # 130, as a shell reports a command ended by Ctrl-C
 
@@ -47,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extras:
         args.command_parser.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
+        if not args.compares:  # the dashboard: no settings, no output
+            return args.run(args, None)
         settings = prepared_settings(args)
         if args.output:
             check_writable(args.output)

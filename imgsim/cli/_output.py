@@ -61,7 +61,7 @@ def add_command(
         ``help`` and ``description``, as for ``add_parser``.
     """
     sub = commands.add_parser(name, formatter_class=DefaultsHelpFormatter, **texts)
-    sub.set_defaults(run=run, command_parser=sub, formats=tuple(formats))
+    sub.set_defaults(run=run, command_parser=sub, formats=tuple(formats), compares=True)
     add_settings_options(sub)
     sub.add_argument(
         "--format",
