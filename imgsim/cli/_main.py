@@ -22,13 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from imgsim import outputs
-from imgsim._version import __version__
 from imgsim.cli._classify import add_classify
 from imgsim.cli._compare import add_compare
 from imgsim.cli._dashboard import add_dashboard
 from imgsim.cli._diff import add_diff
 from imgsim.cli._neighbours import add_neighbours
-from imgsim.cli._options import CommandParser, UsageError, checked_settings
+from imgsim.cli._options import CommandParser, UsageError
 from imgsim.cli._output import OutputError, check_writable, output_format
 from imgsim.cli._sweep import add_sweep
 from imgsim.settings import LimitError, Limits, Settings
@@ -56,10 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args, settings)
     except UsageError as error:
         args.command_parser.error(str(error))
-    except OutputError as error:
-        print(f"imgsim: {error}", file=sys.stderr)
-        return 2
-    except LimitError as error:
+    except (LimitError, OutputError) as error:  # one line: the command line itself is fine
         print(f"imgsim: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -83,8 +79,7 @@ def prepared_settings(args: argparse.Namespace) -> Settings:
         args.limits = Limits.from_environment()
     except ValueError as error:
         raise UsageError(str(error)) from None
-    make_settings = getattr(args, "make_settings", checked_settings)
-    settings = make_settings(args, args.limits)
+    settings = args.make_settings(args, args.limits)
     args.format = output_format(args)
     return settings
 
@@ -111,7 +106,7 @@ def version_text() -> str:
     """``imgsim 0.1.0 (numpy 2.4.6, ...)``: the libraries whose versions decide the numbers."""
     versions = outputs.library_versions()
     libraries = ", ".join(f"{name} {value}" for name, value in versions.items() if name != "imgsim")
-    return f"imgsim {__version__} ({libraries})"
+    return f"imgsim {versions['imgsim']} ({libraries})"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from imgsim import outputs
-from imgsim.cli._options import DefaultsHelpFormatter, UsageError, add_settings_options
+from imgsim.cli._options import (
+    DefaultsHelpFormatter,
+    UsageError,
+    add_settings_options,
+    checked_settings,
+)
 from imgsim.cli._paths import nested_images_hint
 from imgsim.images import unique_names, write_atomically
 from imgsim.settings import Settings
@@ -61,7 +66,13 @@ def add_command(
         ``help`` and ``description``, as for ``add_parser``.
     """
     sub = commands.add_parser(name, formatter_class=DefaultsHelpFormatter, **texts)
-    sub.set_defaults(run=run, command_parser=sub, formats=tuple(formats), compares=True)
+    sub.set_defaults(
+        run=run,
+        command_parser=sub,
+        formats=tuple(formats),
+        compares=True,
+        make_settings=checked_settings,  # sweep has its own
+    )
     add_settings_options(sub)
     sub.add_argument(
         "--format",
