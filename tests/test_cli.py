@@ -19,7 +19,8 @@ from PIL import Image
 import imgsim
 import imgsim.data._samples
 from imgsim.analyses._diff import DEFAULT_MIN_AREA
-from imgsim.cli._main import build_parser, settings_from_args
+from imgsim.cli._main import build_parser
+from imgsim.cli._options import settings_from_args
 from imgsim.images._decode import is_image_filename
 
 from .conftest import encode, noise_image
@@ -119,6 +120,52 @@ def test_folder_skips_non_images_with_a_note_and_does_not_recurse(folder):
     assert "hidden.png" not in completed.stdout
 
 
+@pytest.fixture
+def walked(tmp_path):
+    """A folder with what a walk must tell apart: images, a hidden file and folder, a
+    file without an image extension, a subfolder, links inside and to outside."""
+    root, outside = tmp_path / "walked", tmp_path / "outside"
+    for folder in (root / "sub", root / ".git", outside):
+        folder.mkdir(parents=True)
+    images = ["a.png", ".hidden.png", "sub/b.png", ".git/c.png", "../outside/x.png"]
+    for index, name in enumerate(images):
+        (root / name).write_bytes(encode(noise_image((16, 16), index), "PNG"))
+    (root / "notes.txt").write_text("not an image")
+    (root / "inside.png").symlink_to(root / "a.png")
+    (root / "outside.png").symlink_to(outside / "x.png")
+    (root / "elsewhere").symlink_to(outside, target_is_directory=True)
+    return root
+
+
+def test_the_cli_and_the_collections_list_the_same_images_of_a_folder(walked):
+    from imgsim.cli._paths import expand_named_paths
+    from imgsim.collection import Collection, list_images
+
+    notes = io.StringIO()
+    named = expand_named_paths([str(walked)], True, notes)
+    listing = list_images(Collection("walked", walked.resolve()))
+    assert [name for name, _ in named] == list(listing.names)
+    assert list(listing.names) == ["a.png", "inside.png", "sub/b.png"]
+    assert [path for _, path in named] == [walked / name for name in listing.names]
+    assert notes.getvalue().splitlines() == [
+        f"imgsim: {walked}: skipped 2 symbolic link(s) to a place outside the folder: "
+        "elsewhere, outside.png",
+        f"imgsim: {walked}: skipped 1 file(s) without an image extension: notes.txt",
+    ]
+
+
+def test_a_folder_path_leaves_out_hidden_files_and_notes_links_that_leave_it(walked):
+    completed = run_cli("compare", walked, "--size", "16", "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    names = [image["name"] for image in strict_json(completed.stdout)["images"]]
+    assert names == ["a.png", "inside.png"]  # not recursive; no .hidden.png
+    assert completed.stderr.splitlines() == [
+        f"imgsim: {walked}: skipped 2 symbolic link(s) to a place outside the folder: "
+        "elsewhere, outside.png",
+        f"imgsim: {walked}: skipped 1 file(s) without an image extension: notes.txt",
+    ]
+
+
 def test_bad_file_among_good_is_one_error_line_and_the_rest_compared(folder, broken):
     completed = run_cli(
         "compare",
@@ -152,14 +199,13 @@ def test_fewer_than_two_readable_images_exit_with_one(folder, broken):
         (["compare", "x.png", "--size", "big"], "expected WxH"),
         (["compare", "x.png", "--size", "5x5"], "smaller than the 7x7 SSIM window"),
         (["compare", "x.png", "--size", "-5x5"], "expected positive sides"),
+        (["compare", "x.png", "--size=-5x5"], "expected positive sides"),
+        (["diff", "a.png", "b.png", "--min-area", "-1e-3"], "expected a share in [0, 1)"),
         (["compare", "x.png", "--size", "0"], "expected positive sides"),
         (["diff", "a.png", "b.png", "--min-area", "2"], "expected a share in [0, 1)"),
         (["diff", "a.png", "b.png", "--threshold", "1.5"], "expected otsu or a number"),
         (["classify", "x.png", "--threshold", "2"], "expected an SSIM in [-1, 1]"),
         (["classify", "x.png", "--labels", "missing.csv"], "cannot read missing.csv"),
-        (["compare", "x.png", "-o", "missing_dir/out.txt"], "folder missing_dir does not exist"),
-        (["compare", "x.png", "-o", "tests"], "tests is a folder"),
-        (["diff", "a.png", "b.png", "--map", "missing_dir/x.png"], "does not exist"),
         (["diff", "a.png", "b.png", "--boxes", "x.txt"], ".txt is not an image format"),
         (["compare", "x.png", "-o", "out.csv", "--format", "json"], "contradicts -o out.csv"),
         (["classify", "x.png", "-o", "out.csv"], "classify cannot write CSV"),
@@ -190,6 +236,123 @@ def test_output_paths_are_checked_before_any_work(tmp_path, folder):
     assert not (tmp_path / "no").exists()
 
 
+@pytest.fixture(scope="module")
+def two_tiny(tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("tiny")
+    paths = [folder / f"{index}.png" for index in range(2)]
+    for index, path in enumerate(paths):
+        path.write_bytes(encode(noise_image((16, 16), index), "PNG"))
+    return paths
+
+
+def unwritable(tmp_path: Path, kind: str, name: str = "out.json") -> tuple[Path, str]:
+    """A path that cannot be written, of the given kind, and the reason the CLI gives."""
+    if kind == "missing folder":
+        return tmp_path / "missing" / name, f"the folder {tmp_path / 'missing'} does not exist"
+    if kind == "a folder":
+        (tmp_path / name).mkdir()
+        return tmp_path / name, "it is a folder; give a file name inside it"
+    if kind == "under a file":
+        (tmp_path / "file.txt").write_text("a file")
+        return tmp_path / "file.txt" / name, f"{tmp_path / 'file.txt'} is not a folder"
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a read-only folder anyway")
+    (tmp_path / "read-only").mkdir()
+    (tmp_path / "read-only").chmod(0o555)
+    return (
+        tmp_path / "read-only" / name,
+        f"the folder {tmp_path / 'read-only'} cannot be written to",
+    )
+
+
+def assert_refused(completed: subprocess.CompletedProcess[str], target: Path, reason: str):
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr == f"imgsim: cannot write {target}: {reason}\n"
+    assert not target.is_file()
+    assert not [path for path in target.parent.parent.rglob(".tmp-*")]  # nothing half-written
+
+
+@pytest.mark.parametrize("kind", ["missing folder", "a folder", "under a file", "read-only folder"])
+def test_an_unwritable_output_is_one_line_and_exit_two(two_tiny, tmp_path, kind):
+    target, reason = unwritable(tmp_path, kind)
+    completed = run_cli("compare", *two_tiny, "--size", "16", "-o", target)
+    assert_refused(completed, target, reason)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "name"),
+    [
+        ("sweep", "-o", "out.csv"),
+        ("classify", "-o", "out.json"),
+        ("neighbours", "-o", "out.json"),
+        ("neighbours", "-o", "out.parquet"),
+        ("diff", "-o", "out.json"),
+        ("diff", "--map", "map.png"),
+        ("diff", "--boxes", "boxes.png"),
+    ],
+)
+def test_every_output_of_every_command_is_checked_so(two_tiny, tmp_path, command, option, name):
+    target, reason = unwritable(tmp_path, "missing folder", name)
+    extra = ["--sizes", "16"] if command == "sweep" else []
+    completed = run_cli(command, *two_tiny, "--size", "16", *extra, option, target)
+    assert_refused(completed, target, reason)
+
+
+def test_a_table_next_to_the_output_that_cannot_be_written_is_refused_first(two_tiny, tmp_path):
+    (tmp_path / "out.pairs.csv").mkdir()  # where --min-ssim's pairs would go
+    target = tmp_path / "out.csv"
+    args = ["neighbours", *two_tiny, "--size", "16", "--min-ssim", "0.5", "-o", target]
+    completed = run_cli(*args)
+    assert completed.returncode == 2 and not target.exists()
+    assert completed.stderr == (
+        f"imgsim: cannot write {tmp_path / 'out.pairs.csv'}: it is a folder; "
+        "give a file name inside it\n"
+    )
+
+
+def test_a_failed_write_leaves_the_previous_file_whole(two_tiny, tmp_path, monkeypatch, capsys):
+    from imgsim.cli import main
+
+    target = tmp_path / "out.json"
+    target.write_text("the previous result")
+
+    def full_disk(source, destination):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    assert main(["compare", *map(str, two_tiny), "--size", "16", "-o", str(target)]) == 2
+    assert capsys.readouterr().err == f"imgsim: cannot write {target}: No space left on device\n"
+    assert target.read_text() == "the previous result"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_an_output_through_a_link_or_into_a_pipe_is_written_where_it_leads(two_tiny, tmp_path):
+    real, link = tmp_path / "real.json", tmp_path / "link.json"
+    real.write_text("old")
+    real.chmod(0o640)
+    link.symlink_to(real)
+    assert run_cli("compare", *two_tiny, "--size", "16", "-o", link).returncode == 0
+    assert link.is_symlink() and len(strict_json(real.read_text())["pairs"]) == 1
+    assert real.stat().st_mode & 0o777 == 0o640  # the file's own permissions are kept
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
+    reader.start()
+    completed = run_cli("compare", *two_tiny, "--size", "16", "--format", "json", "-o", pipe)
+    reader.join(60)
+    assert completed.returncode == 0, completed.stderr
+    assert len(strict_json(received[0])["pairs"]) == 1
+
+
+def test_a_new_output_file_gets_the_usual_permissions(two_tiny, tmp_path):
+    target = tmp_path / "out.csv"
+    assert run_cli("compare", *two_tiny, "--size", "16", "-o", target).returncode == 0
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 @pytest.mark.parametrize(
     ("name", "extra", "kind"),
     [
@@ -218,8 +381,12 @@ def test_version_names_imgsim_and_the_libraries_that_decide_the_numbers():
     assert completed.returncode == 0
     line = completed.stdout.strip()
     assert line.startswith(f"imgsim {imgsim.__version__} (numpy ")
-    for library in ("opencv", "scikit-image", "pillow"):
+    # Those whose code computes the numbers (scikit-image is only the tests' reference).
+    from imgsim.outputs import LIBRARIES
+
+    for library in LIBRARIES:
         assert f"{library} " in line
+    assert "scikit-image" not in line
 
 
 def test_the_console_script_calls_itself_imgsim(monkeypatch, capsys):
@@ -291,6 +458,20 @@ def test_output_file_receives_the_output(folder, tmp_path):
     completed = run_cli("compare", folder, "--format", "json", "-o", target, "--size", "16")
     assert completed.returncode == 0 and completed.stdout == ""
     assert len(strict_json(target.read_text())["pairs"]) == 6
+
+
+@pytest.mark.parametrize(
+    "given",
+    [["--min-ssim", "-0.5"], ["--min-ssim=-0.5"], ["--min-ssim", "-5e-1"], ["--min-ssim", "-.5"]],
+)
+def test_negative_values_reach_their_option(given):
+    args = build_parser().parse_args(["neighbours", "a.png", "b.png", *given])
+    assert args.min_ssim == -0.5 and args.paths == ["a.png", "b.png"]
+
+
+def test_a_path_after_double_dash_is_never_taken_for_a_value():
+    args = build_parser().parse_args(["compare", "--size", "16", "--", "--size", "-5x5"])
+    assert args.size == (16, 16) and args.paths == ["--size", "-5x5"]
 
 
 def test_cli_defaults_are_the_settings_defaults():
@@ -626,11 +807,18 @@ def screen_line(written: str) -> str:
     return "".join(screen)
 
 
+class FakeTerminal(io.StringIO):
+    """What a terminal receives: a text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def test_the_progress_bar_never_leaves_stale_text():
-    from imgsim.cli._main import TerminalProgress
+    from imgsim.cli._progress import TerminalProgress
     from imgsim.timing._progress import Progress
 
-    stream = io.StringIO()
+    stream = FakeTerminal()
     ticks = iter(range(100))
     bar = TerminalProgress(stream, columns=60, clock=lambda: next(ticks))
     bar(Progress(1.0, 40.0, "comparing 28 pairs of rather long-named images", elapsed=4.0))
@@ -641,6 +829,38 @@ def test_the_progress_bar_never_leaves_stale_text():
     assert "pairs" not in shown and "s left          s left" not in shown
     bar.finish()
     assert screen_line(stream.getvalue()).strip() == ""
+
+
+def test_the_progress_bar_is_redrawn_at_most_ten_times_a_second_and_always_when_done():
+    from imgsim.cli._progress import TerminalProgress
+    from imgsim.timing._progress import Progress
+
+    stream = FakeTerminal()
+    now = [0.0]
+    bar = TerminalProgress(stream, columns=60, clock=lambda: now[0])
+    bar(Progress(1.0, 4.0, "first", elapsed=1.0))
+    now[0] = 0.05
+    bar(Progress(2.0, 4.0, "too soon", elapsed=2.0))
+    assert "too soon" not in stream.getvalue()
+    bar(Progress(4.0, 4.0, "done", elapsed=3.0))
+    assert screen_line(stream.getvalue()).rstrip().endswith("100% done")
+    bar.finish()
+
+
+def test_no_progress_is_drawn_when_stderr_is_not_a_terminal(monkeypatch):
+    from imgsim.cli._progress import TerminalProgress, terminal_progress
+    from imgsim.timing._progress import Progress
+
+    piped = io.StringIO()
+    bar = TerminalProgress(piped, columns=60)
+    assert not bar.enabled
+    bar(Progress(1.0, 4.0, "comparing", elapsed=1.0))
+    bar.finish()
+    assert piped.getvalue() == ""
+    monkeypatch.setattr(sys, "stderr", piped)
+    with terminal_progress() as progress:
+        assert progress is None  # nobody watches: no time model, no drawing
+    assert piped.getvalue() == ""
 
 
 def test_classify_says_when_its_numbers_mean_nothing(shape_folders):
@@ -726,6 +946,32 @@ def test_a_size_over_the_bound_is_refused_as_such_before_the_window(size):
     assert completed.returncode == 2
     assert "larger than 10000 on a side" in completed.stderr
     assert "window" not in completed.stderr and "Traceback" not in completed.stderr
+
+
+def run_cli_with(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "imgsim", *map(str, args)],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **environment},
+        timeout=120,
+    )
+
+
+def test_sweep_takes_the_size_bound_in_force_as_compare_does(two_tiny):
+    # Over the default bound of 10000 on one side only: 80,000 pixels, compared at once.
+    raised = {"IMGSIM_MAX_SIDE": "12000"}
+    compared = run_cli_with(raised, "compare", *two_tiny, "--size", "10008x8")
+    assert compared.returncode == 0, compared.stderr
+    swept = run_cli_with(raised, "sweep", *two_tiny, "--sizes", "64,10008x8", "--format", "json")
+    assert swept.returncode == 0, swept.stderr
+    sizes = strict_json(swept.stdout)["sizes"]
+    assert sizes == [{"width": 64, "height": 64}, {"width": 10008, "height": 8}]
+    refused = run_cli("sweep", *two_tiny, "--sizes", "64,10008x8")
+    assert refused.returncode == 2
+    assert "size 10008x8 is larger than 10000 on a side" in refused.stderr
 
 
 def test_table_numbers_have_fixed_decimals_per_column(folder):
@@ -863,10 +1109,10 @@ def test_compare_of_a_folder_with_images_only_in_subfolders_names_them(tmp_path)
 
 
 def progress_shown(columns: int) -> str:
-    from imgsim.cli._main import TerminalProgress
+    from imgsim.cli._progress import TerminalProgress
     from imgsim.timing._progress import Progress
 
-    stream = io.StringIO()
+    stream = FakeTerminal()
     bar = TerminalProgress(stream, columns=columns)
     bar(Progress(21.0, 100.0, "compared 9,000 of 44,850 pairs", elapsed=2.5))
     return screen_line(stream.getvalue()).rstrip()
@@ -883,3 +1129,185 @@ def test_the_progress_line_fits_the_terminal_without_cutting_a_word(columns):
         assert token.startswith("[") or token.strip(",") in tokens, f"{token!r} was cut"
     if columns >= 30:  # the time left stays whole while it fits
         assert shown.endswith(" ".join(whole.split()[-3:]).lstrip(","))
+
+
+def test_the_progress_line_fits_a_real_terminal_of_its_own_width():
+    import fcntl
+    import struct
+    import termios
+
+    from imgsim.cli._progress import TerminalProgress
+    from imgsim.timing._progress import Progress
+
+    controller, terminal = pty.openpty()
+    try:
+        # 24 rows of 50 columns: the width is read from the terminal, as tqdm reads it.
+        fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
+        with open(terminal, "w", encoding="utf-8", closefd=False) as stream:
+            bar = TerminalProgress(stream)
+            assert bar.enabled
+            bar(Progress(21.0, 100.0, "compared 9,000 of 44,850 pairs", elapsed=2.5))
+            bar.finish()
+        written = os.read(controller, 65536).decode()
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    drawn = [screen_line(part) for part in written.split("\r") if part.strip()]
+    # The bar fills the line up to the last column, which stays free.
+    assert drawn and drawn[0].endswith("…, 11 s left") and len(drawn[0]) == 49
+    assert screen_line(written).strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("address", "host", "port"),
+    [
+        ("tcp://10.0.0.5:8786", "10.0.0.5", 8786),
+        ("10.0.0.5:8786", "10.0.0.5", 8786),  # Dask's default protocol
+        ("tls://[::1]:8786", "::1", 8786),
+        (" tcp://scheduler:1 ", "scheduler", 1),
+    ],
+)
+def test_a_scheduler_address_is_read_as_dask_reads_it(address, host, port):
+    from imgsim.collection import scheduler_address
+
+    scheduler = scheduler_address(address)
+    assert (scheduler.address, scheduler.host, scheduler.port) == (address.strip(), host, port)
+    assert scheduler.source == "--scheduler"
+
+
+@pytest.mark.parametrize(
+    "address", ["nonsense", "tcp://h:65536", "tcp://:8786", "h:0", "h:x", "[::1]", "foo://h:1"]
+)
+def test_an_address_dask_would_refuse_is_refused_naming_its_source(monkeypatch, address):
+    from imgsim.collection import SchedulerAddressError, scheduler_address
+
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
+    with pytest.raises(SchedulerAddressError) as refused:
+        scheduler_address(None)
+    assert str(refused.value) == (
+        "$DASK_SCHEDULER_ADDRESS: expected a Dask scheduler address such as "
+        f"tcp://10.0.0.5:8786 (host and a port from 1 to 65535), got {address!r}"
+    )
+
+
+def hide_modules(monkeypatch, *names: str) -> None:
+    """Make ``import NAME`` fail as if the package were not installed."""
+    for name in names:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
+def test_a_scheduler_without_distributed_installed_names_the_extra(monkeypatch, capsys):
+    from imgsim.cli import main
+
+    hide_modules(monkeypatch, "distributed", "distributed.comm", "distributed.comm.addressing")
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    monkeypatch.setattr(sys, "argv", ["imgsim"])
+    with pytest.raises(SystemExit) as exited:
+        main(["neighbours", "a.png", "b.png", "--scheduler", "tcp://127.0.0.1:8786"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "imgsim neighbours: error: --scheduler: running on a Dask scheduler needs "
+        'distributed: pip install "imgsim[dask]"'
+    )
+
+
+@pytest.fixture
+def streamlit_main(monkeypatch):
+    """Streamlit's command line, replaced: the arguments it would start the server with."""
+    from streamlit.web import cli as streamlit_cli
+
+    calls: list[tuple[list[str], dict]] = []
+
+    def fake_main(args, **options):
+        calls.append((list(args), options))
+        raise SystemExit(0)  # as click ends a command
+
+    monkeypatch.setattr(streamlit_cli, "main", fake_main)
+    return calls
+
+
+def server_options(arguments: list[str]) -> dict[str, str]:
+    """``{"server.address": "127.0.0.1", ...}`` from ``--server.address 127.0.0.1 ...``."""
+    names, values = arguments[2::2], arguments[3::2]
+    assert all(name.startswith("--") for name in names)
+    return {name.removeprefix("--"): value for name, value in zip(names, values, strict=True)}
+
+
+def test_the_dashboard_starts_streamlit_locally_with_the_safe_settings(streamlit_main):
+    from imgsim.cli import main
+    from imgsim.dashboard import PAGE
+
+    assert main(["dashboard"]) == 0
+    ((arguments, options),) = streamlit_main
+    assert arguments[:2] == ["run", str(PAGE)] and options == {"prog_name": "streamlit"}
+    given = server_options(arguments)
+    assert given["server.address"] == "127.0.0.1" and given["server.port"] == "8501"
+    assert given["server.enableXsrfProtection"] == "true"
+    assert given["client.showErrorDetails"] == "none"
+    assert given["browser.gatherUsageStats"] == "false"
+
+
+def test_the_dashboard_listens_where_it_is_told(streamlit_main):
+    from imgsim.cli import main
+
+    assert main(["dashboard", "--port", "8642", "--address", "0.0.0.0"]) == 0
+    given = server_options(streamlit_main[0][0])
+    assert given["server.address"] == "0.0.0.0" and given["server.port"] == "8642"
+    assert given["server.enableXsrfProtection"] == "true"  # the other settings stay
+    assert given["client.showErrorDetails"] == "none"
+
+
+def test_the_dashboard_serves_the_collection_it_is_given(streamlit_main, monkeypatch, walked):
+    from imgsim.cli import main
+
+    monkeypatch.setenv("IMGSIM_COLLECTION", "")  # restored after the test
+    monkeypatch.chdir(walked.parent)
+    assert main(["dashboard", "--collection", walked.name]) == 0
+    assert os.environ["IMGSIM_COLLECTION"] == str(walked.resolve())
+    assert len(streamlit_main) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "0"], "expected a port from 1 to 65535, got '0'"),
+        (["--port", "http"], "expected a port from 1 to 65535, got 'http'"),
+        (["--collection", "missing-folder"], "--collection: missing-folder is not a folder"),
+        (["--size", "64"], "unrecognized arguments: --size 64"),
+    ],
+)
+def test_dashboard_usage_errors_exit_with_two(args, message):
+    completed = run_cli("dashboard", *args)
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("usage: python -m imgsim dashboard ")
+    assert completed.stderr.strip().splitlines()[-1].endswith(message)
+
+
+def test_the_dashboard_without_streamlit_says_how_to_install_it(monkeypatch, capsys):
+    from imgsim.cli import main
+
+    hide_modules(monkeypatch, "streamlit", "streamlit.web", "streamlit.web.cli")
+    assert main(["dashboard"]) == 2
+    assert capsys.readouterr().err == (
+        'imgsim: the dashboard needs Streamlit: pip install "imgsim[app]"\n'
+    )
+
+
+def test_the_cli_imports_neither_streamlit_nor_distributed_until_a_command_needs_them():
+    code = (
+        "import sys\n"
+        "from imgsim.cli._main import build_parser\n"
+        "build_parser().parse_args(['dashboard', '--port', '8600'])\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "print(sorted(loaded & {'streamlit', 'distributed', 'tqdm'}))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        check=False,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "['tqdm']"

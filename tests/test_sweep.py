@@ -194,3 +194,27 @@ def test_a_sweep_compares_each_size_once_in_the_order_given():
 )
 def test_size_entries_split_at_commas_and_whitespace(text, entries):
     assert size_entries(text) == entries
+
+
+# Wider than the default bound on one side only: 80,000 pixels, compared in no time.
+WIDE = (MAX_SIDE + 8, 8)
+
+
+def test_a_sweep_takes_the_size_bound_from_the_limits_it_is_given():
+    images = [noise_image((8, 8), seed) for seed in range(2)]
+    raised = imgsim.Limits(max_side=MAX_SIDE + 2000)
+    result = sweep(images, [(16, 16), WIDE], limits=raised)
+    assert result.sizes == ((16, 16), WIDE)
+    assert result.ssim[1] == pytest.approx(imgsim.compare(images, size=WIDE, limits=raised).ssim)
+    # Without limits, the default bound; with lower ones, theirs.
+    with pytest.raises(imgsim.LimitError, match="larger than 10000 on a side"):
+        sweep(images, [(16, 16), WIDE])
+    with pytest.raises(imgsim.LimitError, match="larger than 100 on a side"):
+        sweep(images, [(16, 16), (128, 16)], limits=imgsim.Limits(max_side=100))
+
+
+def test_a_size_of_a_sweep_is_checked_against_the_limits_given():
+    raised = imgsim.Limits(max_side=MAX_SIDE + 2000)
+    assert settings_at(imgsim.Settings(), WIDE, raised).size == WIDE
+    with pytest.raises(imgsim.LimitError, match="larger than 10000 on a side"):
+        settings_at(imgsim.Settings(), WIDE)

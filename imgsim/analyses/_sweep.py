@@ -243,7 +243,8 @@ def sweep(
     progress : callable, optional
         Receives a `Progress` as the sizes are compared.
     limits : Limits, optional
-        Refuse a sweep whose sizes add up to more work (`LimitError`).
+        Refuse a sweep whose sizes add up to more work, or a size over their
+        ``max_side`` (`LimitError`); each size is compared under them.
 
     Raises
     ------
@@ -277,6 +278,7 @@ def sweep(
         def report(step: Progress, base: float = base, share: float = share, label: str = label):
             tracker.update(base + step.fraction * share, f"{label}: {step.message}")
 
+        # The limits go on: without them compare would hold each size to the default bound.
         results.append(compare(loaded, each, progress=report if progress else None, limits=limits))
     first = results[0]
     return Sweep(

@@ -8,7 +8,6 @@ cannot be reached is named with where its address came from.
 from __future__ import annotations
 
 import os
-import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +17,8 @@ SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"  # Dask's own convention
 
 
 class SchedulerAddressError(ValueError):
-    """An address that is not ``[PROTOCOL://]HOST:PORT`` with a port in 1-65535."""
+    """An address that is not ``[PROTOCOL://]HOST:PORT`` with a port in 1-65535, or one
+    that cannot be used because `distributed` is not installed."""
 
 
 # How long to wait for the scheduler: long enough for a busy or distant one to answer,
@@ -39,10 +39,15 @@ class Scheduler:
 def scheduler_address(option: str | None) -> Scheduler | None:
     """The scheduler to run on (--scheduler, else $DASK_SCHEDULER_ADDRESS), checked.
 
+    The address is read by Dask's own parser (`distributed.comm.addressing`),
+    so what is accepted here is what a Dask client accepts; `distributed` is
+    imported only when there is an address.
+
     Raises
     ------
     SchedulerAddressError
-        When the address is not ``[PROTOCOL://]HOST:PORT`` with a port in 1-65535.
+        When the address is not ``[PROTOCOL://]HOST:PORT`` with a known
+        protocol and a port in 1-65535, or when `distributed` is not installed.
     """
     if option:
         address, source = option, "--scheduler"
@@ -50,14 +55,26 @@ def scheduler_address(option: str | None) -> Scheduler | None:
         address, source = os.environ[SCHEDULER_VARIABLE], f"${SCHEDULER_VARIABLE}"
     else:
         return None
-    match = re.fullmatch(r"(?:(\w+)://)?(\[[^\]]*\]|[^:/\[\]]+):(\d+)/?", address.strip())
-    port = int(match.group(3)) if match else 0
-    if not match or not 1 <= port <= 65535:
+    try:
+        from distributed.comm import registry
+        from distributed.comm.addressing import parse_address, parse_host_port
+    except ImportError:
+        raise SchedulerAddressError(
+            f'{source}: running on a Dask scheduler needs distributed: pip install "imgsim[dask]"'
+        ) from None
+    address = address.strip()
+    try:
+        protocol, location = parse_address(address)
+        registry.get_backend(protocol)  # a protocol Dask knows (tcp, tls, ws...)
+        host, port = parse_host_port(location)
+    except ValueError:
+        host, port = "", 0
+    if not host or not 1 <= port <= 65535:
         raise SchedulerAddressError(
             f"{source}: expected a Dask scheduler address such as tcp://10.0.0.5:8786 "
             f"(host and a port from 1 to 65535), got {address!r}"
         )
-    return Scheduler(address.strip(), source, match.group(2).strip("[]"), port)
+    return Scheduler(address, source, host, port)
 
 
 @contextmanager

@@ -11,10 +11,10 @@ sends SIGINT, and lets it continue: the Ctrl-C lands mid-run, every time.
 import os
 import signal
 
-import imgsim.cli._main as cli
+import imgsim.cli._progress as terminal
 
 _stop_at = os.environ["IMGSIM_TEST_STOP_AT"]
-_real_call = cli.TerminalProgress.__call__
+_real_call = terminal.TerminalProgress.__call__
 _stopped = [False]
 
 
@@ -25,4 +25,4 @@ def _call(self, progress):
         os.kill(os.getpid(), signal.SIGSTOP)
 
 
-cli.TerminalProgress.__call__ = _call
+terminal.TerminalProgress.__call__ = _call
