@@ -24,8 +24,8 @@ FLOW = (
     "analyses",
     "collection",
     "outputs",
-    "cli",
-    "dashboard",
+    "dashboard",  # its __init__ names the page and its settings without Streamlit
+    "cli",  # the top: `imgsim dashboard` starts the page
 )
 MAX_LINES = 600
 

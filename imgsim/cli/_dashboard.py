@@ -7,7 +7,6 @@ imgsim works without it (it comes with the ``imgsim[app]`` extra).
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 from pathlib import Path
@@ -15,12 +14,8 @@ from typing import Any
 
 from imgsim.cli._options import DefaultsHelpFormatter, UsageError
 from imgsim.collection import COLLECTION_VARIABLE
-from imgsim.dashboard import SERVER_OPTIONS, server_arguments
+from imgsim.dashboard import DEFAULT_PORT, LOOPBACK, server_arguments
 from imgsim.settings import Settings
-
-# The page's own defaults, read where they are set (`server_arguments`, `SERVER_OPTIONS`).
-DEFAULT_PORT = inspect.signature(server_arguments).parameters["port"].default
-DEFAULT_ADDRESS = SERVER_OPTIONS["server"]["address"]
 
 
 def add_dashboard(commands: Any) -> None:
@@ -41,7 +36,7 @@ def add_dashboard(commands: Any) -> None:
     parser.add_argument(
         "--address",
         metavar="A",
-        help=f"the address to serve on (default: {DEFAULT_ADDRESS}, this machine only)",
+        help=f"the address to serve on (default: {LOOPBACK}, this machine only)",
     )
     parser.add_argument(
         "--collection",

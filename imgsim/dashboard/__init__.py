@@ -4,6 +4,6 @@ This module imports no Streamlit, so that `imgsim dashboard` can name the page
 and its server settings before Streamlit is loaded.
 """
 
-from imgsim.dashboard._server import PAGE, SERVER_OPTIONS, server_arguments
+from imgsim.dashboard._server import DEFAULT_PORT, LOOPBACK, PAGE, SERVER_OPTIONS, server_arguments
 
-__all__ = ["PAGE", "SERVER_OPTIONS", "server_arguments"]
+__all__ = ["DEFAULT_PORT", "LOOPBACK", "PAGE", "SERVER_OPTIONS", "server_arguments"]
