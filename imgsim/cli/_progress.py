@@ -107,6 +107,7 @@ class TerminalProgress:
         return not self._bar.disable
 
     def __call__(self, progress: Progress) -> None:
+        """Show ``progress``: its share done, its message and the time left."""
         now = self._clock()
         # Redrawn here rather than through tqdm's update(), whose pace follows its own
         # clock and count; the last report (done) is always shown.
