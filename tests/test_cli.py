@@ -743,9 +743,11 @@ def test_classify_json_follows_the_contract(shape_folders):
         "errors",
         "loo",
         "predictions",
+        "clustering",
         "clusters",
         "provenance",
     ]
+    assert output["clustering"] == "complete-linkage"  # not neighbours' chained groups
     assert output["settings"]["k"] == 1 and output["settings"]["labels"] == "folders"
     assert [image["label"] for image in output["images"]] == ["circle"] * 3 + ["square"] * 3
     assert output["loo"]["accuracy"] == 1.0
