@@ -177,7 +177,9 @@ def test_cli_compare_and_classify_with_ms_ssim(ms_folder):
     assert output["settings"]["ssim"] == "ms-ssim"
     files = sorted(ms_folder.iterdir())
     expected = imgsim.compare(files, size=(200, 200), ssim_convention="ms-ssim").pairs()
-    assert [pair["ssim"] for pair in output["pairs"]] == [pair.ssim for pair in expected]
+    # MS-SSIM values are never written under "ssim".
+    assert [pair["ms_ssim"] for pair in output["pairs"]] == [pair.ssim for pair in expected]
+    assert not any("ssim" in pair for pair in output["pairs"])
     classified = run_cli(
         "classify", ms_folder, "--ssim", "ms-ssim", "--size", "200", "--format", "json"
     )
@@ -285,7 +287,8 @@ def test_cli_diff_gives_ms_ssim_and_the_finest_scales_regions(ms_folder):
     assert completed.returncode == 0, completed.stderr
     output = strict_json(completed.stdout)
     expected = inspect_pair(first, second, Settings(size=(200, 200), ssim_convention="ms-ssim"))
-    assert output["ssim"] == expected.ssim == expected.scales.ms_ssim
+    assert output["ms_ssim"] == expected.ssim == expected.scales.ms_ssim
+    assert "ssim" not in output
     assert len(output["regions"]) == len(expected.regions)
 
 

@@ -97,3 +97,34 @@ def test_a_failed_background_index_logs_its_traceback(tmp_path, monkeypatch, cap
     assert "photos" in record.getMessage()
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
     assert "in broken" in caplog.text  # the traceback itself, not only the line
+
+
+@pytest.mark.parametrize(("convention", "key"), [("skimage", "ssim"), ("ms-ssim", "ms_ssim")])
+def test_scores_are_keyed_by_their_own_name_in_every_document(tmp_path, convention, key):
+    from imgsim.outputs import (
+        neighbours_to_csv,
+        neighbours_to_dict,
+        sweep_to_csv,
+        sweep_to_dict,
+        to_csv,
+        to_dict,
+    )
+
+    paths = _images(tmp_path / "images", count=3, side=170)
+    settings = imgsim.Settings(size=(170, 170), ssim_convention=convention)
+    compared = imgsim.compare(paths, settings)
+    assert set(to_dict(compared)["pairs"][0]) == {"a", "b", "mse", key, "psnr"}
+    assert to_csv(compared).splitlines()[0] == f"a,b,{key},mse,psnr"
+    from imgsim.analyses import sweep
+
+    swept = sweep(paths, [(170, 170)], settings)
+    assert key in sweep_to_dict(swept)["pairs"][0]
+    assert sweep_to_csv(swept).splitlines()[0] == f"a,b,width,height,{key},mse"
+    found = neighbours(paths, top=1, min_ssim=0.0, settings=settings)
+    document = neighbours_to_dict(found)
+    assert f"min_{key}" in document["settings"]
+    assert key in document["neighbours"][0]["matches"][0]
+    assert key in document["pairs"][0] and f"min_{key}" in document["groups"][0]
+    assert neighbours_to_csv(found).splitlines()[0] == f"query,rank,match,{key},mse,psnr"
+    other = "ssim" if key == "ms_ssim" else "ms_ssim"
+    assert other not in to_dict(compared)["pairs"][0]

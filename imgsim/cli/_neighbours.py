@@ -54,9 +54,12 @@ def add_neighbours(commands: Any) -> None:
     )
     parser.add_argument(
         "--min-ssim",
+        "--min-score",
+        dest="min_ssim",
         type=parse_ssim,
         metavar="T",
-        help="also list every pair with SSIM >= T, and the groups they connect",
+        help="also list every pair whose score (SSIM, or MS-SSIM with --ssim ms-ssim) is "
+        ">= T, and the chained groups they connect; --min-score is the same option",
     )
     parser.add_argument(
         "--recursive", action="store_true", help="descend into the folders' subfolders"

@@ -5,6 +5,8 @@ JSON contract: ``{"settings", "images", "references" (with --against), "errors",
 [{"a", "b", "ssim", "mse", "psnr", "exact"}], "grouping": "chained" and "groups":
 [{"names", "min_ssim", "exact"}] (with --min-ssim)}``; infinite PSNR is null,
 as in compare's contract.
+Under the MS-SSIM convention the score's keys and columns are ``ms_ssim`` and
+``min_ms_ssim`` (`Settings.score_key`).
 CSV and Parquet: one row per (query, rank, match, ssim, mse, psnr); with
 --min-ssim, sibling files (``out.pairs.parquet``, ``out.groups.parquet``) hold one
 row per (a, b, ssim, mse, psnr, exact) and per (group, name, min_ssim, exact).
@@ -47,8 +49,13 @@ def neighbours_with_provenance(document: dict[str, Any], result: Neighbours) -> 
 def neighbours_to_dict(result: Neighbours) -> dict[str, Any]:
     """The JSON contract as plain Python values (no NaN or infinity)."""
     names, matches = result.names, result.match_names
+    score = result.settings.score_key
     document: dict[str, Any] = {
-        "settings": {**result.settings.to_dict(), "top": result.top, "min_ssim": result.min_ssim},
+        "settings": {
+            **result.settings.to_dict(),
+            "top": result.top,
+            f"min_{score}": result.min_ssim,
+        },
         "images": images_list(result.images),
     }
     if result.references is not None:
@@ -58,7 +65,7 @@ def neighbours_to_dict(result: Neighbours) -> dict[str, Any]:
         {
             "name": names[query],
             "matches": [
-                {"name": match, "ssim": ssim, "mse": mse, "psnr": finite_or_none(psnr)}
+                {"name": match, score: ssim, "mse": mse, "psnr": finite_or_none(psnr)}
                 for _, match, ssim, mse, psnr in _matches(result, query)
             ],
         }
@@ -70,7 +77,7 @@ def neighbours_to_dict(result: Neighbours) -> dict[str, Any]:
             {
                 "a": names[a],
                 "b": matches[b],
-                "ssim": float(ssim),
+                score: float(ssim),
                 "mse": float(mse),
                 "psnr": finite_or_none(float(psnr)),
                 "exact": bool(mse == 0),
@@ -86,7 +93,7 @@ def neighbours_to_dict(result: Neighbours) -> dict[str, Any]:
         document["groups"] = [
             {
                 "names": [names[i] for i in group.members],
-                "min_ssim": group.min_ssim,
+                f"min_{score}": group.min_ssim,
                 "exact": group.exact,
             }
             for group in result.groups
@@ -148,6 +155,13 @@ TABLES = {
 TABLE_ROWS = {"rows": neighbour_rows, "pairs": pair_rows, "groups": group_rows}
 
 
+def table_columns(result: Neighbours, table: str) -> tuple[str, ...]:
+    """A table's column names, the score's named by the convention (`Settings.score_key`)."""
+    score = result.settings.score_key
+    renamed = {"ssim": score, "min_ssim": f"min_{score}"}
+    return tuple(renamed.get(column, column) for column in TABLES[table][0])
+
+
 def neighbours_tables(result: Neighbours) -> list[str]:
     """The tables this result has: ``rows`` always, ``pairs`` and ``groups`` with them."""
     present = ["rows"]
@@ -170,7 +184,7 @@ def neighbours_to_csv(result: Neighbours, table: str = "rows") -> str:
     """One of the `tables` as CSV (``inf`` PSNR for identical images, as compare's CSV)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(TABLES[table][0])
+    writer.writerow(table_columns(result, table))
     for row in TABLE_ROWS[table](result):
         writer.writerow([repr(value) if isinstance(value, float) else value for value in row])
     return buffer.getvalue()
@@ -182,7 +196,7 @@ def neighbours_to_parquet(result: Neighbours, path: str, table: str = "rows") ->
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    names, types = TABLES[table]
+    names, types = table_columns(result, table), TABLES[table][1]
     columns: dict[str, list] = {column: [] for column in names}
     for row in TABLE_ROWS[table](result):
         for column, value in zip(names, row, strict=True):

@@ -10,9 +10,11 @@ compare ``{"settings", "images", "errors", "pairs": [{"a", "b", "mse", "ssim",
 {"luminance", "contrast", "structure"}}``,
 classify ``{"settings", "images", "errors", "loo", "predictions", "clustering":
 "complete-linkage", "clusters"}``.
-Every CLI document ends with ``"provenance"`` (`provenance`): versions and the
-SHA-256 of each input. Infinite PSNR (identical images) is null; no NaN or
-Infinity ever appears.
+Under the MS-SSIM convention, every ``"ssim"`` key above that holds the score
+is ``"ms_ssim"`` instead (`Settings.score_key`); a region's ``"ssim"`` stays, as
+it is the local SSIM map's mean. Every CLI document ends with ``"provenance"``
+(`provenance`): versions and the SHA-256 of each input. Infinite PSNR
+(identical images) is null; no NaN or Infinity ever appears.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from imgsim.outputs._format import (
 from imgsim.outputs._provenance import with_provenance
 from imgsim.settings import MS_SSIM_ZERO_NOTE, Settings
 
-CSV_COLUMNS = ("a", "b", "ssim", "mse", "psnr")
+CSV_COLUMNS = ("a", "b", "ssim", "mse", "psnr")  # "ssim" is the convention's `score_key`
 # Appended after the contract's columns, so readers by column name are unaffected.
 CSV_PROVENANCE_COLUMNS = ("a_sha256", "b_sha256", "versions")
 
@@ -47,16 +49,16 @@ def to_dict(result: Comparison) -> dict[str, Any]:
         "settings": result.settings.to_dict(),
         "images": images_list(result.images),
         "errors": errors_list(result.errors),
-        "pairs": [_pair_dict(pair) for pair in result.pairs()],
+        "pairs": [_pair_dict(pair, result.settings.score_key) for pair in result.pairs()],
     }
 
 
-def _pair_dict(pair: Pair) -> dict[str, Any]:
+def _pair_dict(pair: Pair, score: str) -> dict[str, Any]:
     entry = {
         "a": pair.a,
         "b": pair.b,
         "mse": pair.mse,
-        "ssim": pair.ssim,
+        score: pair.ssim,
         "psnr": finite_or_none(pair.psnr),
     }
     if pair.terms is not None:  # only with --terms: the contract is otherwise unchanged
@@ -82,7 +84,8 @@ def to_csv(result: Comparison, record: dict[str, Any] | None = None) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     # The terms' columns (with --terms) follow the contract's, before the provenance.
     term_columns = TERM_NAMES if result.terms is not None else ()
-    writer.writerow(CSV_COLUMNS + term_columns + (CSV_PROVENANCE_COLUMNS if record else ()))
+    columns = (CSV_COLUMNS[0], CSV_COLUMNS[1], result.settings.score_key, *CSV_COLUMNS[3:])
+    writer.writerow(columns + term_columns + (CSV_PROVENANCE_COLUMNS if record else ()))
     for pair in result.pairs():
         row = [pair.a, pair.b, *map(csv_number, (pair.ssim, pair.mse, pair.psnr))]
         if pair.terms is not None:
@@ -156,7 +159,7 @@ def sweep_to_dict(result: Sweep) -> dict[str, Any]:
             {
                 "a": result.names[i],
                 "b": result.names[j],
-                "ssim": result.ssim[:, i, j].tolist(),
+                result.settings.score_key: result.ssim[:, i, j].tolist(),
                 "mse": result.mse[:, i, j].tolist(),
             }
             for i, j in result.pair_indices()
@@ -176,7 +179,7 @@ def sweep_to_csv(result: Sweep, record: dict[str, Any] | None = None) -> str:
     """One row per pair and size: a, b, width, height, ssim, mse (and provenance, as `to_csv`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    columns = ("a", "b", "width", "height", "ssim", "mse")
+    columns = ("a", "b", "width", "height", result.settings.score_key, "mse")
     writer.writerow(columns + (CSV_PROVENANCE_COLUMNS if record else ()))
     for i, j in result.pair_indices():
         a, b = result.names[i], result.names[j]
@@ -213,7 +216,7 @@ def inspection_to_dict(result: PairInspection) -> dict[str, Any]:
         "settings": result.settings.to_dict(),
         "a": result.names[0],
         "b": result.names[1],
-        "ssim": result.ssim,
+        result.settings.score_key: result.ssim,
         "mse": result.mse,
         "psnr": finite_or_none(result.psnr),
         "threshold": result.threshold,
@@ -223,6 +226,7 @@ def inspection_to_dict(result: PairInspection) -> dict[str, Any]:
                 "y": region.y,
                 "width": region.width,
                 "height": region.height,
+                # The local SSIM map's mean (MS-SSIM's finest scale): SSIM whatever the convention.
                 "ssim": region.ssim,
             }
             for region in result.regions

@@ -34,6 +34,7 @@ from imgsim.settings._settings import (
     Settings,
     SsimConvention,
     check_side,
+    score_key,
     score_name,
 )
 from imgsim.settings._work import (
@@ -79,6 +80,7 @@ __all__ = [
     "pair_count",
     "prepared_values",
     "scale_sizes",
+    "score_key",
     "score_name",
     "scored_values",
     "work",

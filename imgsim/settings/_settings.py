@@ -100,12 +100,13 @@ class Settings:
 
     @property
     def score_name(self) -> str:
-        """What the score of this convention is called in labels: "MS-SSIM" or "SSIM".
-
-        The one place that names it; JSON and CSV keys stay ``ssim`` whatever
-        the convention (they are a contract).
-        """
+        """What the score of this convention is called in labels: "MS-SSIM" or "SSIM"."""
         return score_name(self.ssim_convention)
+
+    @property
+    def score_key(self) -> str:
+        """The score's key in JSON and CSV: ``"ms_ssim"`` for MS-SSIM, else ``"ssim"``."""
+        return score_key(self.ssim_convention)
 
     def metric_name(self, metric: str) -> str:
         """How a metric key (``"ssim"``, ``"mse"``, ``"psnr"``, any case) is named in labels.
@@ -146,6 +147,24 @@ def score_name(convention: str) -> str:
     """
     _check_choice("ssim_convention", convention, SSIM_CONVENTIONS)
     return "MS-SSIM" if convention == "ms-ssim" else "SSIM"
+
+
+def score_key(convention: str) -> str:
+    """The key of a convention's score in JSON and CSV: ``"ms_ssim"`` or ``"ssim"``.
+
+    MS-SSIM values are never written under ``ssim``: a script reading ``ssim``
+    gets SSIM or a missing key, never another metric's number.
+
+    Parameters
+    ----------
+    convention : {"skimage", "gaussian", "ms-ssim"}
+
+    Returns
+    -------
+    str
+    """
+    _check_choice("ssim_convention", convention, SSIM_CONVENTIONS)
+    return "ms_ssim" if convention == "ms-ssim" else "ssim"
 
 
 # What an MS-SSIM of exactly 0 means, said once wherever MS-SSIM scores are shown.
