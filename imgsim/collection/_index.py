@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -325,7 +326,7 @@ def matches_of(result: Neighbours, name: str) -> list[Match]:
 
 def query(
     index: CollectionIndex,
-    queries: list[ImageSource],
+    queries: Sequence[ImageSource],
     top: int = INDEX_TOP,
     progress: ProgressCallback | None = None,
 ) -> tuple[Neighbours, list[list[Match]]]:
