@@ -121,11 +121,12 @@ def predict(
     """
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k}")
-    candidates = [j for j, label in enumerate(labels) if label is not None and j != index]
+    labelled = {j: label for j, label in enumerate(labels) if label is not None and j != index}
+    candidates = list(labelled)
     # Closest first; equal scores keep input order, so results are reproducible.
     order = sorted(candidates, key=lambda j: (-close[index, j], j))
     nearest = order[:k]
-    votes = Counter(labels[j] for j in nearest)
+    votes = Counter(labelled[j] for j in nearest)
     predicted = None
     if votes:
         top = max(votes.values())
@@ -169,18 +170,19 @@ def leave_one_out(
     """Predict each labelled image from all the other labelled ones."""
     close = closeness(result, metric)
     names = result.names
-    held = [index for index, label in enumerate(labels) if label is not None]
-    classes = tuple(sorted({labels[index] for index in held}))
+    truths = {index: label for index, label in enumerate(labels) if label is not None}
+    held = list(truths)
+    classes = tuple(sorted(set(truths.values())))
     position = {label: row for row, label in enumerate(classes)}
     confusion = np.zeros((len(classes), len(classes)), dtype=int)
     correct = 0
     for index in held:
         predicted = predict(close, labels, names, index, k, metric).predicted
-        truth = labels[index]
+        truth = truths[index]
         if predicted is not None:
             confusion[position[truth], position[predicted]] += 1
             correct += predicted == truth
-    counts = Counter(labels[index] for index in held)
+    counts = Counter(truths[index] for index in held)
     per_class = {
         label: float(confusion[row, row] / confusion[row].sum())
         for label, row in position.items()

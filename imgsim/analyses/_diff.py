@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from imgsim.images import ImageError, ImageSource, load_image, prepare
+from imgsim.images import DecodedImage, ImageError, ImageSource, load_image, prepare
 from imgsim.metrics import (
     TERM_NAMES,
     Scales,
@@ -180,7 +180,9 @@ def find_regions(
 Box = tuple[int, int, int, int]  # x, y, width, height
 
 
-def merge_boxes(boxes: Sequence[Box], shape: tuple[int, int], gap: float = MERGE_GAP) -> list[Box]:
+def merge_boxes(
+    boxes: Sequence[Sequence[int]], shape: tuple[int, int], gap: float = MERGE_GAP
+) -> list[Box]:
     """Merge overlapping and nested boxes, and boxes close for their size.
 
     Each box is grown on every side by ``gap / 2`` times its size (the square
@@ -206,7 +208,7 @@ def merge_boxes(boxes: Sequence[Box], shape: tuple[int, int], gap: float = MERGE
     if gap < 0:
         raise ValueError(f"gap must be at least 0 (a share of a box's size); got {gap}")
     height, width = shape
-    current = [tuple(int(value) for value in box) for box in boxes]
+    current: list[Box] = [(int(x), int(y), int(w), int(h)) for x, y, w, h in boxes]
     while len(current) > 1:
         grown = np.zeros((height, width), np.uint8)
         for x, y, w, h in current:
@@ -292,10 +294,12 @@ def inspect_pair(
     settings = settings or Settings()
     max_pixels = checked_max_pixels(limits, 2, settings)
     loaded = [load_image(source, index, max_pixels) for index, source in enumerate((a, b))]
+    decoded: list[DecodedImage] = []
     for item in loaded:
         if isinstance(item, ImageError):
             raise ValueError(str(item))
-    first, second = (prepare(item, settings) for item in loaded)
+        decoded.append(item)
+    first, second = (prepare(item, settings) for item in decoded)
     local = ssim_map(first, second, settings.ssim_convention)
     if local.ndim == 3:
         local = local.mean(axis=2)

@@ -98,7 +98,8 @@ def settings_at(
     """
     # The side first: a size too large to allocate is refused as such, whatever else.
     (limits or Limits()).check_side(size)
-    return replace(settings, size=tuple(size))
+    width, height = size  # a tuple even when given as a list
+    return replace(settings, size=(width, height))
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,11 +212,13 @@ class Sweep:
                 f"Pair order is stable (Kendall's τ ≥ {STABLE_TAU} against the largest size, "
                 f"{label}) from {size_label(self.sizes[low])} to {size_label(self.sizes[high])}"
             )
-        outside = [index for index, tau in enumerate(taus) if not stable[index] and tau is not None]
+        outside = {
+            index: tau for index, tau in enumerate(taus) if not stable[index] and tau is not None
+        }
         if outside:
-            worst = min(outside, key=lambda index: taus[index])
+            worst = min(outside, key=outside.__getitem__)
             sentence += (
-                f"; it changes most at {size_label(self.sizes[worst])} (τ = {taus[worst]:.2f})"
+                f"; it changes most at {size_label(self.sizes[worst])} (τ = {outside[worst]:.2f})"
             )
         return sentence + "."
 
@@ -275,7 +278,9 @@ def sweep(
         base = tracker.done
         label = size_label(each.size)
 
-        def report(step: Progress, base: float = base, share: float = share, label: str = label):
+        def report(
+            step: Progress, base: float = base, share: float = share, label: str = label
+        ) -> None:
             tracker.update(base + step.fraction * share, f"{label}: {step.message}")
 
         # The limits go on: without them compare would hold each size to the default bound.

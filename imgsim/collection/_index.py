@@ -18,8 +18,10 @@ import hashlib
 import itertools
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from imgsim.collection._dask import dask_client, scheduler_address
 from imgsim.collection._groups import chained_groups, component_labels
@@ -191,7 +193,7 @@ class CollectionIndex:
             thread.join(timeout)
         return self._status
 
-    def _set(self, **changes) -> None:
+    def _set(self, **changes: Any) -> None:
         # One assignment: readers in other threads see the old or the new snapshot.
         self._status = IndexStatus(**{**self._status.__dict__, **changes})
 
@@ -289,6 +291,7 @@ def groups_at(result: Neighbours, threshold: float) -> tuple[Group, ...]:
             f"threshold must be between the index's floor {FLOOR_SSIM} and 1; got {threshold}"
         )
     pairs = result.pairs
+    assert pairs is not None, "an index keeps its pairs: it always runs with min_ssim"
     kept = pairs.take(pairs.ssim >= threshold)
     # Identical prepared images are the components of the pairs with MSE 0
     # (their SSIM is 1, so the index always keeps them).
@@ -323,7 +326,7 @@ def matches_of(result: Neighbours, name: str) -> list[Match]:
 
 def query(
     index: CollectionIndex,
-    queries: list[ImageSource],
+    queries: Sequence[ImageSource],
     top: int = INDEX_TOP,
     progress: ProgressCallback | None = None,
 ) -> tuple[Neighbours, list[list[Match]]]:

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
+
 from imgsim.collection._tiles import block_meta, prepare_block, score_tile
+from imgsim.collection._types import Block, BlockMeta, Entry, Part, TileResult
 from imgsim.metrics import worker_count
+from imgsim.settings import Settings, SsimConvention
+
+# `prepare_block`'s arguments: (position, entry) pairs, settings, max_pixels, cache folder.
+PrepareTask = tuple[Sequence[tuple[int, Entry]], Settings, int, str | None]
+# A tile to score: row block, column block and the parts (`plan_tiles`).
+Job = tuple[int, int, list[Part]]
+# `score_tile`'s arguments after the ranks: top, min_ssim, symmetric, convention.
+TileOptions = tuple[int, float | None, bool, SsimConvention]
 
 
 class LocalRunner:
     """Blocks prepared on a thread pool; tiles scored one after another (the
     engine itself uses every core)."""
 
-    def prepare(self, tasks: Sequence[tuple], on_block: Callable[[int], None]):
+    def prepare(
+        self, tasks: Sequence[PrepareTask], on_block: Callable[[int], None]
+    ) -> tuple[list[Block], list[BlockMeta]]:
         pool = ThreadPoolExecutor(worker_count(len(tasks)), thread_name_prefix="imgsim-prep")
         try:
             blocks = []
@@ -28,7 +41,14 @@ class LocalRunner:
             pool.shutdown(wait=True, cancel_futures=True)
         return blocks, [block.meta for block in blocks]
 
-    def tiles(self, rows: Sequence, cols: Sequence, jobs: Sequence, ranks, options: tuple):
+    def tiles(
+        self,
+        rows: Sequence[Block],
+        cols: Sequence[Block],
+        jobs: Sequence[Job],
+        ranks: np.ndarray,
+        options: TileOptions,
+    ) -> Iterator[tuple[int, TileResult]]:
         for index, (a, b, parts) in enumerate(jobs):
             yield index, score_tile(rows[a], cols[b], parts, ranks, *options)
 
@@ -56,7 +76,10 @@ class DaskRunner:
                 "the checkout on PYTHONPATH, then run again"
             )
 
-    def prepare(self, tasks: Sequence[tuple], on_block: Callable[[int], None]):
+    def prepare(
+        self, tasks: Sequence[PrepareTask], on_block: Callable[[int], None]
+    ) -> tuple[list[Any], list[BlockMeta]]:
+        """The blocks as futures (their pixels stay on the workers), and their metadata."""
         from distributed import as_completed
 
         client = self._client
@@ -67,7 +90,15 @@ class DaskRunner:
             on_block(len(meta.positions) + len(meta.errors))
         return blocks, client.gather(metas)
 
-    def tiles(self, rows: Sequence, cols: Sequence, jobs: Sequence, ranks, options: tuple):
+    def tiles(
+        self,
+        rows: Sequence[Any],
+        cols: Sequence[Any],
+        jobs: Sequence[Job],
+        ranks: np.ndarray,
+        options: TileOptions,
+    ) -> Iterator[tuple[int, TileResult]]:
+        """Scores of ``jobs`` over the blocks' futures, as the tiles finish."""
         from distributed import as_completed
 
         client = self._client

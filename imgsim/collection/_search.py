@@ -25,7 +25,7 @@ import numpy as np
 
 from imgsim.collection._groups import chained_groups
 from imgsim.collection._inputs import entries_from_inputs, input_set_key
-from imgsim.collection._runners import DaskRunner, LocalRunner
+from imgsim.collection._runners import DaskRunner, LocalRunner, PrepareTask
 from imgsim.collection._store import (
     Journal,
     content_keys,
@@ -44,7 +44,7 @@ from imgsim.collection._types import (
     Neighbours,
     TileResult,
 )
-from imgsim.images import ImageSource
+from imgsim.images import ImageInfo, ImageSource
 from imgsim.settings import DEFAULT_MAX_PAIRS, DEFAULT_MAX_PIXELS, ENVIRONMENT, LimitError, Settings
 from imgsim.timing import ProgressCallback, ProgressTracker, model_for
 
@@ -126,7 +126,7 @@ def neighbours(
         raise ValueError(f"block_size must be at least 1; got {block_size!r}")
     within = against is None
     rows = entries_from_inputs(inputs)
-    cols = rows if within else entries_from_inputs(against)
+    cols = rows if against is None else entries_from_inputs(against)
     if client is not None:
         rows = _absolute_paths(rows)
         cols = rows if within else _absolute_paths(cols)
@@ -142,7 +142,7 @@ def neighbours(
     def on_block(count: int) -> None:
         tracker.advance(count * image_work, "preparing images")
 
-    def tasks(entries: list[Entry]) -> list[tuple]:
+    def tasks(entries: list[Entry]) -> list[PrepareTask]:
         return [
             (
                 [(p, entries[p]) for p in range(start, min(start + size, len(entries)))],
@@ -198,7 +198,7 @@ def neighbours(
             min_ssim,
         )
     jobs = plan_tiles(row_metas, None if within else col_metas, known_rows, known_cols)
-    tiles = [None] * len(jobs)
+    tiles: list[tuple[str, np.ndarray, np.ndarray]] = []  # read only with a journal
     if journal is not None:  # tiles that a killed run finished are not scored again
         tiles = [journal.describe(row_metas[a], col_metas[b], parts) for a, b, parts in jobs]
         unfinished = []
@@ -258,7 +258,9 @@ def _absolute_paths(entries: Sequence[Entry]) -> list[Entry]:
     return absolute
 
 
-def _compact(metas: Sequence[BlockMeta], count: int) -> tuple[np.ndarray, list]:
+def _compact(
+    metas: Sequence[BlockMeta], count: int
+) -> tuple[np.ndarray, list[tuple[int, ImageInfo, str]]]:
     """Index of each input position among the images that could be read (-1 if not)."""
     infos = sorted(
         (position, info, prepared)
@@ -271,7 +273,17 @@ def _compact(metas: Sequence[BlockMeta], count: int) -> tuple[np.ndarray, list]:
 
 
 def _result(
-    settings, rows, cols, row_metas, col_metas, within, top, min_ssim, state, pairs, computed
+    settings: Settings,
+    rows: Sequence[Entry],
+    cols: Sequence[Entry],
+    row_metas: Sequence[BlockMeta],
+    col_metas: Sequence[BlockMeta],
+    within: bool,
+    top: int,
+    min_ssim: float | None,
+    state: TopLists,
+    pairs: Candidates | None,
+    computed: int,
 ) -> Neighbours:
     row_index, row_infos = _compact(row_metas, len(rows))
     col_index, col_infos = (row_index, row_infos) if within else _compact(col_metas, len(cols))

@@ -208,7 +208,8 @@ def save_results(
     # By content key, so that the next run finds its images wherever they are.
     arrays["row_keys"] = np.array([row_keys[p] for p in rows], dtype=str)
     arrays["col_keys"] = np.array([col_keys[p] for p in cols], dtype=str)
-    write_atomically(path, lambda stream: np.savez(stream, **arrays))
+    # allow_pickle is savez's default, named so that mypy does not match **arrays to it.
+    write_atomically(path, lambda stream: np.savez(stream, allow_pickle=True, **arrays))
 
 
 class Journal:
@@ -266,7 +267,10 @@ class Journal:
 
     def store(self, key: str, rows: np.ndarray, cols: np.ndarray, result: TileResult) -> None:
         arrays = _pack(rows, cols, self.top, self.min_ssim, result.tops, result.pairs)
-        write_atomically(self.folder / f"{key}.npz", lambda stream: np.savez(stream, **arrays))
+        # allow_pickle is savez's default, named so that mypy does not match **arrays to it.
+        write_atomically(
+            self.folder / f"{key}.npz", lambda stream: np.savez(stream, allow_pickle=True, **arrays)
+        )
 
     def remove(self) -> None:
         """Forget every tile (and what a killed write left): the results are whole."""

@@ -37,7 +37,7 @@ from imgsim.images import (
     read_file,
 )
 from imgsim.metrics import score_all_pairs, score_block_pairs
-from imgsim.settings import DEFAULT_MAX_PIXELS, Settings, scored_values
+from imgsim.settings import DEFAULT_MAX_PIXELS, Settings, SsimConvention, scored_values
 
 
 def _load_one(
@@ -118,7 +118,7 @@ def score_tile(
     top: int,
     min_ssim: float | None,
     symmetric: bool,
-    convention: str,
+    convention: SsimConvention,
 ) -> TileResult:
     """Score a tile's parts and reduce them to top candidates and pairs (a task).
 
@@ -134,7 +134,7 @@ def score_tile(
         Pairs at or above it are returned.
     symmetric : bool
         Within one set: each pair is a candidate for both of its images.
-    convention : {"skimage", "gaussian"}
+    convention : {"skimage", "gaussian", "ms-ssim"}
     """
     tops, pairs, computed = [], [], 0
     row_positions = np.asarray(row_block.meta.positions, dtype=np.int64)
@@ -190,12 +190,13 @@ def plan_tiles(
     row_metas: Sequence[BlockMeta],
     col_metas: Sequence[BlockMeta] | None,
     known_rows: np.ndarray,
-    known_cols: np.ndarray | None,
+    known_cols: np.ndarray,
 ) -> list[tuple[int, int, list[Part]]]:
     """The tiles that score every pair that involves a new image, and no other.
 
-    Within one set (``col_metas`` None) the upper triangle of blocks; across
-    sets every block pair. Known pairs come from the cache.
+    Within one set (``col_metas`` None, ``known_cols`` unused) the upper
+    triangle of blocks; across sets every block pair. Known pairs come from
+    the cache.
     """
     jobs = []
     if col_metas is None:
@@ -218,7 +219,10 @@ def plan_tiles(
 
 
 def _cross(
-    new_a: tuple[int, ...], old_a: tuple[int, ...], splits: Sequence[tuple], first: int
+    new_a: tuple[int, ...],
+    old_a: tuple[int, ...],
+    splits: Sequence[tuple[tuple[int, ...], tuple[int, ...]]],
+    first: int,
 ) -> Iterator[tuple[int, list[Part]]]:
     """Parts of block a against each column block from ``first`` on: its new
     images against all of them, its known images against their new ones."""

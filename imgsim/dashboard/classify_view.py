@@ -158,10 +158,12 @@ def show_accuracy(result: Classification) -> None:
     # printed 50% next to 33.33%). Two columns, not three: at 800 px three
     # squeezed the accuracy column out of sight.
     percent = st.column_config.NumberColumn(format="%.1f%%")
-    rows = [
-        {"predictor": settings.metric_name(name), "accuracy": 100 * loo.accuracy}
-        for name, loo in result.loo.items()
-    ]
+    rows = []
+    for name, loo in result.loo.items():
+        # Every metric holds out the same labelled images, and some were (above).
+        assert loo.accuracy is not None
+        rows.append({"predictor": settings.metric_name(name), "accuracy": 100 * loo.accuracy})
+    assert chosen.baseline_accuracy is not None
     rows.append({"predictor": "chance", "accuracy": 100 * chosen.baseline_accuracy})
     tables_column, matrix_column = st.columns([2, 3])
     tables_column.dataframe(

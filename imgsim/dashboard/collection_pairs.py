@@ -110,9 +110,15 @@ def restore_pair_from_link() -> None:
         return
     session[LINK_PAIR_READ_KEY] = True
     name = session.get(NAME_KEY)  # set only when the link's col= is a collection here
-    pair = [session.get(key) for key in navigation.PAIR_KEYS]
-    if session.get(navigation.VIEW_KEY) != navigation.INSPECTOR or name is None or None in pair:
+    first, second = (session.get(key) for key in navigation.PAIR_KEYS)
+    if (
+        session.get(navigation.VIEW_KEY) != navigation.INSPECTOR
+        or name is None
+        or first is None
+        or second is None
+    ):
         return
+    pair = [first, second]
     by_name = {collection.name: collection for collection in collections()}
     notes, _, from_upload = session.get(state.LINK_NOTE_KEY, ([], [], False))
     outside = []

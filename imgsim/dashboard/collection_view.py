@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Sequence
 
 import streamlit as st
 
@@ -25,6 +26,7 @@ from imgsim.collection import (
     Collection,
     CollectionIndex,
     CollectionPathError,
+    Group,
     Listing,
     Match,
     Neighbours,
@@ -148,7 +150,8 @@ def show_header(
             key="collection_rescan",
             icon=":material/refresh:",
             disabled=running,
-            on_click=index.start,
+            on_click=start_index,
+            args=(index,),
             help="Index files added since the last scan: only pairs that involve a new "
             "file are compared. Removing files compares everything again.",
         )
@@ -188,8 +191,14 @@ def offer_index(collection: Collection, index: CollectionIndex, count: int, took
         key="collection_start",
         type="primary",
         icon=":material/play_arrow:",
-        on_click=index.start,
+        on_click=start_index,
+        args=(index,),
     )
+
+
+def start_index(index: CollectionIndex) -> None:
+    """Start indexing (a button callback: Streamlit ignores what it returns)."""
+    index.start()
 
 
 def refused_size_note(
@@ -232,7 +241,7 @@ def progress_panel(index: CollectionIndex) -> None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _groups(_result: Neighbours, result_id: int, threshold: float):
+def _groups(_result: Neighbours, result_id: int, threshold: float) -> tuple[Group, ...]:
     """Groups at a threshold; keyed on the index's result and the threshold."""
     return groups_at(_result, threshold)
 
@@ -338,7 +347,7 @@ def groups_summary(count: int, threshold: float, score: str = "SSIM") -> str:
     )
 
 
-def groups_csv(groups, names: list[str]) -> str:
+def groups_csv(groups: Sequence[Group], names: list[str]) -> str:
     """One row per member: ``group,size,min_ssim,exact,name`` (groups numbered from 1)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -358,7 +367,9 @@ def groups_csv(groups, names: list[str]) -> str:
     show_spinner=False,
     hash_funcs=compute.HASH_FUNCS,
 )
-def _query(_index: CollectionIndex, files: compute.Files, result_id: int):
+def _query(
+    _index: CollectionIndex, files: compute.Files, result_id: int
+) -> tuple[list[str], list[str], list[list[Match]]]:
     """Matches of uploaded images, keyed on their digests and the index's result."""
     limit = compute.page_limits().max_pixels
     decoded = [compute.decode_file(file, limit) for file in files]  # the page's one decode path
@@ -420,6 +431,8 @@ def show_finder(collection: Collection, index: CollectionIndex, result: Neighbou
     for row, (name, found) in enumerate(zip(names, matches, strict=True)):
         st.markdown(f"**{name}**")
         decoded = compute.decode_file(by_name[name], compute.page_limits().max_pixels)
+        # names are the readable queries (`Neighbours.images`): each decoded.
+        assert isinstance(decoded, imgsim.DecodedImage)
         # A thumbnail, not the upload: a 20-megapixel photo is not sent back whole.
         st.image(small_thumbnail(decoded.rgb, THUMBNAIL_WIDTH), width=THUMBNAIL_WIDTH)
         show_matches(collection, ("upload", by_name[name]), found, row, score=score)

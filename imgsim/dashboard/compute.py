@@ -16,6 +16,7 @@ import io
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from PIL import Image
@@ -26,13 +27,19 @@ from imgsim.analyses import PairInspection, Sweep, inspect_pair, sweep
 from imgsim.images import thumbnail
 from imgsim.timing import Progress, format_duration
 
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+    from streamlit.typing import UploadedFile
 
-class Upload(tuple):
+
+class Upload(tuple[str, bytes]):
     """A file as ``(name, bytes)``, carrying the SHA-256 of its bytes.
 
     Caches are keyed on the digest (`HASH_FUNCS`), so a file's bytes are hashed
     once, not by every cached call on every rerun (about 2 s per 100 MB here).
     """
+
+    digest: str
 
     def __new__(cls, name: str, data: bytes, digest: str | None = None) -> Upload:
         upload = super().__new__(cls, (name, data))
@@ -45,11 +52,14 @@ class Upload(tuple):
 
 
 Files = tuple[Upload, ...]
-HASH_FUNCS = {Upload: lambda upload: (upload[0], upload.digest)}
+# Typed as st.cache_data's hash_funcs parameter (a dict is invariant in its keys).
+HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {
+    Upload: lambda upload: (upload[0], upload.digest)
+}
 DIGESTS_KEY = "upload_digests"
 
 
-def uploads_of(uploaded: Iterable, key: str = DIGESTS_KEY) -> Files:
+def uploads_of(uploaded: Iterable[UploadedFile], key: str = DIGESTS_KEY) -> Files:
     """Uploaded files as `Upload`s, each hashed once per session (by its file id).
 
     ``key`` names where the digests are kept: one per uploader.
@@ -90,7 +100,7 @@ def calibrated_time_model() -> timing.TimeModel:
 )
 def decode_file(file: Upload, max_pixels: int) -> imgsim.DecodedImage | imgsim.ImageError:
     """Decode one uploaded file, keyed on its digest."""
-    return imgsim.load_image(tuple(file), max_pixels=max_pixels)
+    return imgsim.load_image((file[0], file[1]), max_pixels=max_pixels)
 
 
 def readable_count(files: Files) -> int:
@@ -105,7 +115,7 @@ def _time_left(progress: Progress) -> str:
 
 
 def _read_and_report(
-    files: Files, bar, *settings: imgsim.Settings
+    files: Files, bar: DeltaGenerator, *settings: imgsim.Settings
 ) -> tuple[list[imgsim.DecodedImage | imgsim.ImageError], Callable[[Progress], None]]:
     """Decode the files with a countdown on ``bar``; then the reporter for the rest.
 

@@ -369,7 +369,8 @@ def show_term_maps(inspection: PairInspection) -> None:
     )
     name = next(name for name, shown in TERM_LABELS.items() if shown == label)
     st.caption(TERM_HELP[name])
-    show_map_figure(getattr(inspection.term_maps, name), label, f"term_map_{name}")
+    # TERM_LABELS[name] is the label chosen (and a str, where the switch may give None).
+    show_map_figure(getattr(inspection.term_maps, name), TERM_LABELS[name], f"term_map_{name}")
 
 
 def show_map(inspection: PairInspection) -> None:

@@ -48,11 +48,11 @@ class SidebarChoices:
     is the (size, convention) typed but refused while ``settings`` were kept.
     """
 
-    uploads: tuple[tuple[str, bytes], ...]
+    uploads: compute.Files
     sample: str
     settings: Settings | None
     settings_error: str | None
-    source: tuple = ()
+    source: tuple[str, ...] = ()
     refused: tuple[tuple[int, int], str] | None = None
 
 
@@ -92,24 +92,26 @@ def settings_ui() -> SidebarChoices:
         fit = st.selectbox(
             "Fit",
             FITS,
-            format_func=FIT_LABELS.get,
+            format_func=FIT_LABELS.__getitem__,
             key="fit",
             help="How images whose aspect differs from the target are brought to "
             "size. Stretching distorts them; padding adds borders; cropping cuts "
             "the edges.",
         )
         state.default_of("interp", INTERPS[0])
-        interp = st.selectbox("Interpolation", INTERPS, format_func=INTERP_LABELS.get, key="interp")
+        interp = st.selectbox(
+            "Interpolation", INTERPS, format_func=INTERP_LABELS.__getitem__, key="interp"
+        )
         state.default_of("alpha", ALPHA_MODES[0])
         alpha = st.selectbox(
-            "Transparent pixels", ALPHA_MODES, format_func=ALPHA_LABELS.get, key="alpha"
+            "Transparent pixels", ALPHA_MODES, format_func=ALPHA_LABELS.__getitem__, key="alpha"
         )
         st.header("Metric")
         state.default_of("ssim", SSIM_CONVENTIONS[0])
         ssim = st.selectbox(
             "SSIM convention",
             SSIM_CONVENTIONS,
-            format_func=SSIM_LABELS.get,
+            format_func=SSIM_LABELS.__getitem__,
             key="ssim",
             help="scikit-image's defaults, the Gaussian-weighted SSIM of the "
             "original paper, or multi-scale SSIM (Wang, Simoncelli and Bovik 2003, as "
@@ -138,8 +140,8 @@ def settings_ui() -> SidebarChoices:
                 alpha=alpha,
                 ssim_convention=convention,
             )
-        except ValueError as refused:
-            error = error or str(refused)
+        except ValueError as invalid:
+            error = error or str(invalid)
             continue
         st.session_state[VALID_KEY] = (size, convention)
         if error:

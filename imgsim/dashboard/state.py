@@ -13,8 +13,9 @@ images cannot travel in a link; a link made from uploads says so when opened.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import streamlit as st
 
@@ -24,6 +25,8 @@ from imgsim.dashboard.compute import page_limits
 from imgsim.dashboard.navigation import ALL_VIEWS, COMPARE
 from imgsim.dashboard.served import collections
 from imgsim.settings import ALPHA_MODES, DEFAULT_SIZE, FITS, INTERPS, SSIM_CONVENTIONS, Settings
+
+T = TypeVar("T")
 
 # Widgets of views that are not always drawn (see the module's docstring).
 VIEW_WIDGETS = (
@@ -89,7 +92,7 @@ def _side(text: str) -> int:
     return value
 
 
-def _one_of(choices) -> Callable[[str], str]:
+def _one_of(choices: Sequence[str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in choices:
             raise ValueError(f"must be one of {', '.join(choices)}")
@@ -225,11 +228,13 @@ def track_images(source: Hashable) -> None:
     state[SOURCE_KEY] = source
 
 
-def default_of(key: str, value: object) -> object:
+def default_of(key: str, value: T) -> T:
     """The session's value of ``key``, set to ``value`` first when it has none.
 
     Widgets take their initial value from here instead of ``value=``, so that
     a value restored from the link or kept across views is not overridden.
+    Typed as the default: the widget of ``key`` and the link (`PARAMS`) store
+    values of that type.
     """
     return st.session_state.setdefault(key, value)
 

@@ -114,7 +114,8 @@ def decode(
         with warnings.catch_warnings():
             # We enforce our own pixel limit just below; Pillow's is lower.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            # Image, not the ImageFile that open() returns: exif_transpose gives an Image.
+            image: Image.Image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as error:
         # Pillow refuses first (above twice its own limit) and names only the count.
         count = re.search(r"\((\d+) pixels\)", str(error))

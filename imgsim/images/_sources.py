@@ -29,12 +29,14 @@ class ImageError:
         return f"{self.name}: {self.error}"
 
 
+# A (name, path) tuple names a file other than by its base name (`neighbours`
+# over a collection, the CLI); `load_image` reads it as it reads a bare path.
 ImageSource = (
     str
     | os.PathLike
     | bytes
     | np.ndarray
-    | tuple[str, bytes | np.ndarray]
+    | tuple[str, bytes | np.ndarray | str | os.PathLike]
     | DecodedImage
     | ImageError
 )
@@ -57,7 +59,7 @@ def load_image(
 
     Parameters
     ----------
-    source : path, bytes, array, (name, bytes or array), DecodedImage or ImageError
+    source : path, bytes, array, (name, bytes, array or path), DecodedImage or ImageError
         Unnamed bytes and arrays are called ``image-<index + 1>``.
     index : int
         Position of the input, for default names.

@@ -6,6 +6,8 @@ of one pair or of all pairs, comes from `psnr_from_mse`.
 
 from __future__ import annotations
 
+from typing import overload
+
 import cv2
 import numpy as np
 
@@ -30,6 +32,12 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return psnr_from_mse(mse(a, b))
 
 
+# A 0-d array also gives a float, which the second overload leaves out: every
+# caller passes a float or an N-d array of N >= 1 (a matrix of pair scores).
+@overload
+def psnr_from_mse(mse_value: float) -> float: ...
+@overload
+def psnr_from_mse(mse_value: np.ndarray) -> np.ndarray: ...
 def psnr_from_mse(mse_value: float | np.ndarray) -> float | np.ndarray:
     """Peak signal-to-noise ratio in dB for data range 255; infinite where MSE is 0.
 
@@ -41,7 +49,7 @@ def psnr_from_mse(mse_value: float | np.ndarray) -> float | np.ndarray:
     Returns
     -------
     float or ndarray of float64
-        Of the same shape as ``mse_value``.
+        Of the same shape as ``mse_value`` (a float for a float or a 0-d array).
     """
     with np.errstate(divide="ignore"):
         value = 10.0 * np.log10(DATA_RANGE**2 / np.asarray(mse_value, dtype=np.float64))

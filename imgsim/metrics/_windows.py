@@ -56,7 +56,9 @@ Error bounds (u = 2⁻²⁴ ≈ 6.0e-8, float32's unit roundoff):
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
 
 import cv2
 import numba
@@ -82,10 +84,18 @@ _COUNT = UNIFORM_SIZE * UNIFORM_SIZE
 UNIFORM_C1 = C1 * _COUNT * _COUNT
 UNIFORM_C2 = C2 * _COUNT * (_COUNT - 1)
 
+
+class _JitOptions(TypedDict):
+    """The options `_kernel` passes to ``numba.njit``, typed as njit takes them."""
+
+    nogil: bool
+    error_model: Literal["python", "numpy"]
+
+
 # "numpy" error model: division by zero gives inf instead of raising, which
 # keeps the branch out of the loops so that LLVM vectorises them; nogil lets
 # the engine's threads run kernels at once.
-_JIT = {"nogil": True, "error_model": "numpy"}
+_JIT: _JitOptions = {"nogil": True, "error_model": "numpy"}
 
 
 def _kernel(function):
@@ -127,7 +137,7 @@ def _uniform_stats(planes, owned, sums, mean_sq, var, squares):  # pragma: no co
         x = planes[k]
         column[:] = 0
         column_sq[:] = 0
-        total = 0
+        total: int | np.signedinteger[Any] = 0  # int64 in Numba
         for r in range(rows_in):
             row = x[r]
             for c in range(width):
@@ -184,7 +194,7 @@ def _uniform_pairs(
         x, y = planes[i], planes[j]
         column[:] = 0
         accumulated[:] = 0.0
-        total = 0
+        total: int | np.signedinteger[Any] = 0  # int64 in Numba
         for r in range(rows_in):
             xr, yr = x[r], y[r]
             # Σx·y for MSE over the owned rows and columns, in the same loop.
@@ -303,7 +313,7 @@ def _gaussian_stats(planes, weights, owned, means, mean_sq, var, squares):  # pr
     column_sq = np.empty(width, np.float64)
     for k in range(count):
         x = planes[k]
-        total = 0
+        total: int | np.signedinteger[Any] = 0  # int64 in Numba
         for r in range(owned[0], owned[1]):
             row = x[r]
             for c in range(owned[2], owned[3]):
@@ -340,7 +350,7 @@ def _gaussian_pairs(
     for p in range(pairs.shape[0]):
         i, j = pairs[p, 0], pairs[p, 1]
         x, y = planes[i], planes[j]
-        total = 0
+        total: int | np.signedinteger[Any] = 0  # int64 in Numba
         for r in range(owned[0], owned[1]):
             xr, yr = x[r], y[r]
             for c in range(owned[2], owned[3]):
@@ -425,7 +435,12 @@ class Window:
     mean_dtype: type
     stats_bytes: int  # bytes of statistics per image and output value
 
-    def __init__(self, stats_kernel, pairs_kernel, *constants: np.ndarray) -> None:
+    def __init__(
+        self,
+        stats_kernel: Callable[..., None],
+        pairs_kernel: Callable[..., None],
+        *constants: np.ndarray,
+    ) -> None:
         # Instance attributes: the kernels, and the constants passed before the planes.
         self._stats_kernel = stats_kernel
         self._pairs_kernel = pairs_kernel

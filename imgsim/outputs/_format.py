@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from imgsim.images import ImageError, ImageInfo
 
 
 def csv_number(value: float) -> str:
@@ -25,15 +28,15 @@ def to_json_text(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
-def images_list(images) -> list[dict[str, Any]]:
+def images_list(images: Iterable[ImageInfo]) -> list[dict[str, Any]]:
     return [{"name": image.name, "width": image.width, "height": image.height} for image in images]
 
 
-def errors_list(errors) -> list[dict[str, str]]:
+def errors_list(errors: Iterable[ImageError]) -> list[dict[str, str]]:
     return [{"name": error.name, "error": error.error} for error in errors]
 
 
-def align_columns(rows: list[tuple[str, ...]], left: int) -> str:
+def align_columns(rows: Sequence[Sequence[str]], left: int) -> str:
     """Columns padded to width: the first ``left`` to the left, the rest to the right."""
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return "\n".join(

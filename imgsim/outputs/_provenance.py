@@ -59,12 +59,12 @@ def _module_version(name: str) -> str:
     return str(importlib.import_module(modules[name]).__version__)
 
 
-def provenance(inputs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def provenance(inputs: Sequence[tuple[str, str | None]]) -> dict[str, Any]:
     """What a result needs to be reproduced and audited: versions and input digests.
 
     Parameters
     ----------
-    inputs : sequence of (name, sha256)
+    inputs : sequence of (name, sha256 or None)
         Every input in input order, named as in ``images`` and ``errors``
         (files that could not be read included, with the digest of their bytes;
         a file that could not be opened has ``None``).

@@ -24,6 +24,7 @@ import io
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from imgsim.analyses import Classification, Comparison, Pair, PairInspection, Sweep
 from imgsim.metrics import TERM_NAMES, Scales, dominant_difference
@@ -115,7 +116,7 @@ def settings_line(settings: Settings) -> str:
     )
 
 
-def zero_footnote(settings: Settings, scores: np.ndarray) -> list[str]:
+def zero_footnote(settings: Settings, scores: npt.ArrayLike) -> list[str]:
     """The lines that say what an MS-SSIM of 0 is, when any score shown is one."""
     if settings.ssim_convention != "ms-ssim" or not (np.asarray(scores) == 0).any():
         return []
@@ -133,7 +134,11 @@ def to_table(result: Comparison) -> str:
             pair.a,
             pair.b,
             f"{pair.ssim:.4f}",
-            *(f"{value:.4f}" for value in (pair.terms.to_dict().values() if with_terms else ())),
+            # pair.terms is set exactly when result.terms is (`Comparison.pairs`).
+            *(
+                f"{value:.4f}"
+                for value in (pair.terms.to_dict().values() if pair.terms is not None else ())
+            ),
             f"{pair.mse:.2f}",
             f"{pair.psnr:.2f}",
         )
@@ -335,25 +340,26 @@ def classification_to_table(result: Classification) -> str:
     settings = result.comparison.settings
     predictor = settings.metric_name(result.metric)
     lines = [f"{len(names)} images, k = {result.k}, predicting with {predictor}", ""]
-    rows = [("leave-one-out", "accuracy")]
+    accuracy_rows = [("leave-one-out", "accuracy")]
     for metric, loo in result.loo.items():
-        rows.append(
+        accuracy_rows.append(
             (settings.metric_name(metric), "" if loo.accuracy is None else f"{loo.accuracy:.1%}")
         )
     chance = result.loo[result.metric].baseline_accuracy
-    rows.append(("chance (majority label)", "" if chance is None else f"{chance:.1%}"))
-    lines += [align_columns(rows, left=1), ""]
+    accuracy_rows.append(("chance (majority label)", "" if chance is None else f"{chance:.1%}"))
+    lines += [align_columns(accuracy_rows, left=1), ""]
     recall = result.loo[result.metric].per_class
     if recall:
-        rows = [("label", "recall")] + [(label, f"{value:.1%}") for label, value in recall.items()]
-        lines += [align_columns(rows, left=1), ""]
+        recall_rows = [("label", "recall")]
+        recall_rows += [(label, f"{value:.1%}") for label, value in recall.items()]
+        lines += [align_columns(recall_rows, left=1), ""]
     if result.queries:
-        rows = [("query", "predicted", "margin", "best matches")]
+        query_rows = [("query", "predicted", "margin", "best matches")]
         for query in result.queries:
             matches = ", ".join(f"{n.name} ({n.score:.3f})" for n in query.neighbours)
             margin = "" if finite_or_none(query.margin) is None else f"{query.margin:.3f}"
-            rows.append((query.name, str(query.predicted), margin, matches))
-        lines += [align_columns(rows, left=4), ""]
+            query_rows.append((query.name, str(query.predicted), margin, matches))
+        lines += [align_columns(query_rows, left=4), ""]
     groups = [group for group in result.clusters if len(group) > 1]
     lines.append(
         f"near-duplicate groups ({settings.score_name} >= {result.threshold}, complete "

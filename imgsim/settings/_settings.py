@@ -14,10 +14,10 @@ Interp = Literal["linear", "area", "cubic", "nearest", "lanczos"]
 AlphaMode = Literal["white", "black", "ignore"]
 SsimConvention = Literal["skimage", "gaussian", "ms-ssim"]
 
-FITS: tuple[str, ...] = get_args(Fit)
-INTERPS: tuple[str, ...] = get_args(Interp)
-ALPHA_MODES: tuple[str, ...] = get_args(AlphaMode)
-SSIM_CONVENTIONS: tuple[str, ...] = get_args(SsimConvention)
+FITS: tuple[Fit, ...] = get_args(Fit)
+INTERPS: tuple[Interp, ...] = get_args(Interp)
+ALPHA_MODES: tuple[AlphaMode, ...] = get_args(AlphaMode)
+SSIM_CONVENTIONS: tuple[SsimConvention, ...] = get_args(SsimConvention)
 
 # Side of the square SSIM window of each convention, as scikit-image derives it:
 # 7 by default; for Gaussian weights 2 * int(3.5 * sigma + 0.5) + 1 = 11 (which

@@ -9,6 +9,7 @@ the runs actually done.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -159,7 +160,7 @@ def measure_rates(timer: Callable[[], float] = time.perf_counter) -> Rates:
         # Smooth images, as photos are, rather than pure noise.
         base = cv2.GaussianBlur(rng.integers(0, 256, (side, side), dtype=np.uint8), (0, 0), 2)
         images = [np.roll(base, shift, axis=1) for shift in range(count)]
-        seconds = fastest(lambda images=images: score_all_pairs(images, "skimage"))
+        seconds = fastest(functools.partial(score_all_pairs, images, "skimage"))
         samples.append(EngineSample(count, side * side, seconds))
     scale = fit_engine_scale(samples)
     source = from_array(rng.integers(0, 256, (768, 1000, 3), dtype=np.uint8), "probe")
