@@ -128,3 +128,16 @@ def test_scores_are_keyed_by_their_own_name_in_every_document(tmp_path, conventi
     assert neighbours_to_csv(found).splitlines()[0] == f"query,rank,match,{key},mse,psnr"
     other = "ssim" if key == "ms_ssim" else "ms_ssim"
     assert other not in to_dict(compared)["pairs"][0]
+
+
+def test_a_damaged_collection_image_gets_a_read_error_for_its_thumbnail(tmp_path):
+    from imgsim.collection import parse_collections, thumbnail_png
+    from imgsim.images import ImageReadError
+
+    folder = tmp_path / "photos"
+    _images(folder, count=1)
+    (folder / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n damaged")
+    collection = parse_collections(str(folder))[0]
+    assert thumbnail_png(collection, "img-0.png", tmp_path / "cache").startswith(b"\x89PNG")
+    with pytest.raises(ImageReadError, match="bad.png"):
+        thumbnail_png(collection, "bad.png", tmp_path / "cache")

@@ -264,7 +264,7 @@ def thumbnail_png(
         pass
     decoded = load_image((name, read_image_bytes(collection, name)), max_pixels=max_pixels)
     if isinstance(decoded, ImageError):
-        raise ImageReadError(decoded.name, decoded.reason)
+        raise ImageReadError(decoded.name, decoded.error)
     small = thumbnail(np.ascontiguousarray(decoded.rgb), side)
     square = np.zeros((side, side, 4), dtype=np.uint8)  # transparent: the page shows through
     top, left = (side - small.shape[0]) // 2, (side - small.shape[1]) // 2
