@@ -84,8 +84,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"imgsim: {error}", file=sys.stderr)
     if unreadable:
         return 1
+    first, second = loaded
     result = inspect_pair(
-        *loaded, settings, threshold=args.threshold, min_area=args.min_area, limits=args.limits
+        first,
+        second,
+        settings,
+        threshold=args.threshold,
+        min_area=args.min_area,
+        limits=args.limits,
     )
     if args.map:
         write_image(args.map, map_image(result.ssim_map))

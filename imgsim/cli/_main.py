@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_writable(args.output)
         return args.run(args, settings)
     except UsageError as error:
-        args.command_parser.error(str(error))
+        args.command_parser.error(str(error))  # exits 2 with the command's usage
+        raise  # not reached: error() exits
     except (LimitError, OutputError) as error:  # one line: the command line itself is fine
         print(f"imgsim: {error}", file=sys.stderr)
         return 2

@@ -6,7 +6,7 @@ import argparse
 import importlib.util
 import sys
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO
 
 from imgsim import outputs
 from imgsim.cli._options import UsageError, parse_ssim, positive_int
@@ -111,14 +111,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 max_pairs=args.limits.max_pairs,
             )
     # The scheduler is unreachable, the cache unwritable, or imgsim missing on the workers.
-    except (OSError, ImportError) as error:
-        print(f"imgsim: {error}", file=sys.stderr)
+    except (OSError, ImportError) as failure:
+        print(f"imgsim: {failure}", file=sys.stderr)
         return 1
-    for error in result.errors:
-        print(f"imgsim: {error}", file=sys.stderr)
+    for unreadable in result.errors:
+        print(f"imgsim: {unreadable}", file=sys.stderr)
     needed = 2 if references is None else 1
     sets = [(len(result.images), len(files), needed, "images")]
-    if result.references is not None:
+    if result.references is not None and references is not None:
         sets.append((len(result.references), len(references), 1, "--against images"))
     hint = "" if args.recursive else nested_images_hint(args.paths, "add --recursive")
     for read, given, least, what in sets:
@@ -155,8 +155,8 @@ def write_tables(args: argparse.Namespace, result: Any) -> None:
             # pyarrow writes to any binary stream, the temporary file's too.
             write_file(path, partial(outputs.neighbours_to_parquet, result, table=table))
         else:
-            text = outputs.neighbours_to_csv(result, table)
-            write_file(path, lambda stream, text=text: stream.write(text.encode("utf-8")))
+            data = outputs.neighbours_to_csv(result, table).encode("utf-8")
+            write_file(path, partial(_write_bytes, data))
 
 
 def checked_scheduler(option: str | None) -> Scheduler | None:
@@ -165,3 +165,7 @@ def checked_scheduler(option: str | None) -> Scheduler | None:
         return scheduler_address(option)
     except SchedulerAddressError as error:
         raise UsageError(str(error)) from None
+
+
+def _write_bytes(data: bytes, stream: BinaryIO) -> None:
+    stream.write(data)

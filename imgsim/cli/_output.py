@@ -119,7 +119,7 @@ def output_format(args: argparse.Namespace) -> str:
 def input_provenance(files: Sequence[Path]) -> dict[str, Any]:
     """Versions and each input's SHA-256, named as in the output (None: unreadable)."""
     names = unique_names([path.name for path in files])
-    digests = []
+    digests: list[tuple[str, str | None]] = []
     for name, path in zip(names, files, strict=True):
         try:
             digests.append((name, outputs.sha256_of(path)))
