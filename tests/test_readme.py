@@ -3,6 +3,7 @@ command, and the measured figures are what the code measures."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -47,6 +48,33 @@ def test_readme_links_to_pages_that_exist():
     assert links
     for link in links:
         assert (ROOT / link).is_file(), link
+
+
+def current_text(page: Path) -> str:
+    """The page, less the benchmark runs of docs/speed.md: they record the code as it was."""
+    return page.read_text().split("<!-- runs, newest first -->")[0]
+
+
+def resolve(dotted: str) -> object:
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            found = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for part in parts[split:]:
+            found = getattr(found, part)
+        return found
+    raise ImportError(dotted)
+
+
+@pytest.mark.parametrize("page", [ROOT / "README.md", *PAGES], ids=lambda page: page.name)
+def test_pages_name_only_modules_files_and_functions_that_exist(page):
+    text = current_text(page)
+    for dotted in sorted(set(re.findall(r"\b(imgsim(?:\.[A-Za-z_]\w*)+)", text))):
+        resolve(dotted)  # raises if a rename left the page behind
+    for path in set(re.findall(r"`((?:imgsim|tests|bench|scripts)/[\w/.-]*)", text)):
+        assert (ROOT / path).exists(), path
 
 
 def test_ci_runs_the_readme_test_command_verbatim():
