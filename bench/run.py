@@ -1,7 +1,7 @@
 """Benchmark imgsim against the tutorial's method, side by side, in one run.
 
     python bench/run.py                        # prints the table (about 5 minutes)
-    python bench/run.py --write BENCHMARKS.md  # adds this machine's run above the earlier ones
+    python bench/run.py --write docs/speed.md  # adds this machine's run above the earlier ones
 
 The tutorial's method is ``skimage.metrics.structural_similarity`` called for
 each pair, after the same decoding and resizing. Each case runs in a fresh
@@ -509,13 +509,15 @@ def write(path: Path, text: str) -> None:
     marker = "<!-- runs, newest first -->"
     method = __doc__.split("\n\n", 2)[2].strip()
     earlier = ""
-    if path.exists() and marker in path.read_text():
-        earlier = path.read_text().split(marker, 1)[1].strip()
-    run = f"## {time.strftime('%Y-%m-%d')}\n\n{text.strip()}"
-    path.write_text(
-        f"# Benchmarks\n\nMeasured by `python bench/run.py --write {path.name}`, one section "
-        f"per run and machine, newest first.\n\n{method}\n\n{marker}\n\n{run}\n\n{earlier}\n"
+    head = (
+        f"# Benchmarks\n\nMeasured by `python bench/run.py --write {path}`, one section "
+        f"per run and machine, newest first.\n\n{method}"
     )
+    if path.exists() and marker in path.read_text():
+        # The page's own prose above the marker stays; only the runs below it grow.
+        head, earlier = (part.strip() for part in path.read_text().split(marker, 1))
+    run = f"## {time.strftime('%Y-%m-%d')}\n\n{text.strip()}"
+    path.write_text(f"{head}\n\n{marker}\n\n{run}\n\n{earlier}\n")
 
 
 def main() -> None:

@@ -316,7 +316,7 @@ def show_groups(collection: Collection, result: Neighbours, result_id: int) -> N
             st.caption(f"and {len(members) - len(shown)} more (all are in the CSV)")
     st.download_button(
         "Download the groups (CSV)",
-        groups_csv(groups, names),
+        groups_csv(groups, names, result.settings.score_key),
         file_name=f"{collection.name}-groups-ssim-{threshold:.2f}.csv",
         mime="text/csv",
         key="collection_groups_csv",
@@ -347,11 +347,14 @@ def groups_summary(count: int, threshold: float, score: str = "SSIM") -> str:
     )
 
 
-def groups_csv(groups: Sequence[Group], names: list[str]) -> str:
-    """One row per member: ``group,size,min_ssim,exact,name`` (groups numbered from 1)."""
+def groups_csv(groups: Sequence[Group], names: list[str], score: str = "ssim") -> str:
+    """One row per member: ``group,size,min_<score>,exact,name`` (groups numbered from 1).
+
+    ``score`` is the convention's `imgsim.settings.score_key`, as in the CLI's tables.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["group", "size", "min_ssim", "exact", "name"])
+    writer.writerow(["group", "size", f"min_{score}", "exact", "name"])
     for number, group in enumerate(groups, 1):
         for member in group.members:
             writer.writerow(
