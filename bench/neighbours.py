@@ -33,21 +33,21 @@ from itertools import combinations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Imports from the checkout (imgsim, tests.dask_cluster) without installing it.
+# Imports from the checkout (imgsim, tests.e2e.dask_cluster) without installing it.
 sys.path[0] = str(ROOT)
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import skimage.data  # noqa: E402
+from imgsim.cost import FALLBACK_RATES  # noqa: E402
+from imgsim.engine import score_all_pairs, score_block_pairs, warm_up  # noqa: E402
+from imgsim.windows import WINDOWS, Workspace  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import imgsim.collection  # noqa: E402
 from imgsim.collection import block_size_for, neighbours  # noqa: E402
-from imgsim.cost import FALLBACK_RATES  # noqa: E402
-from imgsim.engine import score_all_pairs, score_block_pairs, warm_up  # noqa: E402
 from imgsim.settings import Settings  # noqa: E402
-from imgsim.windows import WINDOWS, Workspace  # noqa: E402
-from tests.dask_cluster import dask_client, dask_cluster  # noqa: E402
+from tests.e2e.dask_cluster import dask_client, dask_cluster  # noqa: E402
 
 SIDE = 128
 TOP = 10

@@ -39,10 +39,10 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import skimage  # noqa: E402
 import skimage.data  # noqa: E402
+from imgsim.engine import score_all_pairs, score_block_pairs, warm_up  # noqa: E402
 from skimage.metrics import structural_similarity  # noqa: E402
 
 import imgsim  # noqa: E402
-from imgsim.engine import score_all_pairs, score_block_pairs, warm_up  # noqa: E402
 
 MB = 2**20
 
@@ -131,10 +131,10 @@ def reference_ssim(a: np.ndarray, b: np.ndarray, convention: str) -> float:
     """The tutorial's call, with the options that select the convention.
 
     scikit-image has no MS-SSIM: its reference is the tests' direct float64
-    implementation of TF's formula (`tests/reference_msssim.py`).
+    implementation of TF's formula (`tests/unit/metrics/reference_msssim.py`).
     """
     if convention == "ms-ssim":
-        from tests.reference_msssim import reference_ms_ssim
+        from tests.unit.metrics.reference_msssim import reference_ms_ssim
 
         return reference_ms_ssim(a, b)
     options = {"channel_axis": 2} if a.ndim == 3 else {}
@@ -438,7 +438,8 @@ def table(results: dict[str, dict]) -> str:
             f"{multiscale['beside_ratio']:.2f}× the Gaussian convention's time (CPU time "
             f"{multiscale['beside_cpu_ratio']:.2f}×), the two timed in turns in the same run; "
             'its "tutorial\'s method" column is a direct float64 NumPy/SciPy MS-SSIM '
-            "(`tests/reference_msssim.py`; scikit-image has none), on a sample of pairs."
+            "(`tests/unit/metrics/reference_msssim.py`; scikit-image has none), "
+            "on a sample of pairs."
         )
     first = results["first call"]
     lines.append(

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from imgsim.engine import score_all_pairs, warm_up
+from imgsim.terms import all_pair_terms
 from run import alternate, machine, sample_files
 
 import imgsim
-from imgsim.engine import score_all_pairs, warm_up
-from imgsim.terms import all_pair_terms
 
 CASES = (
     (20, 512, True, "skimage"),

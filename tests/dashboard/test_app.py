@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,44 +13,32 @@ from streamlit.testing.v1 import AppTest
 import imgsim
 from imgsim import data as samples
 from imgsim.analyses._diff import inspect_pair
-
-from .conftest import encode, noise_image
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.dashboard.pages import (
+    chart_values,
+    heatmap,
+    heatmap_values,
+    new_session,
+    opened_with,
+    upload,
+)
+from tests.helpers.images import encode, noise_image
 
 
 @pytest.fixture
 def app() -> AppTest:
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
+    """A new session on the page as it opens, drawn from what earlier sessions
+    computed where they computed the same (a second visitor's view)."""
+    at = new_session(fresh=False).run()
     assert not at.exception
     return at
 
 
-def heatmap(at: AppTest) -> dict:
-    (chart,) = at.get("plotly_chart")
-    return json.loads(chart.proto.spec)["data"][0]
-
-
-def heatmap_values(at: AppTest) -> np.ndarray:
-    """The heatmap's z matrix (the page's only chart)."""
-    (chart,) = at.get("plotly_chart")
-    return chart_values(chart)
-
-
-def chart_values(chart) -> np.ndarray:
-    """A Plotly heatmap's z matrix, whether Plotly sent it as a list or typed array."""
-    z = json.loads(chart.proto.spec)["data"][0]["z"]
-    if isinstance(z, dict):
-        shape = tuple(int(side) for side in z["shape"].split(","))
-        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(shape)
-    return np.array(z, dtype=float)
-
-
-def upload(at: AppTest, files: list[tuple[str, bytes]]) -> AppTest:
-    at.sidebar.file_uploader[0].set_value([(name, data, "image/png") for name, data in files])
-    return at.run()
+@pytest.fixture
+def fresh_app() -> AppTest:
+    """A new session after the caches are emptied, for tests that count what is computed."""
+    at = new_session(fresh=True).run()
+    assert not at.exception
+    return at
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +121,8 @@ def test_changing_settings_updates_the_scores(app, three_files):
     assert colour["cat.png", "coffee.jpg"] == pytest.approx(expected.ssim[0, 1], abs=1e-12)
 
 
-def test_switching_the_heatmap_metric_recomputes_nothing(app, monkeypatch):
+def test_switching_the_heatmap_metric_recomputes_nothing(fresh_app, monkeypatch):
+    app = fresh_app
     calls = []
     original = imgsim.compare
 
@@ -184,8 +172,7 @@ def test_downloads_carry_the_scores_in_the_cli_schema(monkeypatch):
     from imgsim import outputs as report
 
     downloads = record_calls(monkeypatch, "download_button")
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = new_session()
     at.run()
     assert not at.exception
     payloads = {args[0]: args[1] for args, _ in downloads}
@@ -382,12 +369,10 @@ def test_importing_the_views_measures_nothing(monkeypatch):
     importlib.reload(compute)
 
 
-def test_classify_view_measures_the_labelled_sample(app):
-    app.sidebar.selectbox[0].select(samples.FACES).run()
-    app.sidebar.number_input[0].set_value(25)
-    app.sidebar.number_input[1].set_value(25)
-    app.sidebar.button[0].click().run()
-    app.button_group(key="view").set_value("Classify").run()
+def test_classify_view_measures_the_labelled_sample():
+    # Opened from a link at 25 x 25: through the sidebar the page would first
+    # compare the 100 patches at 512 x 512, which this test does not look at.
+    app = opened_with({"sample": samples.FACES, "w": "25", "h": "25", "view": "Classify"})
     assert not app.exception
     accuracy = next(frame for frame in app.dataframe if "predictor" in frame.value.columns)
     by_metric = dict(zip(accuracy.value["predictor"], accuracy.value["accuracy"], strict=True))
@@ -442,8 +427,7 @@ def test_each_upload_is_hashed_once_and_caches_key_on_its_digest(monkeypatch, th
 
     monkeypatch.setattr(compute.hashlib, "sha256", counting_sha256)
     monkeypatch.setattr(hashing._CacheFuncHasher, "to_bytes", watching)
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = new_session()
     at.run()
     upload(at, three_files)
     for view in ("Classify", "Pair inspector", "Compare"):
@@ -465,8 +449,7 @@ def test_the_page_says_how_long_whenever_it_is_long(monkeypatch, slowness, shown
     monkeypatch.setattr(cost, "MODEL", cost.TimeModel(probe=lambda: scaled))
     # Before the run, which refines the model.
     expected = format_duration(cost.MODEL.estimate_seconds(6, imgsim.Settings()))
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = new_session()
     at.run()
     assert not at.exception
     estimates = [info.value for info in at.info if "expected to take about" in info.value]
@@ -543,8 +526,9 @@ def test_every_sweep_size_list_runs_or_names_the_bad_entry_and_the_rule(
     assert not app.get("plotly_chart")  # nothing estimated or drawn from bad sizes
 
 
-def test_sweep_of_small_sizes_has_an_axis_on_the_swept_sizes(app):
-    app.sidebar.selectbox(key="sample").select(samples.FACES).run()
+def test_sweep_of_small_sizes_has_an_axis_on_the_swept_sizes():
+    # Straight to the sweep: the Compare view would first compare 100 patches at 512 x 512.
+    app = opened_with({"sample": samples.FACES, "view": "Resize sweep"})
     open_sweep(app, "16, 25, 64, 128")
     assert not app.exception
     layout = chart_spec(app, "sweep_ssim")["layout"]
@@ -562,9 +546,10 @@ def test_sweep_of_small_sizes_has_an_axis_on_the_swept_sizes(app):
 
 
 @pytest.mark.parametrize("sample", samples.sample_names())
-def test_the_default_sizes_run_on_every_sample(app, sample):
-    app.sidebar.selectbox(key="sample").select(sample).run()
-    open_sweep(app)
+def test_the_default_sizes_run_on_every_sample(sample):
+    # Straight to the sweep: the Compare view at 512 x 512 is not what is tested.
+    app = open_sweep(opened_with({"sample": sample, "view": "Resize sweep"}))
+    assert app.sidebar.selectbox(key="sample").value == sample
     assert not app.exception
     assert not app.error
     # The verdict, in green when the order holds over several sizes, else as information.
@@ -600,8 +585,7 @@ def small_work_limit(monkeypatch):
 
 
 def test_a_sweep_over_the_limit_offers_the_sizes_that_fit(small_work_limit):
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = new_session().run()
     open_sweep(at, "64, 128, 1024")
     assert not at.exception
     assert "Too much for one request" in at.error[0].value
@@ -641,7 +625,8 @@ def test_identical_images_show_infinite_psnr_the_same_way_everywhere(app, three_
     assert heatmap(app)["text"][0][1] == "∞"
 
 
-def test_width_alone_computes_nothing_until_applied(app, monkeypatch):
+def test_width_alone_computes_nothing_until_applied(fresh_app, monkeypatch):
+    app = fresh_app
     calls = []
     original = imgsim.compare
 
@@ -739,14 +724,6 @@ def test_the_link_carries_settings_view_and_choices(app):
         "a": "astronaut-changed.png",
         "b": "astronaut.png",
     }
-
-
-def opened_with(params: dict[str, str]) -> AppTest:
-    """A new session opened from a link with these query parameters."""
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(params)
-    return at.run()
 
 
 def test_a_link_opens_the_same_view_on_the_same_sample():
@@ -861,8 +838,7 @@ def test_the_time_estimate_counts_only_readable_images(monkeypatch, three_files,
 
     slow = cost.Rates(**{name: value * 1000 for name, value in vars(cost.FALLBACK_RATES).items()})
     monkeypatch.setattr(cost, "MODEL", cost.TimeModel(probe=lambda: slow))
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = new_session()
     at.run()
     upload(at, [*three_files, ("broken.png", b"\x89PNG\r\n\x1a\n junk")])
     at.button_group(key="view").set_value(view).run()

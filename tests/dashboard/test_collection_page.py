@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import os
 import threading
@@ -17,21 +16,20 @@ from streamlit.testing.v1 import AppTest
 
 import imgsim
 import imgsim.collection._index as collection_index
-from imgsim.collection._index import FLOOR_SSIM, CollectionIndex, groups_at
-from imgsim.images._files import LINK_OUTSIDE, NOT_AN_IMAGE
-from imgsim.collection._source import Collection, CollectionPathError, list_images, parse_collections, read_image_bytes, resolve, thumbnail_png
-from imgsim.dashboard import collection_view
+from imgsim.analyses import inspect_pair
+from imgsim.collection._index import CollectionIndex, groups_at
+from imgsim.collection._source import parse_collections
+from imgsim.dashboard import collection_pairs, collection_view
+from tests.dashboard.pages import TIMEOUT
+from tests.helpers import APP as APP_PATH
+from tests.helpers.collection_corpus import UNREADABLE, make_collection, near_copy
+from tests.helpers.images import encode
 
-from .collection_corpus import UNREADABLE, make_collection, near_copy
-from .conftest import encode
-from .dask_cluster import dask_client, dask_cluster
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(APP_PATH)
 SIZE = 64
 SETTINGS = imgsim.Settings(size=(SIZE, SIZE))
 # 13 groups: two pages of GROUPS_PER_PAGE = 10.
 GROUP_SIZES = (4, 3, 3, *(2,) * 10)
-TIMEOUT = 120  # s; a bound for a hung thread, not a speed requirement
 
 
 @pytest.fixture(scope="module")
@@ -111,38 +109,6 @@ def test_a_collection_adds_the_fourth_view(served):
     assert at.session_state["view"] == "Collection"
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("{a}", [("a", "a")]),
-        ("cats={a}", [("cats", "a")]),
-        ("cats={a}{sep}dogs={b}", [("cats", "a"), ("dogs", "b")]),
-        ("{sep} cats = {a} {sep}", [("cats", "a")]),
-    ],
-)
-def test_collections_are_read_from_paths_or_names_separated_by_pathsep(tmp_path, text, expected):
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-    found = parse_collections(text.format(a=tmp_path / "a", b=tmp_path / "b", sep=os.pathsep))
-    assert [(c.name, c.root) for c in found] == [(n, tmp_path / f) for n, f in expected]
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("{missing}", "is not a folder"),
-        ("x={a}{sep}x={b}", "given twice"),
-        ("x=", "names no folder"),
-    ],
-)
-def test_bad_collection_settings_are_refused_with_the_reason(tmp_path, text, message):
-    for name in ("a", "b"):
-        (tmp_path / name).mkdir()
-    values = {"a": tmp_path / "a", "b": tmp_path / "b", "missing": tmp_path / "none"}
-    with pytest.raises(ValueError, match=message):
-        parse_collections(text.format(sep=os.pathsep, **values))
-
-
 def test_a_misconfigured_collection_is_said_on_its_view(tmp_path, monkeypatch):
     monkeypatch.setenv("IMGSIM_COLLECTION", str(tmp_path / "nowhere"))
     st.cache_resource.clear()
@@ -178,54 +144,9 @@ def test_several_collections_are_chosen_by_name(served, tmp_path, monkeypatch):
 # --- path safety ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def fenced(tmp_path) -> Collection:
-    """A collection with links that leave it (to a file and to a folder) and one that
-    stays inside; a secret image sits outside."""
-    root, outside = tmp_path / "inside", tmp_path / "outside"
-    (root / "sub").mkdir(parents=True)
-    outside.mkdir()
-    image = encode(np.full((16, 16, 3), 128, np.uint8), "PNG")
-    (root / "sub" / "ok.png").write_bytes(image)
-    (outside / "secret.png").write_bytes(image)
-    (root / "to-secret.png").symlink_to(outside / "secret.png")
-    (root / "to-outside").symlink_to(outside, target_is_directory=True)
-    (root / "to-ok.png").symlink_to(root / "sub" / "ok.png")
-    return parse_collections(str(root))[0]
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "../outside/secret.png",
-        "sub/../../outside/secret.png",
-        "to-secret.png",
-        "to-outside/secret.png",
-        "/etc/passwd",
-        "",
-        "sub",
-        "missing.png",
-    ],
-)
-def test_a_name_cannot_make_the_server_read_outside_the_collection(fenced, tmp_path, name):
-    with pytest.raises(CollectionPathError):
-        resolve(fenced, name)
-    with pytest.raises(CollectionPathError):
-        read_image_bytes(fenced, name)
-    with pytest.raises(CollectionPathError):
-        thumbnail_png(fenced, name, tmp_path / "cache")
-
-
-def test_listing_leaves_out_links_that_leave_the_collection(fenced):
-    listing = list_images(fenced)
-    assert listing.names == ("sub/ok.png", "to-ok.png")
-    assert listing.skipped == (("to-outside", LINK_OUTSIDE), ("to-secret.png", LINK_OUTSIDE))
-    assert read_image_bytes(fenced, "to-ok.png") == (fenced.root / "sub" / "ok.png").read_bytes()
-
-
 def test_a_tampered_inspector_pair_reads_nothing_outside(served, monkeypatch):
     at = open_view()
-    at.session_state[collection_view.PAIR_KEY] = (
+    at.session_state[collection_pairs.PAIR_KEY] = (
         "photos",
         ("collection", "../../../../etc/passwd"),
         "a/img-0000.png",
@@ -287,18 +208,6 @@ def test_the_threshold_is_in_the_link_and_regroups(served):
     assert linked.slider(key=collection_view.THRESHOLD_KEY).value == 0.95
 
 
-@pytest.mark.parametrize("threshold", [FLOOR_SSIM, 0.94, 0.96, 0.97, 1.0])
-def test_regrouping_the_index_equals_neighbours_at_that_threshold(served, threshold):
-    folder, _ = served
-    collection = parse_collections(str(folder))[0]
-    index = CollectionIndex(collection, SETTINGS, Path(os.environ["IMGSIM_CACHE_DIR"]))
-    index.start()
-    result = index.wait(TIMEOUT).result
-    inputs = [(name, str(folder / name)) for name in result.names]
-    direct = imgsim.neighbours(inputs, min_ssim=threshold, settings=SETTINGS)
-    assert groups_at(result, threshold) == direct.groups
-
-
 def test_groups_csv_lists_every_member_with_its_group(served):
     _, groups = served
     folder = served[0]
@@ -346,178 +255,6 @@ def test_after_a_restart_the_cached_index_is_read_back_without_a_click(served):
     assert index.wait(TIMEOUT).result.pairs_computed == 0
     at.run()
     assert len(group_headers(at)) == 10
-
-
-def test_indexes_run_one_at_a_time(served, tmp_path, monkeypatch):
-    folder, _ = served
-    started, release = threading.Event(), threading.Event()
-    real = collection_index.neighbours
-
-    def held(*args, **kwargs):
-        started.set()
-        assert release.wait(TIMEOUT)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(collection_index, "neighbours", held)
-    collection = parse_collections(str(folder))[0]
-    first = CollectionIndex(collection, SETTINGS, tmp_path / "one")
-    second = CollectionIndex(collection, imgsim.Settings(size=(32, 32)), tmp_path / "two")
-    try:
-        first.start()
-        assert started.wait(TIMEOUT)
-        second.start()
-        assert second.status.state == "running"
-        assert second.status.progress.message == collection_index.WAITING
-        assert second.status.listing is None  # not even listing the folder yet
-    finally:
-        release.set()
-    assert first.wait(TIMEOUT).state == "done"
-    assert second.wait(TIMEOUT).state == "done"
-
-
-def test_too_many_pairs_above_the_floor_fail_the_index_with_the_limit_to_raise(served, tmp_path):
-    folder, _ = served
-    collection = parse_collections(str(folder))[0]
-    limits = imgsim.Limits(max_pairs=3)  # the collection has more near-duplicate pairs
-    index = CollectionIndex(collection, SETTINGS, tmp_path / "cache", limits)
-    index.start()
-    status = index.wait(TIMEOUT)
-    assert status.state == "failed"
-    assert "more than 3 pairs" in status.error and "IMGSIM_MAX_PAIRS" in status.error
-    assert "--min-ssim" not in status.error
-
-
-@pytest.mark.parametrize(
-    ("limits", "changes", "variable"),
-    [
-        (imgsim.Limits(max_side=48), {}, "IMGSIM_MAX_SIDE"),
-        # The default settings' work is always allowed; 10000 x 10000 is far over it.
-        (imgsim.Limits(), {"size": (10000, 10000)}, "IMGSIM_MAX_WORK"),
-        (imgsim.Limits(max_cache_bytes=10_000), {}, "IMGSIM_MAX_CACHE_BYTES"),
-    ],
-)
-def test_an_index_over_the_limits_is_refused_before_anything_is_prepared(
-    served, tmp_path, limits, changes, variable
-):
-    folder, _ = served
-    collection = parse_collections(str(folder))[0]
-    cache = tmp_path / "cache"
-    index = CollectionIndex(collection, dataclasses.replace(SETTINGS, **changes), cache, limits)
-    with pytest.raises(imgsim.LimitError, match=variable):
-        index.check(len(list_images(collection).names))
-    index.start()
-    status = index.wait(TIMEOUT)
-    assert status.state == "failed" and variable in status.error
-    assert not cache.exists()  # nothing prepared, nothing written
-
-
-def test_the_default_settings_are_within_the_limits_of_a_large_collection(served, tmp_path):
-    folder, _ = served
-    collection = parse_collections(str(folder))[0]
-    index = CollectionIndex(collection, imgsim.Settings(), tmp_path / "cache")
-    index.check(5000)  # a few thousand photos at the page's defaults: no error
-
-
-def _cancelling(index: CollectionIndex, real, block_size: int, stage: str):
-    """`neighbours` in blocks of ``block_size`` images, cancelling ``index`` at its
-    first report whose message starts with ``stage``."""
-
-    def run(*args, **kwargs):
-        report = kwargs["progress"]
-
-        def progress(each):
-            if each.message.startswith(stage):
-                index.cancel()
-            report(each)
-
-        return real(*args, **{**kwargs, "progress": progress, "block_size": block_size})
-
-    return run
-
-
-def _cancelled_run(served, cache: Path, monkeypatch, block_size: int, stage: str):
-    """An index of the served collection, run once and cancelled at ``stage``."""
-    folder, _ = served
-    index = CollectionIndex(parse_collections(str(folder))[0], SETTINGS, cache)
-    real = collection_index.neighbours
-    monkeypatch.setattr(collection_index, "neighbours", _cancelling(index, real, block_size, stage))
-    index.start()
-    status = index.wait(TIMEOUT)
-    assert status.state == "cancelled" and status.result is None
-    # Later runs in the same blocks, not cancelled.
-    monkeypatch.setattr(collection_index, "neighbours", _cancelling(index, real, block_size, "-"))
-    return index
-
-
-def test_cancel_stops_the_index_at_the_next_tile_and_keeps_the_finished_tiles(
-    served, tmp_path, monkeypatch
-):
-    cache = tmp_path / "cache"
-    index = _cancelled_run(served, cache, monkeypatch, 4, "compared")
-    assert len(list((cache / "tiles").rglob("*.npz"))) == 1  # the one tile finished
-    assert index.start()
-    done = index.wait(TIMEOUT)
-    readable = len(done.result.images)
-    assert done.state == "done"
-    # The finished tile is not scored again.
-    assert 0 < done.result.pairs_computed < readable * (readable - 1) // 2
-
-
-def test_cancel_while_preparing_leaves_the_remaining_images_unprepared(
-    served, tmp_path, monkeypatch
-):
-    cache = tmp_path / "cache"
-    index = _cancelled_run(served, cache, monkeypatch, 1, "preparing")
-    prepared = len(list((cache / "prepared").rglob("*.npz")))
-    # The blocks already running finish; the others are not begun.
-    assert prepared < len(list_images(index.collection).names) // 2
-
-
-def test_the_server_stopping_stops_the_index_at_the_next_tile(served, tmp_path, monkeypatch):
-    folder, _ = served
-    collection = parse_collections(str(folder))[0]
-    index = CollectionIndex(collection, SETTINGS, tmp_path / "cache")
-    ended = threading.Thread(target=lambda: None)
-    ended.start()
-    ended.join()
-    # What the index's thread sees once the server's main thread has returned.
-    monkeypatch.setattr(collection_index.threading, "main_thread", lambda: ended)
-    index.start()
-    assert index._thread.daemon  # nor does it keep the interpreter from exiting
-    status = index.wait(TIMEOUT)
-    assert status.state == "cancelled" and status.result is None
-
-
-def test_waiting_is_said_only_while_another_index_holds_the_lock(served, tmp_path):
-    folder, _ = served
-    seen = []
-
-    class Recorded(CollectionIndex):
-        def _set(self, **changes) -> None:
-            super()._set(**changes)
-            seen.append(self.status.progress)
-
-    index = Recorded(parse_collections(str(folder))[0], SETTINGS, tmp_path / "cache")
-    index.start()
-    assert index.wait(TIMEOUT).state == "done"
-    messages = [progress.message for progress in seen if progress is not None]
-    assert messages and collection_index.WAITING not in messages
-
-
-def test_a_rescan_scores_only_the_pairs_of_new_files(served, tmp_path, monkeypatch):
-    folder, _ = served
-    copy = tmp_path / "growing"
-    make_collection(copy, singles=6, group_sizes=(2,))
-    collection = parse_collections(str(copy))[0]
-    index = CollectionIndex(collection, SETTINGS, tmp_path / "cache")
-    index.start()
-    before = index.wait(TIMEOUT).result
-    (copy / "new.png").write_bytes((folder / "a/img-0000.png").read_bytes())
-    assert index.start()
-    after = index.wait(TIMEOUT).result
-    readable = len(before.images)
-    assert after.pairs_computed == readable  # the new image against each of the others
-    assert len(after.images) == readable + 1
 
 
 # --- find images like this one --------------------------------------------------------
@@ -587,7 +324,7 @@ def test_a_match_opens_in_the_inspector(served):
         "query.png",
         best,
     ]
-    inspected = imgsim.differences.inspect_pair(
+    inspected = inspect_pair(
         imgsim.load_image(("query.png", (folder / groups[0][0]).read_bytes())),
         imgsim.load_image((best, (folder / best).read_bytes())),
         SETTINGS,
@@ -641,35 +378,6 @@ def test_the_page_answers_while_indexing_runs(served, monkeypatch):
     assert index.wait(TIMEOUT).state == "done"
     at.run()
     assert len(group_headers(at)) == 10
-
-
-def test_with_a_dask_scheduler_the_index_runs_there(served, tmp_path, monkeypatch):
-    from distributed import get_task_stream
-
-    folder, _ = served
-    collection = parse_collections(str(folder))[0]
-    local = CollectionIndex(collection, SETTINGS, tmp_path / "local")
-    local.start()
-    expected = local.wait(TIMEOUT).result
-    with (
-        dask_cluster(tmp_path / "cluster", workers=2) as scheduler_file,
-        dask_client(scheduler_file, 2) as client,
-    ):
-        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", client.scheduler.address)
-        remote = CollectionIndex(collection, SETTINGS, tmp_path / "remote")
-        with get_task_stream(client) as stream:
-            remote.start()
-            status = remote.wait(TIMEOUT)
-        assert status.state == "done", status.error
-    ran = {
-        task["key"][0] if isinstance(task["key"], tuple) else task["key"] for task in stream.data
-    }
-    assert any("score_tile" in str(key) for key in ran)
-    result = status.result
-    assert result.names == expected.names
-    np.testing.assert_array_equal(result.index, expected.index)
-    np.testing.assert_allclose(result.ssim, expected.ssim, rtol=0, atol=1e-12)
-    assert groups_at(result, 0.9) == groups_at(expected, 0.9)
 
 
 def test_groups_follow_a_new_index_of_the_same_collection(tmp_path, monkeypatch):
@@ -793,7 +501,7 @@ def test_a_link_to_a_collection_pair_reopens_that_pair(served, by_link):
     at.run()
     assert not at.exception
     if by_link:
-        inspected = imgsim.differences.inspect_pair(
+        inspected = inspect_pair(
             imgsim.load_image((first, (folder / first).read_bytes())),
             imgsim.load_image((second, (folder / second).read_bytes())),
             imgsim.Settings(),
@@ -806,26 +514,6 @@ def test_a_link_to_a_collection_pair_reopens_that_pair(served, by_link):
         (note,) = at.warning
         assert "query.png, which is not an image of the collection photos" in note.value
         assert "uploads cannot travel in a link" in note.value
-
-
-def test_files_without_an_image_extension_are_listed_as_left_out(tmp_path):
-    root = tmp_path / "folder"
-    root.mkdir()
-    (root / "a.png").write_bytes(encode(np.full((8, 8, 3), 9, np.uint8), "PNG"))
-    (root / "notes.txt").write_text("not an image")
-    (root / ".hidden.txt").write_text("hidden: left out silently, as documented")
-    listing = list_images(parse_collections(str(root))[0])
-    assert listing.names == ("a.png",)
-    assert listing.skipped == (("notes.txt", NOT_AN_IMAGE),)
-
-
-@pytest.mark.parametrize("shape", [(20, 60), (60, 20), (30, 30)])
-def test_thumbnails_are_square_whatever_the_image_shape(tmp_path, shape):
-    root = tmp_path / "folder"
-    root.mkdir()
-    (root / "a.png").write_bytes(encode(np.full((*shape, 3), 200, np.uint8), "PNG"))
-    png = thumbnail_png(parse_collections(str(root))[0], "a.png", tmp_path / "cache", 40)
-    assert Image.open(io.BytesIO(png)).size == (40, 40)
 
 
 @pytest.mark.parametrize(

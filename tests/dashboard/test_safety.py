@@ -8,11 +8,9 @@ import sys
 import tomllib
 from pathlib import Path
 
-import streamlit as st
-from streamlit.testing.v1 import AppTest
-
-from .test_app import APP, heatmap_values, upload
-from .test_cli import ROOT
+from tests.dashboard.pages import heatmap_values, new_session, upload
+from tests.helpers import APP, ROOT
+from tests.helpers.images import encode
 
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
 
@@ -22,6 +20,14 @@ def test_the_server_listens_locally_with_xsrf_protection_and_no_usage_statistics
     assert CONFIG["server"]["enableXsrfProtection"] is True
     assert CONFIG["browser"]["gatherUsageStats"] is False
     assert CONFIG["client"]["showErrorDetails"] == "none"
+
+
+def test_the_checkout_config_is_what_imgsim_dashboard_starts_the_server_with():
+    """`streamlit run app.py` reads .streamlit/config.toml; `imgsim dashboard`
+    passes SERVER_OPTIONS on its command line (imgsim/dashboard/_server.py)."""
+    from imgsim.dashboard import SERVER_OPTIONS
+
+    assert CONFIG == SERVER_OPTIONS
 
 
 def test_uploads_are_bounded_and_released_soon_after_a_session_ends():
@@ -79,12 +85,8 @@ def test_the_disk_watch_sees_a_write_anywhere(tmp_path):
 
 
 def test_an_upload_writes_nothing_to_disk(chelsea, coffee):
-    from .conftest import encode
-
     before = files_under(ROOT)
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
+    at = new_session().run()
     files = [("a.png", encode(chelsea, "PNG")), ("b.jpg", encode(coffee, "JPEG"))]
     DISK_WRITES.paths.clear()
     DISK_WRITES.watching = True
@@ -116,7 +118,15 @@ def source_calls(path: Path) -> set[str]:
     return names
 
 
+PAGE_MODULES = sorted((ROOT / "imgsim" / "dashboard").glob("*.py"))
+# Not the page: what `imgsim dashboard` runs to start Streamlit (it names page.py
+# by its path), before any session exists.
+LAUNCHER = ROOT / "imgsim" / "dashboard" / "_server.py"
+
+
 def test_the_page_never_unpickles_evaluates_or_opens_paths():
     forbidden = {"pickle", "marshal", "shelve", "eval", "exec", "open", "read_bytes", "Path"}
-    for path in [ROOT / "app.py", *sorted((ROOT / "views").glob("*.py"))]:
+    modules = [APP, *(path for path in PAGE_MODULES if path != LAUNCHER)]
+    assert ROOT / "imgsim" / "dashboard" / "page.py" in modules  # the page's code is found
+    for path in modules:
         assert not source_calls(path) & forbidden, path.name

@@ -3,6 +3,10 @@
 Chromium comes from Debian (``apt-get install -y chromium``), not from
 ``playwright install``. Without it the browser tests are skipped, unless
 ``IMGSIM_REQUIRE_BROWSER=1`` (set by ``.ci/run``) turns the skip into a failure.
+
+Every wait here is on a state of the page (Playwright's ``expect`` and
+``wait_for_*``) or of the server (its health endpoint), bounded by a generous
+timeout that only limits how long a broken run hangs.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +22,22 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import APP, ROOT
+from tests.helpers.waiting import wait_until
+
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots, for people to look at
+START_TIMEOUT = 120  # seconds for a server to answer; generous, the machine is shared
+TIMEOUT_MS = 120_000  # the longest any one wait on the page may take
 
 
 def require_chromium() -> None:
@@ -40,11 +55,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@contextmanager
-def streamlit_process(*options: str, timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Run ``streamlit run app.py`` on a free local port; yield its URL and process.
+def answers(url: str) -> bool:
+    """Whether the server at ``url`` says it is healthy."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
-    ``options`` are extra ``--section.option=value`` flags.
+
+@contextmanager
+def streamlit_process(
+    *options: str, log: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run ``streamlit run app.py`` on 127.0.0.1 and a free port, until it answers.
+
+    Yields its URL and process, and stops it afterwards. ``options`` are extra
+    ``--section.option=value`` flags, ``env`` additions to this environment, and
+    ``log`` the file that receives its output (tests/artifacts/ if not given).
     """
     port = free_port()
     command = [
@@ -52,30 +80,44 @@ def streamlit_process(*options: str, timeout: float = 60) -> Iterator[tuple[str,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(APP),
         "--server.headless=true",
         f"--server.port={port}",
         "--server.address=127.0.0.1",
         "--browser.gatherUsageStats=false",
         *options,
     ]
-    log_path = ARTIFACTS / f"streamlit-{port}.log"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    if log is None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        log = ARTIFACTS / f"streamlit-{port}.log"
+    environment = {**os.environ, **(env or {})}
+    with open(log, "w") as output:
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_healthy(url, server, timeout)
+
+            def healthy() -> bool:
+                if server.poll() is not None:
+                    raise RuntimeError(f"streamlit exited with {server.returncode}; see {log}")
+                return answers(url)
+
+            wait_until(healthy, START_TIMEOUT, f"streamlit at {url} (log: {log})")
             yield url, server
         finally:
             server.terminate()
-            server.wait(timeout=20)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=30)
 
 
 @contextmanager
-def streamlit_server(timeout: float = 60) -> Iterator[str]:
+def streamlit_server() -> Iterator[str]:
     """Run ``streamlit run app.py`` on a free local port; yield its URL."""
-    with streamlit_process(timeout=timeout) as (url, _):
+    with streamlit_process() as (url, _):
         yield url
 
 
@@ -85,20 +127,6 @@ def resident_memory(process: subprocess.Popen) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for process {process.pid}")
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}; see {ARTIFACTS}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"streamlit did not answer at {url} within {timeout} s")
 
 
 @contextmanager
@@ -118,7 +146,11 @@ SAMPLE_LABEL = "Sample set (shown while nothing is uploaded)"
 
 
 def wait_until_idle(page) -> None:
-    """The app has finished its run: the running indicator is gone."""
+    """The app has no run in progress: its running indicator is not on the page.
+
+    This cannot tell a run that has not started yet from one that has ended, so
+    it never stands alone after an action: wait for what the action shows first.
+    """
     page.wait_for_selector("[data-testid='stStatusWidget']", state="detached")
 
 

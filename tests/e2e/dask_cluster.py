@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+
 START_TIMEOUT = 120  # seconds; generous, the machine is shared
 STOP_TIMEOUT = 30
 

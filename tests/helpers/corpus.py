@@ -6,6 +6,7 @@ compared (and some are checked against a twin), or it is refused with a reason.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -14,8 +15,7 @@ import numpy as np
 import skimage.data
 from PIL import Image
 
-from .conftest import encode
-from .test_decode import png_header_only
+from tests.helpers.images import encode, png_header_only
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,9 @@ def large_photo() -> bytes:
     return data.tobytes()
 
 
-def build() -> tuple[list[Entry], list[Twin]]:
+@functools.cache
+def build() -> tuple[tuple[Entry, ...], tuple[Twin, ...]]:
+    """The corpus (made once a session: entries and twins are immutable)."""
     chelsea = skimage.data.chelsea()
     rng = np.random.default_rng(7)
     png, jpeg = encode(chelsea, "PNG"), encode(chelsea, "JPEG", quality=95)
@@ -112,4 +114,4 @@ def build() -> tuple[list[Entry], list[Twin]]:
         Twin("actually-a-png.jpg", "source.png", 1.0),
         Twin("čaj-日本-фото.png", "source.png", 1.0),
     ]
-    return entries, twins
+    return tuple(entries), tuple(twins)

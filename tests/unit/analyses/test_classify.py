@@ -7,11 +7,21 @@ import numpy as np
 import pytest
 
 import imgsim
-from imgsim.analyses._classify import classify, clusters, default_labels, dendrogram_order, label_from_folder, label_from_name, labels_from_csv, leave_one_out, nearest_neighbours, predict
+from imgsim.analyses._classify import (
+    classify,
+    clusters,
+    default_labels,
+    dendrogram_order,
+    label_from_folder,
+    label_from_name,
+    labels_from_csv,
+    leave_one_out,
+    nearest_neighbours,
+    predict,
+)
 from imgsim.analyses._compare import Comparison
 from imgsim.images._sources import ImageInfo
-
-from .conftest import noise_image
+from tests.helpers.images import noise_image
 
 
 @pytest.mark.parametrize(

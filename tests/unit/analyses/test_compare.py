@@ -9,8 +9,7 @@ import pytest
 
 import imgsim
 from imgsim import Settings
-
-from .conftest import encode, noise_image
+from tests.helpers.images import encode, noise_image
 
 
 @pytest.fixture

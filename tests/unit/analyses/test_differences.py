@@ -8,9 +8,15 @@ import pytest
 
 import imgsim
 from imgsim import data as samples
-from imgsim.analyses._diff import draw_boxes, find_regions, inspect_pair, merge_boxes, side_by_side, with_thresholds
-
-from .conftest import noise_image
+from imgsim.analyses._diff import (
+    draw_boxes,
+    find_regions,
+    inspect_pair,
+    merge_boxes,
+    side_by_side,
+    with_thresholds,
+)
+from tests.helpers.images import noise_image
 
 
 def iou(box, region) -> float:

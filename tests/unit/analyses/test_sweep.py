@@ -7,11 +7,10 @@ import pytest
 
 import imgsim
 from imgsim import data as samples
+from imgsim.analyses._sweep import Sweep, parse_sizes, settings_at, size_entries, sweep, sweep_sizes
 from imgsim.images._sources import ImageInfo
 from imgsim.settings._limits import DEFAULT_MAX_SIDE as MAX_SIDE
-from imgsim.analyses._sweep import Sweep, parse_sizes, settings_at, size_entries, sweep, sweep_sizes
-
-from .conftest import noise_image
+from tests.helpers.images import noise_image
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,7 @@ import skimage.data
 from skimage.metrics import structural_similarity
 
 import imgsim
-
-from .conftest import encode
+from tests.helpers.images import encode
 
 
 def tutorial_scores(paths, width, height):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import cv2
 import numpy as np
 import pytest
@@ -14,8 +11,7 @@ from skimage.metrics import structural_similarity
 import imgsim
 from imgsim import ImageReadError, decode, from_array
 from imgsim.images._decode import is_image_filename
-
-from .conftest import encode, noise_image
+from tests.helpers.images import encode, noise_image, png_header_only
 
 
 @pytest.mark.parametrize(
@@ -194,20 +190,6 @@ def test_truncated_file_is_refused_with_a_reason(chelsea, format_name):
 def test_missing_path_is_reported_by_name(tmp_path):
     with pytest.raises(ImageReadError, match=r"^nowhere.png: cannot read the file"):
         decode(tmp_path / "nowhere.png")
-
-
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims width x height pixels but carries almost no data."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * 64)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-    )
 
 
 @pytest.mark.parametrize("side", [12000, 50000])

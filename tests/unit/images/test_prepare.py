@@ -8,8 +8,7 @@ import pytest
 
 from imgsim import Settings, from_array, prepare
 from imgsim.images._prepare import INTERPOLATION, centre_crop_box, flatten_alpha, letterbox_box
-
-from .conftest import noise_image
+from tests.helpers.images import noise_image
 
 
 @pytest.mark.parametrize("interp", sorted(INTERPOLATION))

@@ -8,12 +8,7 @@ Tolerance 1e-6 on every score (the engine's own error is near 1e-8).
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tracemalloc
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,11 +21,9 @@ from skimage.metrics import mean_squared_error, structural_similarity
 
 import imgsim.metrics._engine as engine
 from imgsim.metrics._engine import score_all_pairs, score_block_pairs, ssim_map
-
-from .conftest import noise_image
+from tests.helpers.images import noise_image
 
 TOLERANCE = 1e-6
-ROOT = Path(__file__).resolve().parents[1]
 WINDOW = {"skimage": 7, "gaussian": 11}
 
 
@@ -117,7 +110,7 @@ def test_results_do_not_depend_on_the_number_of_threads(monkeypatch):
     monkeypatch.setattr(engine, "STATS_BUDGET_BYTES", 1)
     monkeypatch.setattr(engine, "MIN_BLOCK_WORK", 1)
     threaded = score_all_pairs(images, "skimage")
-    monkeypatch.setattr(engine, "_workers", lambda tasks: 1)
+    monkeypatch.setattr(engine, "worker_count", lambda tasks: 1)
     serial = score_all_pairs(images, "skimage")
     np.testing.assert_array_equal(threaded.ssim, serial.ssim)
     np.testing.assert_array_equal(threaded.mse, serial.mse)
@@ -314,58 +307,3 @@ def test_adversarial_inputs_equal_scikit_image(convention, kind, shape):
     assert scores.mse[0, 1] == mean_squared_error(a, b)
     _, expected = reference(a, b, convention, full=True)
     np.testing.assert_allclose(ssim_map(a, b, convention), expected, rtol=0, atol=TOLERANCE)
-
-
-def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Run ``code`` in a fresh interpreter with these Numba settings (and no others)."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
-    environment |= env
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=ROOT,
-        check=True,
-    )
-
-
-COUNT_CACHE = """
-import json
-import imgsim.metrics._engine as engine
-import imgsim.metrics._windows as windows
-engine.warm_up()
-kernels = [windows._uniform_stats, windows._uniform_pairs,
-           windows._gaussian_stats, windows._gaussian_pairs]
-print(json.dumps([[sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values())]
-                  for k in kernels]))
-"""
-
-
-def test_compiled_kernels_are_cached_for_the_next_process(tmp_path):
-    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    first = json.loads(run_python(COUNT_CACHE, env).stdout)
-    assert all(misses > 0 for _, misses in first)  # compiled...
-    assert any((tmp_path / "cache").rglob("*.nbi"))  # ...and written where asked
-    second = json.loads(run_python(COUNT_CACHE, env).stdout)
-    assert all(hits > 0 and misses == 0 for hits, misses in second)  # loaded, not compiled
-
-
-def test_without_a_writable_cache_the_kernels_still_run_and_say_why(tmp_path):
-    blocked = tmp_path / "not-a-folder"
-    blocked.write_text("")
-    env = {
-        "NUMBA_CACHE_DIR": str(blocked),  # cannot hold a cache...
-        "NUMBA_CACHE_LOCATOR_CLASSES": "UserProvidedCacheLocator",  # ...and no other place
-    }
-    code = (
-        "import numpy as np; from imgsim.engine import score_all_pairs; "
-        "a = np.arange(64, dtype=np.uint8).reshape(8, 8); "
-        "print(score_all_pairs([a, a.T.copy()], 'skimage').ssim[0, 1])"
-    )
-    completed = run_python(code, env)
-    assert "Numba cannot cache its kernels" in completed.stderr
-    a = np.arange(64, dtype=np.uint8).reshape(8, 8)
-    assert float(completed.stdout) == pytest.approx(
-        reference(a, a.T.copy(), "skimage"), abs=TOLERANCE
-    )

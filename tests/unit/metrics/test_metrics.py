@@ -19,8 +19,7 @@ from skimage.metrics import (
 
 import imgsim
 from imgsim.metrics._engine import score_all_pairs
-
-from .conftest import noise_image
+from tests.helpers.images import noise_image
 
 TOLERANCE = 1e-6
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import cv2
 import numpy as np
 import pytest
@@ -11,16 +9,12 @@ import pytest
 import imgsim
 from imgsim import data as samples
 from imgsim.analyses._classify import classify
-from imgsim.analyses._diff import inspect_pair
+from imgsim.analyses._sweep import sweep
 from imgsim.metrics._engine import ms_ssim_scales, score_all_pairs, score_block_pairs, ssim_map
 from imgsim.metrics._msssim import WEIGHTS
-from imgsim.settings._work import scale_sizes
 from imgsim.settings._settings import MS_SSIM_MIN_SIDE, SSIM_CONVENTIONS, Settings
-from imgsim.analyses._sweep import sweep
-
-from .conftest import encode
-from .reference_msssim import reference_ms_ssim, reference_scales
-from .test_cli import run_cli, strict_json
+from imgsim.settings._work import scale_sizes
+from tests.unit.metrics.reference_msssim import reference_ms_ssim, reference_scales
 
 TOLERANCE = 1e-6
 
@@ -158,80 +152,6 @@ def test_compare_sweep_and_classify_run_with_ms_ssim():
     assert classified.comparison.settings.ssim_convention == "ms-ssim"
 
 
-@pytest.fixture(scope="module")
-def ms_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("msssim")
-    for seed in range(2):
-        base, noisy = photo_pair((220, 240, 3), seed=seed)
-        (folder / f"kind{seed}-base.png").write_bytes(encode(base, "PNG"))
-        (folder / f"kind{seed}-noisy.png").write_bytes(encode(noisy, "PNG"))
-    return folder
-
-
-def test_cli_compare_and_classify_with_ms_ssim(ms_folder):
-    completed = run_cli(
-        "compare", ms_folder, "--ssim", "ms-ssim", "--size", "200", "--format", "json"
-    )
-    assert completed.returncode == 0, completed.stderr
-    output = strict_json(completed.stdout)
-    assert output["settings"]["ssim"] == "ms-ssim"
-    files = sorted(ms_folder.iterdir())
-    expected = imgsim.compare(files, size=(200, 200), ssim_convention="ms-ssim").pairs()
-    assert [pair["ssim"] for pair in output["pairs"]] == [pair.ssim for pair in expected]
-    classified = run_cli(
-        "classify", ms_folder, "--ssim", "ms-ssim", "--size", "200", "--format", "json"
-    )
-    assert classified.returncode == 0, classified.stderr
-    assert json.loads(classified.stdout)["settings"]["ssim"] == "ms-ssim"
-
-
-def test_cli_sweep_with_ms_ssim_names_sizes_below_the_minimum(ms_folder):
-    completed = run_cli(
-        "sweep", ms_folder, "--ssim", "ms-ssim", "--sizes", "161,200", "--format", "json"
-    )
-    assert completed.returncode == 0, completed.stderr
-    assert strict_json(completed.stdout)["settings"]["ssim"] == "ms-ssim"
-    refused = run_cli("sweep", ms_folder, "--ssim", "ms-ssim", "--sizes", "128,200")
-    assert refused.returncode == 2
-    assert "128x128" in refused.stderr and "at least 161" in refused.stderr
-    assert "Traceback" not in refused.stderr
-
-
-def test_cli_refuses_a_size_below_the_minimum(ms_folder):
-    completed = run_cli("compare", ms_folder, "--ssim", "ms-ssim", "--size", "160")
-    assert completed.returncode == 2
-    assert "at least 161" in completed.stderr and "Traceback" not in completed.stderr
-
-
-def test_the_inspector_shows_ms_ssim_scale_by_scale():
-    from .test_app import opened_with
-
-    at = opened_with({"sample": samples.EQUAL_MSE, "view": "Pair inspector", "ssim": "ms-ssim"})
-    assert not at.exception
-    metrics = {metric.label: metric.value for metric in at.metric}
-    first, second = samples.load_sample(samples.EQUAL_MSE)[:2]
-    expected = inspect_pair(first, second, Settings(ssim_convention="ms-ssim"))
-    assert metrics["MS-SSIM"] == f"{expected.ssim:.4f}"
-    table = next(frame.value for frame in at.dataframe if "measure" in frame.value.columns)
-    assert table["scale"].tolist() == [1, 2, 3, 4, 5]
-    assert table["size"].tolist() == ["512×512", "256×256", "128×128", "64×64", "32×32"]
-    np.testing.assert_allclose(table["value"], expected.scales.values)
-    worst = int(np.argmax(expected.scales.losses)) + 1
-    assert any(f"Scale {worst} (" in caption.value for caption in at.caption)
-    assert any("MS-SSIM has no single map" in caption.value for caption in at.caption)
-    # Its terms are those of one scale, and the sentence above them says which.
-    assert metrics["Contrast"] == f"{expected.terms.contrast:.4f}"
-    assert any(caption.value.startswith("At scale 1 (") for caption in at.caption)
-
-
-def test_the_page_refuses_ms_ssim_below_161_as_other_size_errors():
-    from .test_app import opened_with
-
-    at = opened_with({"sample": samples.PHOTOS, "ssim": "ms-ssim", "w": "64", "h": "64"})
-    assert not at.exception
-    assert any("at least 161" in error.value for error in at.error)
-
-
 def test_work_and_time_count_every_scale():
     import imgsim.timing._model as cost
     from imgsim.settings._limits import LimitError, Limits
@@ -241,7 +161,8 @@ def test_work_and_time_count_every_scale():
     areas = 512**2 + 256**2 + 128**2 + 64**2 + 32**2
     assert imgsim.settings.scored_values(multi) == areas  # about 4/3 of the full size's
     assert imgsim.settings.scored_values(single) == 512**2
-    assert imgsim.settings.work(10, multi) - imgsim.settings.work(10, single) == (areas - 512**2) * 45
+    extra = imgsim.settings.work(10, multi) - imgsim.settings.work(10, single)
+    assert extra == (areas - 512**2) * 45
     # A request the Gaussian convention may make can be over the limit with MS-SSIM.
     limits = Limits(max_work=imgsim.settings.work(10, single))
     limits.check(10, single)
@@ -275,22 +196,10 @@ def test_a_collections_ms_ssim_and_gaussian_pairs_cost_more_per_value_than_skima
     assert per_value("gaussian") == pytest.approx(1.6 * per_value("skimage"))
 
 
-def test_cli_diff_gives_ms_ssim_and_the_finest_scales_regions(ms_folder):
-    first, second = sorted(ms_folder.iterdir())[:2]
-    completed = run_cli(
-        "diff", first, second, "--ssim", "ms-ssim", "--size", "200", "--format", "json"
-    )
-    assert completed.returncode == 0, completed.stderr
-    output = strict_json(completed.stdout)
-    expected = inspect_pair(first, second, Settings(size=(200, 200), ssim_convention="ms-ssim"))
-    assert output["ssim"] == expected.ssim == expected.scales.ms_ssim
-    assert len(output["regions"]) == len(expected.regions)
-
-
 def test_collections_score_ms_ssim_as_compare(tmp_path):
     from imgsim.collection._search import neighbours
-
-    from .test_neighbours import assert_matches_dense, write_collection
+    from tests.helpers.noisy_photos import write_collection
+    from tests.unit.collection.test_neighbours import assert_matches_dense
 
     paths = write_collection(tmp_path, 6)
     settings = {"size": (170, 161), "ssim_convention": "ms-ssim"}

@@ -10,12 +10,19 @@ from skimage.metrics import structural_similarity
 
 import imgsim
 from imgsim import data as samples
-from imgsim.images._sources import load_image
 from imgsim.images._prepare import prepare
+from imgsim.images._sources import load_image
+from imgsim.metrics._terms import (
+    TERM_NAMES,
+    TERM_WINDOWS,
+    Terms,
+    all_pair_terms,
+    dominant_difference,
+    pair_terms,
+    term_maps,
+)
 from imgsim.settings._settings import SSIM_WINDOW, Settings
-from imgsim.metrics._terms import TERM_NAMES, TERM_WINDOWS, Terms, all_pair_terms, dominant_difference, pair_terms, term_maps
-
-from .conftest import noise_image
+from tests.helpers.images import noise_image
 
 CONVENTIONS = ("skimage", "gaussian")
 SKIMAGE_OPTIONS = {

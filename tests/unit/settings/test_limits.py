@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 import imgsim
 from imgsim import LimitError, Limits, Settings
-from imgsim.settings._work import work
 from imgsim.analyses._diff import inspect_pair
 from imgsim.analyses._sweep import sweep
-
-from .conftest import encode, noise_image
-from .test_app import APP, upload
-from .test_cli import ROOT
+from imgsim.settings._work import work
+from tests.helpers.images import encode, noise_image
 
 
 def test_limits_come_from_the_environment():
@@ -102,70 +93,6 @@ def test_the_pixel_limit_refuses_larger_images_by_name():
     assert "limit is 100 pixels, set by IMGSIM_MAX_PIXELS" in result.errors[0].error
 
 
-def run_cli(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "imgsim", *args],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **environment},
-        timeout=60,
-    )
-
-
-@pytest.fixture
-def three_pngs(tmp_path):
-    paths = []
-    for seed in range(3):
-        path = tmp_path / f"noise-{seed}.png"
-        path.write_bytes(encode(noise_image((30, 30), seed), "PNG"))
-        paths.append(str(path))
-    return paths
-
-
 @pytest.fixture
 def three_images():
     return [noise_image((30, 30), seed) for seed in range(3)]
-
-
-def test_the_cli_enforces_the_limits(three_pngs):
-    over = run_cli({"IMGSIM_MAX_IMAGES": "2"}, "compare", *three_pngs)
-    assert over.returncode == 2
-    assert over.stderr.startswith("imgsim: 3 images are more than the limit of 2")
-    bad = run_cli({"IMGSIM_MAX_WORK": "lots"}, "compare", *three_pngs)
-    assert bad.returncode == 2 and "IMGSIM_MAX_WORK must be a positive whole number" in bad.stderr
-    pixels = run_cli({"IMGSIM_MAX_PIXELS": "500"}, "compare", *three_pngs, "--size", "16")
-    assert pixels.returncode == 1 and pixels.stderr.count("set by IMGSIM_MAX_PIXELS") == 3
-    assert "Traceback" not in over.stderr + bad.stderr + pixels.stderr
-
-
-@pytest.mark.parametrize("command", ["compare", "sweep", "classify", "diff"])
-def test_every_cli_command_refuses_a_size_over_the_bound_before_decoding(three_pngs, command):
-    sizes = ["--sizes", "64,60000"] if command == "sweep" else ["--size", "60000x60000"]
-    completed = run_cli({}, command, *three_pngs[:2], *sizes)
-    assert completed.returncode == 2, completed.stderr
-    assert completed.stderr.startswith("imgsim: size 60000x60000 is larger than 10000 on a side")
-    assert "IMGSIM_MAX_SIDE" in completed.stderr and "Traceback" not in completed.stderr
-    raised = run_cli({"IMGSIM_MAX_SIDE": "20"}, command, *three_pngs[:2], "--size", "21")
-    assert raised.returncode == 2 and "larger than 20 on a side" in raised.stderr
-
-
-def test_the_page_explains_a_request_over_the_limits(monkeypatch, chelsea, coffee, astronaut):
-    monkeypatch.setenv("IMGSIM_MAX_IMAGES", "2")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    try:
-        at = AppTest.from_file(APP, default_timeout=120)
-        at.run()
-        assert not at.exception  # the samples (six images) are over it too
-        assert "more than the limit of 2" in at.error[0].value
-        files = [
-            (f"{n}.png", encode(a, "PNG"))
-            for n, a in (("a", chelsea), ("b", coffee), ("c", astronaut))
-        ]
-        upload(at, files)
-        assert "IMGSIM_MAX_IMAGES" in at.error[0].value
-        assert not at.get("plotly_chart")
-    finally:
-        st.cache_resource.clear()

@@ -9,9 +9,15 @@ from dataclasses import replace
 import pytest
 
 import imgsim.timing._model as cost
-
 from imgsim import Settings
-from imgsim.timing._model import FALLBACK_RATES, EngineSample, Rates, TimeModel, engine_seconds_at, fit_engine_scale
+from imgsim.timing._model import (
+    FALLBACK_RATES,
+    EngineSample,
+    Rates,
+    TimeModel,
+    engine_seconds_at,
+    fit_engine_scale,
+)
 from imgsim.timing._progress import Progress, ProgressTracker, format_duration
 
 RATES = Rates(engine_call=0.01, pair_value=2e-9, image_value=3e-9, prepared_value=1e-9, decode=0.05)
