@@ -18,6 +18,23 @@ from tests.helpers import ROOT
 
 START_TIMEOUT = 120  # seconds; generous, the machine is shared
 STOP_TIMEOUT = 30
+# `python -m dask`, in an interpreter that cannot find imgsim even where it is
+# installed (an editable install adds a finder to sys.meta_path, an older one a
+# folder to sys.path): a cluster set up without imgsim, whatever the venv holds.
+WITHOUT_IMGSIM = """
+import sys
+from pathlib import Path
+
+sys.meta_path[:] = [
+    finder for finder in sys.meta_path
+    if "imgsim" not in getattr(finder, "__module__", "") + type(finder).__module__
+]
+sys.path[:] = [entry for entry in sys.path if not (Path(entry) / "imgsim").is_dir()]
+sys.argv[0] = "dask"
+from dask.cli import run_cli
+
+run_cli()
+"""
 
 
 @contextmanager
@@ -28,8 +45,8 @@ def dask_cluster(
 
     Connect with ``distributed.Client(scheduler_file=...)``. The processes
     import imgsim from this checkout (PYTHONPATH), unless ``imgsim_importable``
-    is False (a cluster set up without it), and keep their files under ``folder``
-    (their current folder).
+    is False (a cluster set up without it: then they cannot import imgsim at all),
+    and keep their files under ``folder`` (their current folder).
     """
     folder.mkdir(parents=True, exist_ok=True)
     scheduler_file = folder / "scheduler.json"
@@ -39,7 +56,11 @@ def dask_cluster(
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), *paths] if imgsim_importable else paths),
     }
-    dask = [sys.executable, "-m", "dask"]
+    dask = (
+        [sys.executable, "-m", "dask"]
+        if imgsim_importable
+        else [sys.executable, "-c", WITHOUT_IMGSIM]
+    )
     commands = [
         [
             *dask,
@@ -67,6 +88,8 @@ def dask_cluster(
             str(folder / f"worker-{index}"),
             "--death-timeout",
             str(START_TIMEOUT),
+            # A nanny starts the worker in a new interpreter, which could find imgsim.
+            *([] if imgsim_importable else ["--no-nanny"]),
         ]
         for index in range(workers)
     ]
