@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.browser import (
     ARTIFACTS,
@@ -19,6 +20,11 @@ from tests.e2e.browser import (
     require_chromium,
     streamlit_process,
 )
+
+# Playwright's `expect` waits 5 s by default, whatever the page's own default
+# timeout: on a busy machine a page can take longer than that to show what it
+# shows. The bound is the same for every wait; it only limits a broken run.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")

@@ -353,7 +353,12 @@ def test_the_inspector_shows_the_terms_and_switches_their_map(page):
         metric = page.locator("[data-testid='stMetric']", has_text=name.capitalize())
         expect(metric).to_contain_text(f"{value:.4f}")
     expect(page.get_by_text("Mostly a difference of brightness")).to_be_visible()
-    term_chart = page.locator("[class*='st-key-term_map_'] .js-plotly-plot")  # after the SSIM map
-    expect(term_chart.locator(".colorbar .cbtitle")).to_have_text("Luminance")
+    # The term's map, below the SSIM map: the page keys each term's chart by its name.
+    expect(chart(page, "term_map_luminance").locator(".colorbar .cbtitle")).to_have_text(
+        "Luminance"
+    )
     page.locator("[data-testid='stButtonGroup'] button", has_text="Structure").first.click()
-    expect(term_chart.locator(".colorbar .cbtitle")).to_have_text("Structure")
+    expect(chart(page, "term_map_structure").locator(".colorbar .cbtitle")).to_have_text(
+        "Structure"
+    )
+    expect(page.locator(".st-key-term_map_luminance")).to_have_count(0)  # replaced, not added
