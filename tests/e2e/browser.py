@@ -12,9 +12,10 @@ timeout that only limits how long a broken run hangs.
 from __future__ import annotations
 
 import os
-import socket
+import re
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,12 +50,6 @@ def require_chromium() -> None:
     pytest.skip(message)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def answers(url: str) -> bool:
     """Whether the server at ``url`` says it is healthy."""
     try:
@@ -62,6 +57,10 @@ def answers(url: str) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+# What the server logs once it listens (port 0: the system picks a free port).
+LISTENING = re.compile(r"(?:server started on|URL: http://)127\.0\.0\.1:(\d+)")
 
 
 @contextmanager
@@ -73,8 +72,9 @@ def streamlit_process(
     Yields its URL and process, and stops it afterwards. ``options`` are extra
     ``--section.option=value`` flags, ``env`` additions to this environment, and
     ``log`` the file that receives its output (tests/artifacts/ if not given).
+    The port is the one the system gives Streamlit (``--server.port=0``), read
+    back from its log, so no other process can take it in between.
     """
-    port = free_port()
     command = [
         sys.executable,
         "-m",
@@ -82,28 +82,37 @@ def streamlit_process(
         "run",
         str(APP),
         "--server.headless=true",
-        f"--server.port={port}",
+        "--server.port=0",
         "--server.address=127.0.0.1",
         "--browser.gatherUsageStats=false",
         *options,
     ]
     if log is None:
         ARTIFACTS.mkdir(exist_ok=True)
-        log = ARTIFACTS / f"streamlit-{port}.log"
-    environment = {**os.environ, **(env or {})}
+        log = ARTIFACTS / f"streamlit-{os.getpid()}-{time.monotonic_ns()}.log"
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(log, "w") as output:
         server = subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
         )
-        url = f"http://127.0.0.1:{port}"
         try:
 
-            def healthy() -> bool:
+            def running() -> None:
                 if server.poll() is not None:
                     raise RuntimeError(f"streamlit exited with {server.returncode}; see {log}")
+
+            def listening() -> str | None:
+                running()
+                found = LISTENING.search(log.read_text(errors="replace"))
+                return found and f"http://127.0.0.1:{found.group(1)}"
+
+            url = wait_until(listening, START_TIMEOUT, f"streamlit listening (log: {log})")
+
+            def healthy() -> bool:
+                running()
                 return answers(url)
 
-            wait_until(healthy, START_TIMEOUT, f"streamlit at {url} (log: {log})")
+            wait_until(healthy, START_TIMEOUT, f"streamlit at {url} healthy (log: {log})")
             yield url, server
         finally:
             server.terminate()
