@@ -48,7 +48,7 @@ from imgsim.metrics import score_all_pairs, score_block_pairs, warm_up  # noqa: 
 from imgsim.metrics._windows import WINDOWS, Workspace  # noqa: E402
 from imgsim.settings import Settings  # noqa: E402
 from imgsim.timing import FALLBACK_RATES  # noqa: E402
-from tests.dask_cluster import dask_client, dask_cluster  # noqa: E402
+from tests.e2e.dask_cluster import dask_client, dask_cluster  # noqa: E402
 
 SIDE = 128
 TOP = 10

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import imgsim  # noqa: E402
-from tests.test_decode import png_header_only  # noqa: E402
+from tests.helpers.images import png_header_only  # noqa: E402
 
 TARGET_SECONDS = 2.0
 REPEATS = 5

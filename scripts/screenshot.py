@@ -20,13 +20,13 @@ from PIL import Image
 from playwright.sync_api import Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.browser import (
+from tests.e2e.browser import (
     choose_sample,
     launched_chromium,
     streamlit_server,
     switch_view,
 )
-from tests.collection_corpus import near_copy
+from tests.helpers.collection_corpus import near_copy
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry")  # installed ones
 

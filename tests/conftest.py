@@ -1,26 +1,26 @@
-"""Shared helpers: images made on the fly from numpy, Pillow and skimage.data."""
+"""Shared fixtures (photos from skimage.data) and the suite's two lanes.
+
+``python -m pytest -m "not e2e"`` is the fast lane: the library and the page
+through AppTest, in one process. Everything that starts a process, a server, a
+browser or a Dask cluster is marked ``e2e``: all of ``tests/e2e`` and
+``tests/cli`` by their modules' ``pytestmark``.
+"""
 
 from __future__ import annotations
 
-import io
+import inspect
+import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 import skimage.data
-from PIL import Image
 
-
-def encode(image: np.ndarray | Image.Image, format_name: str, **options) -> bytes:
-    """Encode an array (RGB order) or a Pillow image to file bytes."""
-    if isinstance(image, np.ndarray):
-        image = Image.fromarray(image)
-    buffer = io.BytesIO()
-    image.save(buffer, format_name, **options)
-    return buffer.getvalue()
-
-
-def noise_image(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+TESTS = Path(__file__).resolve().parent
+E2E_FOLDERS = ("e2e", "cli")
+# Names whose use in a test's code (or in a helper or fixture of its module that
+# it reaches) means the test starts a process.
+PROCESS_NAMES = frozenset({"subprocess", "pty", "Popen", "fork"})
 
 
 @pytest.fixture(scope="session")
@@ -41,14 +41,44 @@ def astronaut() -> np.ndarray:
     return skimage.data.astronaut()
 
 
-@pytest.fixture(scope="module")
-def browser(server_url):
-    """Chromium for a module's browser tests; the module's ``server_url`` fixture
-    starts the server it needs."""
-    from .browser import launched_chromium
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _code_names(constant)
+    return names
 
-    with launched_chromium() as browser:
-        yield browser
+
+def _starts_processes(function, module: types.ModuleType, seen: set) -> bool:
+    """Whether ``function``, or a function of ``module`` it names, uses a process."""
+    function = inspect.unwrap(function)
+    if function in seen or not hasattr(function, "__code__"):
+        return False
+    seen.add(function)
+    names = _code_names(function.__code__)
+    if names & PROCESS_NAMES:
+        return True
+    return any(
+        _starts_processes(value, module, seen)
+        for value in (module.__dict__.get(name) for name in names)
+        if inspect.isfunction(value) and value.__module__ == module.__name__
+    )
+
+
+def starts_processes(item: pytest.Function) -> bool:
+    module = item.module
+    seen: set = set()
+    functions = [item.function]
+    for definitions in item._fixtureinfo.name2fixturedefs.values():
+        functions += [d.func for d in definitions if d.func.__module__ == module.__name__]
+    return any(_starts_processes(function, module, seen) for function in functions)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = item.path.relative_to(TESTS)
+        if relative.parts[0] in E2E_FOLDERS:
+            item.add_marker(pytest.mark.e2e)  # also said by each module's pytestmark
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
