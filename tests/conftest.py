@@ -3,7 +3,8 @@
 ``python -m pytest -m "not e2e"`` is the fast lane: the library and the page
 through AppTest, in one process. Everything that starts a process, a server, a
 browser or a Dask cluster is marked ``e2e``: all of ``tests/e2e`` and
-``tests/cli`` by their modules' ``pytestmark``.
+the tests of ``tests/cli`` that start a process (`run_process`, a terminal, a
+signal), found from their code: the others call ``main(argv)`` in this process.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import pytest
 import skimage.data
 
 TESTS = Path(__file__).resolve().parent
-E2E_FOLDERS = ("e2e", "cli")
+E2E_FOLDERS = ("e2e",)
 # Names whose use in a test's code (or in a helper or fixture of its module that
 # it reaches) means the test starts a process.
-PROCESS_NAMES = frozenset({"subprocess", "pty", "Popen", "fork"})
+PROCESS_NAMES = frozenset(
+    {"subprocess", "pty", "Popen", "fork", "run_process", "run_interrupted", "run_killed"}
+)
 
 
 @pytest.fixture(scope="session")
@@ -77,8 +80,10 @@ def starts_processes(item: pytest.Function) -> bool:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         relative = item.path.relative_to(TESTS)
-        if relative.parts[0] in E2E_FOLDERS:
-            item.add_marker(pytest.mark.e2e)  # also said by each module's pytestmark
+        if relative.parts[0] in E2E_FOLDERS or (
+            relative.parts[0] == "cli" and starts_processes(item)
+        ):
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

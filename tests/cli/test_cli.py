@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import pty
 import signal
@@ -22,27 +21,10 @@ from imgsim.analyses._diff import DEFAULT_MIN_AREA
 from imgsim.cli._main import build_parser
 from imgsim.cli._options import settings_from_args
 from imgsim.images._decode import is_image_filename
+from tests.helpers.cli import run_cli, run_process, strict_json
 from tests.helpers.images import encode, noise_image
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "imgsim", *map(str, args)],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
-def strict_json(text: str) -> dict:
-    def refuse(token: str) -> None:
-        raise ValueError(f"non-standard JSON token {token}")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 @pytest.fixture(scope="module")
@@ -1312,3 +1294,19 @@ def test_the_cli_imports_neither_streamlit_nor_distributed_until_a_command_needs
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "['tqdm']"
+
+
+def test_a_real_python_m_process_gives_the_exit_statuses_and_reads_the_limits(folder):
+    """The few things only a real ``python -m imgsim`` shows; the rest run in process."""
+    assert run_process("--version").returncode == 0
+    ok = run_process("compare", folder / "a-cat.png", folder / "d-copy.png", "--size", "32")
+    assert ok.returncode == 0, ok.stderr
+    missing = run_process("compare", folder / "a-cat.png", folder / "nowhere.png")
+    assert missing.returncode == 1
+    assert "nowhere.png" in missing.stderr
+    assert run_process("compare", "--no-such-option").returncode == 2
+    limited = run_process(
+        "compare", folder / "a-cat.png", folder / "d-copy.png", env={"IMGSIM_MAX_IMAGES": "1"}
+    )
+    assert limited.returncode == 2
+    assert "IMGSIM_MAX_IMAGES" in limited.stderr

@@ -12,8 +12,6 @@ from tests.helpers import ROOT
 from tests.helpers.cli import strict_json
 from tests.helpers.corpus import build
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def corpus():

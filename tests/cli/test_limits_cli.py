@@ -7,8 +7,6 @@ import pytest
 from tests.helpers.cli import run_cli
 from tests.helpers.images import encode, noise_image
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def three_pngs(tmp_path):

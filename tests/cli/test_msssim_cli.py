@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import imgsim
 from imgsim.analyses._diff import inspect_pair
 from imgsim.settings._settings import Settings
 from tests.helpers.cli import run_cli, strict_json
-
-pytestmark = pytest.mark.e2e
 
 
 def test_cli_compare_and_classify_with_ms_ssim(ms_folder):

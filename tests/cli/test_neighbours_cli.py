@@ -27,8 +27,6 @@ from tests.helpers import ROOT
 from tests.helpers.cli import run_cli, strict_json
 from tests.helpers.noisy_photos import collection_with_a_copy, write_collection
 
-pytestmark = pytest.mark.e2e
-
 SIZE = (32, 32)
 
 

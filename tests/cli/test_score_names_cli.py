@@ -11,8 +11,6 @@ from imgsim.metrics._msssim import WEIGHTS
 from imgsim.settings._settings import Settings
 from tests.helpers.cli import run_cli, strict_json
 
-pytestmark = pytest.mark.e2e
-
 
 def inspect_ms(a, b) -> imgsim.PairInspection:
     return inspect_pair(a, b, Settings(size=(200, 200), ssim_convention="ms-ssim"))
