@@ -1,6 +1,6 @@
 """``imgsim dashboard``: the page, served by Streamlit's own command line in this process.
 
-Streamlit is imported here only, when the command runs, so that the rest of
+Streamlit is imported only when the command runs (`imgsim.dashboard.serve`), so that the rest of
 imgsim works without it (it comes with the ``imgsim[app]`` extra).
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from imgsim.cli._options import DefaultsHelpFormatter, UsageError
 from imgsim.collection import COLLECTION_VARIABLE
-from imgsim.dashboard import DEFAULT_PORT, LOOPBACK, server_arguments
+from imgsim.dashboard import DEFAULT_PORT, LOOPBACK, serve
 from imgsim.settings import Settings
 
 
@@ -68,12 +68,10 @@ def run(args: argparse.Namespace, settings: Settings | None) -> int:
     if args.collection:
         os.environ[COLLECTION_VARIABLE] = collection_value(args.collection)
     try:
-        from streamlit.web import cli as streamlit_cli
+        serve(args.port, args.address)
     except ImportError:
         print('imgsim: the dashboard needs Streamlit: pip install "imgsim[app]"', file=sys.stderr)
         return 2
-    try:
-        streamlit_cli.main(server_arguments(args.port, args.address), prog_name="streamlit")
     except SystemExit as exited:  # click ends every command so, 0 included
         return exit_status(exited.code)
     return 0

@@ -68,3 +68,26 @@ def server_arguments(port: int = DEFAULT_PORT, address: str | None = None) -> li
     for name, value in options.items():
         arguments += [f"--{name}", _flag_value(value)]
     return arguments
+
+
+def serve(port: int = DEFAULT_PORT, address: str | None = None) -> None:
+    """Serve the page through Streamlit's own command line, in this process, until Ctrl-C.
+
+    Streamlit is imported here, when the page is served, so that naming the page
+    and its settings needs no Streamlit.
+
+    Parameters
+    ----------
+    port, address
+        As for `server_arguments`.
+
+    Raises
+    ------
+    ImportError
+        When Streamlit is not installed (the ``app`` extra).
+    SystemExit
+        As Streamlit's command line ends, 0 included.
+    """
+    from streamlit.web import cli as streamlit_cli
+
+    streamlit_cli.main(server_arguments(port, address), prog_name="streamlit")
