@@ -693,7 +693,7 @@ def test_diff_needs_exactly_two_images(spot_files):
 
 @pytest.fixture(scope="module")
 def shape_folders(tmp_path_factory):
-    from tests.unit.analyses.test_classify import shape
+    from tests.helpers.shapes import shape
 
     root = tmp_path_factory.mktemp("shapes")
     for index, kind in enumerate(("circle", "square")):

@@ -253,20 +253,25 @@ def test_a_label_edit_survives_switching_views(page):
     expect(page.get_by_text("Leave-one-out accuracy")).to_be_visible()
     editor = page.locator(".st-key-labels_editor [data-testid='stDataFrame']")
     accuracy = accuracy_table(page).locator("[role=grid]")
-    # The grid takes clicks and keys only once it has drawn its rows: until then
-    # a click lands on an empty canvas (this test timed out waiting for the
-    # editor when it clicked on the grid's box as soon as the view showed).
+    # The grid draws on a canvas and takes a click or a key only once it has drawn
+    # its rows, and each moves its selection a moment later: a key pressed before
+    # the selection has moved acts on the old one. Each step therefore waits for
+    # the grid to show the state the last one made (its accessible table marks
+    # the selected cell). This test used to press the keys at once, and timed out
+    # on a busy machine with the editor of the read-only name cell open instead.
     expect(grid_cell(editor, 0, 0)).to_have_text("reference.png")
     expect(grid_cell(editor, 1, 0)).to_have_text("reference")
     expect(accuracy).to_contain_text(re.compile(r"SSIM"))
     wait_until_idle(page)
     box = editor.bounding_box()
     page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # the first image's name
+    expect(grid_cell(editor, 0, 0)).to_have_attribute("aria-selected", "true")
     page.keyboard.press("ArrowRight")  # its label
+    expect(grid_cell(editor, 1, 0)).to_have_attribute("aria-selected", "true")
     page.keyboard.press("Enter")
     text = page.locator("textarea.gdg-input")
-    expect(text).to_be_visible()
     expect(text).to_have_value("reference")  # the label cell's editor, not the name's
+    expect(text).to_be_editable()
     text.fill("mean")  # reference.png joins mean-shift.png
     page.keyboard.press("Enter")
     expect(accuracy).to_contain_text(re.compile(r"SSIM33\.3"))  # 2 of 6 right

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
@@ -22,6 +21,7 @@ from imgsim.analyses._classify import (
 from imgsim.analyses._compare import Comparison
 from imgsim.images._sources import ImageInfo
 from tests.helpers.images import noise_image
+from tests.helpers.shapes import shape
 
 
 @pytest.mark.parametrize(
@@ -63,22 +63,6 @@ def test_labels_load_from_csv_with_or_without_a_header():
 def test_a_bad_csv_row_is_named_by_its_line():
     with pytest.raises(ValueError, match="line 2 of the labels CSV has 3 columns"):
         labels_from_csv("a.png,dog\nb.png,cat,extra\n")
-
-
-def shape(kind: str, seed: int) -> np.ndarray:
-    """A white shape on black, slightly moved and noisy: one of three classes."""
-    rng = np.random.default_rng(seed)
-    image = np.zeros((64, 64), np.uint8)
-    dx, dy = rng.integers(-2, 3, 2)
-    if kind == "circle":
-        cv2.circle(image, (32 + dx, 32 + dy), 18, 255, -1)
-    elif kind == "square":
-        cv2.rectangle(image, (14 + dx, 14 + dy), (50 + dx, 50 + dy), 255, -1)
-    else:
-        points = np.array([[32 + dx, 10 + dy], [12 + dx, 52 + dy], [52 + dx, 52 + dy]])
-        cv2.fillPoly(image, [points], 255)
-    noise = rng.normal(0, 12, image.shape)
-    return np.clip(image + noise, 0, 255).astype(np.uint8)
 
 
 @pytest.fixture(scope="module")
