@@ -1126,14 +1126,24 @@ def test_the_progress_line_fits_a_real_terminal_of_its_own_width():
     try:
         # 24 rows of 50 columns: the width is read from the terminal, as tqdm reads it.
         fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 50, 0, 0))
-        with open(terminal, "w", encoding="utf-8", closefd=False) as stream:
+        with open(terminal, "w", encoding="utf-8", closefd=True) as stream:
             bar = TerminalProgress(stream)
             assert bar.enabled
             bar(Progress(21.0, 100.0, "compared 9,000 of 44,850 pairs", elapsed=2.5))
             bar.finish()
-        written = os.read(controller, 65536).decode()
+        # The terminal side is closed: everything written is read, in however many
+        # chunks the pty delivers it, until it reports the end (EIO on Linux).
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        written = b"".join(chunks).decode()
     finally:
-        os.close(terminal)
         os.close(controller)
     drawn = [screen_line(part) for part in written.split("\r") if part.strip()]
     # The bar fills the line up to the last column, which stays free.
