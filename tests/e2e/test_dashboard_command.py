@@ -6,18 +6,18 @@ A real server in a subprocess, started from an empty folder (so no
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.browser import answers
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -48,21 +48,12 @@ def listening_addresses(port: int) -> set[str]:
 
 
 def wait_for_health(process: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + STARTUP_DEADLINE
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"imgsim dashboard exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                if answer.read().strip() == b"ok":
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        # Paces the polls, and ends at once if the server exits.
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=0.2)
-    raise AssertionError(f"no answer from {url} within {STARTUP_DEADLINE} s")
+        return answers(f"http://127.0.0.1:{port}")
+
+    wait_until(healthy, STARTUP_DEADLINE, "imgsim dashboard's health endpoint")
 
 
 def test_imgsim_dashboard_serves_from_any_folder_on_loopback_only(tmp_path):
