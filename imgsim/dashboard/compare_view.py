@@ -7,6 +7,7 @@ import streamlit as st
 import imgsim
 from imgsim import timing
 from imgsim.dashboard import compute, results
+from imgsim.settings import pair_count
 from imgsim.timing import format_duration
 
 # From this many expected seconds the page says how long it expects: a wait of
@@ -29,7 +30,7 @@ def show_time_estimate(files: compute.Files, *settings: imgsim.Settings) -> None
     expected = timing.estimate_seconds(image_count, *settings)
     if expected < LONG_SECONDS:
         return
-    pairs = timing.pair_count(image_count)
+    pairs = pair_count(image_count)
     if len(settings) == 1:
         (one,) = settings
         what = (

@@ -4,7 +4,6 @@ Work (`imgsim.settings.work`) is what the limits count; time is what progress
 bars and the page's estimates say.
 """
 
-from imgsim.settings import pair_count
 from imgsim.timing._model import (
     FALLBACK_RATES,
     MODEL,
@@ -38,5 +37,4 @@ __all__ = [
     "format_duration",
     "measure_rates",
     "model_for",
-    "pair_count",
 ]
