@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from imgsim.analyses._flags import ImageFlags, image_flags, pair_flags
 from imgsim.images import (
     DecodedImage,
     ImageError,
@@ -39,6 +40,7 @@ class Pair:
     ssim: float
     psnr: float
     terms: Terms | None = None  # luminance, contrast, structure, when asked for
+    flags: tuple[str, ...] = ()  # from `imgsim.analyses.FLAGS`: why the score may mislead
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +62,9 @@ class Comparison:
     terms : PairTerms or None
         Every pair's luminance, contrast and structure (`imgsim.metrics._terms`), when
         `compare` was asked for them (``terms=True``).
+    image_flags : tuple of ImageFlags
+        Each compared image's enlargement and smooth share at these settings,
+        in the order of ``images``; `flags` gives a pair's flags from them.
     """
 
     settings: Settings
@@ -70,10 +75,17 @@ class Comparison:
     psnr: np.ndarray
     thumbnails: tuple[np.ndarray, ...]
     terms: PairTerms | None = None
+    image_flags: tuple[ImageFlags, ...] = ()
 
     @property
     def names(self) -> list[str]:
         return [image.name for image in self.images]
+
+    def flags(self, i: int, j: int) -> tuple[str, ...]:
+        """The flags of images ``i`` and ``j`` (`imgsim.analyses.FLAGS`), ``()`` for none."""
+        if not self.image_flags:
+            return ()
+        return pair_flags(self.image_flags[i], self.image_flags[j])
 
     def pairs(self) -> list[Pair]:
         """Every pair ``i < j`` in input order."""
@@ -88,6 +100,7 @@ class Comparison:
                 float(self.ssim[i, j]),
                 float(self.psnr[i, j]),
                 None if self.terms is None else self.terms.of(i, j),
+                self.flags(i, j),
             )
             for i in range(len(names))
             for j in range(i + 1, len(names))
@@ -154,6 +167,7 @@ def compare(
     failed: list[tuple[int, ImageError]] = []
     prepared: list[np.ndarray] = []
     thumbnails: list[np.ndarray] = []
+    flags: list[ImageFlags] = []
     started = time.perf_counter()
     for index, source in enumerate(inputs):
         # One image at a time: its decoded pixels are dropped once prepared.
@@ -165,6 +179,7 @@ def compare(
             continue
         compared.append((index, ImageInfo(item.name, item.width, item.height, item.log)))
         prepared.append(prepare(item, settings))
+        flags.append(image_flags((item.width, item.height), prepared[-1], settings))
         # Here, not after the engine: it is timed (and reported) with the image.
         thumbnails.append(thumbnail(prepared[-1]))
         del item
@@ -204,4 +219,5 @@ def compare(
         psnr=scores.psnr,
         thumbnails=tuple(thumbnails),
         terms=pair_terms,
+        image_flags=tuple(flags),
     )

@@ -128,6 +128,41 @@ def letterbox_box(source: tuple[int, int], target: tuple[int, int]) -> tuple[int
     )
 
 
+def enlargement(source: tuple[int, int], settings: Settings) -> float:
+    """How many times `fit` enlarges an image of ``source`` ``(width, height)``.
+
+    The larger of the two axes' linear scale factors, for the part of the image
+    that is kept (the centre crop under ``fit="crop"``, the letterbox's inner
+    box under ``fit="pad"``): 4.0 means each source pixel covers about 4 x 4
+    compared pixels; below 1 the image is shrunk.
+
+    Parameters
+    ----------
+    source : (int, int)
+        The decoded image's ``(width, height)``, both at least 1.
+    settings : Settings
+        Its ``size`` and ``fit`` decide the scale.
+
+    Returns
+    -------
+    float
+    """
+    source_width, source_height = source
+    if source_width < 1 or source_height < 1:
+        raise ValueError(
+            f"an image size must be at least 1 x 1; got {source_width} x {source_height}"
+        )
+    width, height = settings.size
+    if settings.fit == "crop":
+        _, _, kept_width, kept_height = centre_crop_box(source, settings.size)
+    elif settings.fit == "pad":
+        _, _, width, height = letterbox_box(source, settings.size)
+        kept_width, kept_height = source
+    else:
+        kept_width, kept_height = source
+    return max(width / kept_width, height / kept_height)
+
+
 THUMBNAIL_SIDE = 256
 
 

@@ -20,6 +20,7 @@ from imgsim.metrics._mse import mse, psnr, psnr_from_mse
 from imgsim.metrics._msssim import SCALES, WEIGHTS, combine, downsample, pyramid
 from imgsim.metrics._pair import ssim
 from imgsim.metrics._pool import worker_count
+from imgsim.metrics._smooth import local_variance, smooth_share
 from imgsim.metrics._terms import (
     TERM_NAMES,
     PairTerms,
@@ -51,6 +52,7 @@ __all__ = [
     "dominant_difference",
     "downsample",
     "gaussian_weights",
+    "local_variance",
     "ms_ssim_scales",
     "mse",
     "pair_terms",
@@ -59,6 +61,7 @@ __all__ = [
     "pyramid",
     "score_all_pairs",
     "score_block_pairs",
+    "smooth_share",
     "ssim",
     "ssim_map",
     "term_maps",

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from imgsim import Settings, from_array, prepare
+from imgsim.images import enlargement
 from imgsim.images._prepare import INTERPOLATION, centre_crop_box, flatten_alpha, letterbox_box
 from tests.helpers.images import noise_image
 
@@ -95,3 +96,41 @@ def test_crop_and_letterbox_boxes_share_the_x_y_width_height_order():
     # down; the letterbox keeps the full height and moves right.
     assert centre_crop_box((100, 300), (90, 90)) == (0, 100, 100, 100)
     assert letterbox_box((100, 300), (90, 90)) == (30, 0, 30, 90)
+
+
+@pytest.mark.parametrize(
+    "source, fit, expected",
+    [
+        ((25, 25), "stretch", 512 / 25),
+        ((1, 1), "stretch", 512.0),
+        ((1024, 1024), "stretch", 0.5),
+        ((100, 400), "stretch", 512 / 100),  # the wider axis's factor
+        ((100, 50), "pad", 5.12),  # the letterbox keeps the aspect: 512 x 256 inside
+        ((100, 50), "crop", 10.24),  # the centre 50 x 50 is enlarged to 512
+    ],
+)
+def test_enlargement_is_the_kept_parts_largest_scale(source, fit, expected):
+    assert enlargement(source, Settings(fit=fit)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("fit", ["stretch", "pad", "crop"])
+def test_enlargement_matches_the_prepared_pixels(fit):
+    # A 1-pixel checkerboard enlarged k times along an axis has runs k pixels long.
+    source = np.indices((10, 40)).sum(axis=0) % 2 * 255
+    rgb = np.repeat(source[:, :, None], 3, axis=2).astype(np.uint8)
+    settings = Settings(size=(80, 80), fit=fit, interp="nearest")
+    prepared = prepare(from_array(rgb), settings).astype(int)
+    if fit == "pad":  # the image's own box inside the letterbox
+        x, y, width, height = letterbox_box((40, 10), (80, 80))
+        prepared = prepared[y : y + height, x : x + width]
+
+    def run(line: np.ndarray) -> float:
+        return float(np.median(np.diff(np.flatnonzero(np.diff(line)))))
+
+    measured = max(run(prepared[prepared.shape[0] // 2]), run(prepared[:, prepared.shape[1] // 2]))
+    assert measured == pytest.approx(enlargement((40, 10), settings))
+
+
+def test_enlargement_refuses_an_empty_size():
+    with pytest.raises(ValueError, match="at least 1 x 1; got 0 x 5"):
+        enlargement((0, 5), Settings())
