@@ -1,9 +1,11 @@
 """Results as JSON, CSV or text tables: the CLI's output formats.
 
 The JSON schemas are contracts that scripts rely on (see the README):
-compare ``{"settings", "images", "errors", "pairs": [{"a", "b", "mse", "ssim",
-"psnr"}], "provenance"}`` (with the terms, each pair also has ``"terms":
-{"luminance", "contrast", "structure"}``), sweep ``{"settings", "images",
+compare ``{"settings", "images": [{"name", "width", "height", "upsampled",
+"smooth"}], "errors", "pairs": [{"a", "b", "mse", "ssim", "psnr", "flags"}],
+"provenance"}`` (with the terms, each pair also has ``"terms":
+{"luminance", "contrast", "structure"}``; ``flags`` lists names from
+`imgsim.analyses.FLAGS`, ``[]`` for none), sweep ``{"settings", "images",
 "errors", "sizes", "pairs": [{"a", "b", "ssim": [...], "mse": [...]}],
 "kendall_tau"}``, diff ``{"settings", "a",
 "b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction", "terms":
@@ -26,13 +28,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from imgsim.analyses import Classification, Comparison, Pair, PairInspection, Sweep
+from imgsim.analyses import (
+    SMOOTH_SHARE,
+    Classification,
+    Comparison,
+    Pair,
+    PairInspection,
+    Sweep,
+)
 from imgsim.metrics import TERM_NAMES, Scales, dominant_difference
 from imgsim.outputs._format import (
     align_columns,
     csv_number,
     errors_list,
     finite_or_none,
+    flag_notes,
     images_list,
     to_json_text,
 )
@@ -40,6 +50,8 @@ from imgsim.outputs._provenance import with_provenance
 from imgsim.settings import MS_SSIM_ZERO_NOTE, Settings
 
 CSV_COLUMNS = ("a", "b", "ssim", "mse", "psnr")  # "ssim" is the convention's `score_key`
+# A pair's flags in one CSV cell: ";" never needs quoting and no flag holds it.
+CSV_FLAG_SEPARATOR = ";"
 # Appended after the contract's columns, so readers by column name are unaffected.
 CSV_PROVENANCE_COLUMNS = ("a_sha256", "b_sha256", "versions")
 
@@ -48,7 +60,7 @@ def to_dict(result: Comparison) -> dict[str, Any]:
     """The JSON contract as plain Python values (no NaN or infinity)."""
     return {
         "settings": result.settings.to_dict(),
-        "images": images_list(result.images),
+        "images": images_list(result.images, result.image_flags),
         "errors": errors_list(result.errors),
         "pairs": [_pair_dict(pair, result.settings.score_key) for pair in result.pairs()],
     }
@@ -64,6 +76,7 @@ def _pair_dict(pair: Pair, score: str) -> dict[str, Any]:
     }
     if pair.terms is not None:  # only with --terms: the contract is otherwise unchanged
         entry["terms"] = pair.terms.to_dict()
+    entry["flags"] = list(pair.flags)
     return entry
 
 
@@ -76,7 +89,8 @@ def to_csv(result: Comparison, record: dict[str, Any] | None = None) -> str:
     """One row per pair: a, b, ssim, mse, psnr (``inf`` for identical images).
 
     With the terms (``compare(..., terms=True)``), luminance, contrast and
-    structure follow psnr.
+    structure follow psnr. Then ``flags``: the pair's flags joined by ``;``
+    (empty for none).
 
     With ``record`` (see `provenance`), each row also has both inputs' SHA-256
     and the versions, in columns after the contract's.
@@ -86,11 +100,14 @@ def to_csv(result: Comparison, record: dict[str, Any] | None = None) -> str:
     # The terms' columns (with --terms) follow the contract's, before the provenance.
     term_columns = TERM_NAMES if result.terms is not None else ()
     columns = (CSV_COLUMNS[0], CSV_COLUMNS[1], result.settings.score_key, *CSV_COLUMNS[3:])
-    writer.writerow(columns + term_columns + (CSV_PROVENANCE_COLUMNS if record else ()))
+    writer.writerow(
+        columns + term_columns + ("flags",) + (CSV_PROVENANCE_COLUMNS if record else ())
+    )
     for pair in result.pairs():
         row = [pair.a, pair.b, *map(csv_number, (pair.ssim, pair.mse, pair.psnr))]
         if pair.terms is not None:
             row += [csv_number(value) for value in pair.terms.to_dict().values()]
+        row.append(CSV_FLAG_SEPARATOR.join(pair.flags))
         writer.writerow(row + _provenance_cells(record, pair.a, pair.b))
     return buffer.getvalue()
 
@@ -124,12 +141,17 @@ def zero_footnote(settings: Settings, scores: npt.ArrayLike) -> list[str]:
 
 
 def to_table(result: Comparison) -> str:
-    """Aligned text table of every pair, most similar first (with the terms after the score)."""
+    """Aligned text table of every pair, most similar first (with the terms after the score).
+
+    When any pair is flagged, a last column lists its flags, and notes under
+    the table say what each flag means and which images raise them.
+    """
     pairs = sorted(result.pairs(), key=lambda pair: pair.ssim, reverse=True)
     with_terms = result.terms is not None
+    flagged = any(pair.flags for pair in pairs)
     heads = TERM_NAMES if with_terms else ()
     score = result.settings.score_name
-    rows = [("image A", "image B", score, *heads, "MSE", "PSNR dB")] + [
+    rows = [("image A", "image B", score, *heads, "MSE", "PSNR dB", *(("flags",) * flagged))] + [
         (
             pair.a,
             pair.b,
@@ -141,6 +163,7 @@ def to_table(result: Comparison) -> str:
             ),
             f"{pair.mse:.2f}",
             f"{pair.psnr:.2f}",
+            *((", ".join(pair.flags),) * flagged),
         )
         for pair in pairs
     ]
@@ -150,7 +173,22 @@ def to_table(result: Comparison) -> str:
         f"{settings_line(settings)}"
     )
     footnote = zero_footnote(settings, [pair.ssim for pair in pairs])
-    return "\n".join([header, "", align_columns(rows, left=2), *footnote]) + "\n"
+    notes = flag_notes(flag for pair in pairs for flag in pair.flags)
+    if notes:
+        notes = ["", "The scores are exact; a flag says why one may mislead:", *notes]
+        notes += ["", "Flagged images:", *image_notes(result)]
+    lines = [header, "", align_columns(rows, left=2, last_left=flagged), *footnote, *notes]
+    return "\n".join(lines) + "\n"
+
+
+def image_notes(result: Comparison) -> list[str]:
+    """One line for each image that raises a flag: its enlargement and smooth share."""
+    return [
+        f"  {image.name} ({image.width}x{image.height}): enlarged {flags.upsampled:.3g}x, "
+        f"{flags.smooth:.0%} of its windows smooth"
+        for image, flags in zip(result.images, result.image_flags, strict=True)
+        if flags.flags or flags.smooth > SMOOTH_SHARE
+    ]
 
 
 def sweep_to_dict(result: Sweep) -> dict[str, Any]:

@@ -112,8 +112,8 @@ def test_scores_are_keyed_by_their_own_name_in_every_document(tmp_path, conventi
     paths = _images(tmp_path / "images", count=3, side=170)
     settings = imgsim.Settings(size=(170, 170), ssim_convention=convention)
     compared = imgsim.compare(paths, settings)
-    assert set(to_dict(compared)["pairs"][0]) == {"a", "b", "mse", key, "psnr"}
-    assert to_csv(compared).splitlines()[0] == f"a,b,{key},mse,psnr"
+    assert set(to_dict(compared)["pairs"][0]) == {"a", "b", "mse", key, "psnr", "flags"}
+    assert to_csv(compared).splitlines()[0] == f"a,b,{key},mse,psnr,flags"
     from imgsim.analyses import sweep
 
     swept = sweep(paths, [(170, 170)], settings)
