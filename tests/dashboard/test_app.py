@@ -738,16 +738,22 @@ def test_a_link_opens_the_same_view_on_the_same_sample():
     assert chart_spec(at, "sweep_ssim")["layout"]["xaxis"]["tickvals"] == [32, 64]
 
 
-def test_a_link_naming_absent_images_says_uploads_cannot_travel():
+def test_a_link_from_uploads_says_in_one_note_what_it_waits_for_and_what_was_left_out():
     at = opened_with(
         {"src": "upload", "view": "Pair inspector", "a": "mine.png", "b": "yours.png", "w": "x"}
     )
     assert not at.exception
     (warning,) = at.warning
-    assert "made with uploaded images, which cannot travel in a link" in warning.value
-    assert "mine.png, yours.png" in warning.value
+    assert "This link compares mine.png and yours.png: upload them" in warning.value
     assert "w='x'" in warning.value
     assert at.button_group(key="view").value == "Pair inspector"
+
+
+def test_a_link_from_uploads_without_a_pair_says_uploads_cannot_travel():
+    at = opened_with({"src": "upload", "view": "Classify"})
+    assert not at.exception
+    (warning,) = at.warning
+    assert "made with uploaded images, which cannot travel in a link" in warning.value
 
 
 def test_the_inspector_boxes_a_pasted_logo_as_one_region_and_says_so(app):
