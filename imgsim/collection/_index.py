@@ -150,8 +150,8 @@ class CollectionIndex:
                 f"indexing {image_count:,} images at {settings.width}x{settings.height} is "
                 f"{total:,} values of work, more than the limit of {allowed:,} (about "
                 f"{format_duration(index_seconds(image_count, settings))} on this server); use "
-                f"a smaller size, or raise the limit with the environment variable "
-                f"{ENVIRONMENT['max_work']}"
+                "a smaller size",
+                "max_work",
             )
         size = prepared_bytes(image_count, settings)
         if size > limits.max_cache_bytes:
@@ -159,8 +159,8 @@ class CollectionIndex:
                 f"indexing {image_count:,} images at {settings.width}x{settings.height} "
                 f"keeps about {size / 1e9:,.1f} GB of prepared images in the cache, more "
                 f"than the limit of {limits.max_cache_bytes / 1e9:,.1f} GB; use a smaller "
-                f"size or grayscale, or raise the limit with the environment variable "
-                f"{ENVIRONMENT['max_cache_bytes']}"
+                "size or grayscale",
+                "max_cache_bytes",
             )
 
     def start(self) -> bool:

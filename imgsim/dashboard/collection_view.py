@@ -37,12 +37,12 @@ from imgsim.collection import (
     query,
     thumbnail_png,
 )
-from imgsim.dashboard import compute, sidebar, state
+from imgsim.dashboard import compare_view, compute, sidebar, state
 from imgsim.dashboard.collection_pairs import NAME_KEY, open_pair
 from imgsim.dashboard.served import cache_dir, collections, configuration_errors, index_for
 from imgsim.images import ImageReadError, unique_names
 from imgsim.images import thumbnail as small_thumbnail
-from imgsim.settings import LimitError, score_name
+from imgsim.settings import LimitError, largest_size, score_name
 from imgsim.timing import format_duration
 
 THRESHOLD_KEY = "collection_threshold"
@@ -177,7 +177,10 @@ def offer_index(collection: Collection, index: CollectionIndex, count: int, took
     try:
         index.check(count)
     except LimitError as error:
-        st.error(f"**{collection.name}** cannot be indexed at these settings: {error}.")
+        st.error(f"**{collection.name}** cannot be indexed at these settings: {error.reason}.")
+        offered = largest_size(index.settings, lambda trial: indexable(index, trial, count))
+        if offered is not None:
+            compare_view.offer_size(offered)
         return
     # A click, not a page view, starts a new index: changing a setting in the
     # sidebar must not set the server to hours of work by accident.
@@ -194,6 +197,16 @@ def offer_index(collection: Collection, index: CollectionIndex, count: int, took
         on_click=start_index,
         args=(index,),
     )
+
+
+def indexable(index: CollectionIndex, settings: imgsim.Settings, count: int) -> bool:
+    """Whether ``count`` images of the index's collection may be indexed at ``settings``."""
+    trial = CollectionIndex(index.collection, settings, index.cache, index.limits)
+    try:
+        trial.check(count)
+    except LimitError:
+        return False
+    return True
 
 
 def start_index(index: CollectionIndex) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 import imgsim
@@ -46,17 +48,54 @@ def show_time_estimate(files: compute.Files, *settings: imgsim.Settings) -> None
     )
 
 
+def show_refusal(error: imgsim.LimitError, offered: tuple[int, int] | None) -> None:
+    """One message for a request over the page's limits, and the largest size that fits.
+
+    The message is the limit's reason without its environment variable: a
+    visitor cannot change the server's environment (docs/limits.md says how
+    its owner can). ``offered`` becomes a button that applies that size in the
+    sidebar; None when no size helps (too many images).
+    """
+    reason = re.sub(r"(\d)x(\d)", r"\1×\2", error.reason)
+    st.error(f"Too much for one request on this server: {reason}.")
+    if offered is not None:
+        offer_size(offered)
+
+
+def offer_size(size: tuple[int, int]) -> None:
+    """A button that applies ``size``, the largest that fits, in the sidebar."""
+    width, height = size
+    st.button(
+        f"Use {width}×{height}, the largest size that fits",
+        key="use_fitting_size",
+        icon=":material/check:",
+        on_click=apply_size,
+        args=(size,),
+    )
+
+
+def apply_size(size: tuple[int, int]) -> None:
+    """Set the sidebar's size (a button callback: it runs before the sidebar is drawn)."""
+    st.session_state["width"], st.session_state["height"] = size
+
+
 def compared(files: compute.Files, settings: imgsim.Settings) -> imgsim.Comparison:
-    """The comparison, or an explanation and a stop when it is over the limits."""
+    """The comparison, after the time it takes when long; or a refusal and a stop.
+
+    The limits are checked first, so a refused request shows its refusal alone,
+    not an estimate of work that will not run.
+    """
+    limits = compute.page_limits()
     try:
-        return compute.compare_files(files, settings)
+        limits.check(len(files), settings)
     except imgsim.LimitError as error:
-        st.error(f"Too much for one request: {error}.")
+        show_refusal(error, limits.largest_size(len(files), settings))
         st.stop()
+    show_time_estimate(files, settings)
+    return compute.compare_files(files, settings)
 
 
 def show(files: compute.Files, settings: imgsim.Settings) -> None:
-    show_time_estimate(files, settings)
     result = compared(files, settings)
     if not results.show_errors(result, len(files)):
         st.stop()

@@ -14,6 +14,9 @@ ALL_VIEWS = (*VIEWS, COLLECTION)
 
 VIEW_KEY = "view"
 PAIR_KEYS = ("inspect_a", "inspect_b")
+# The pair a link made from uploads names, kept until those files are uploaded
+# (`state.open_link_pair`): the names of whatever is shown meanwhile never replace it.
+LINK_PAIR_KEY = "_link_pair"
 
 
 def view_selector(extra: tuple[str, ...] = ()) -> str:
@@ -40,6 +43,12 @@ def open_inspector(first: str, second: str) -> None:
     """Switch to the inspector on a pair; for widget callbacks (run before the rerun)."""
     if first == second:
         return
+    st.session_state.pop(LINK_PAIR_KEY, None)  # a pair chosen here replaces the link's
     st.session_state[PAIR_KEYS[0]] = first
     st.session_state[PAIR_KEYS[1]] = second
     st.session_state[VIEW_KEY] = INSPECTOR
+
+
+def forget_link_pair() -> None:
+    """Stop waiting for the link's pair (a button callback): inspect what is here."""
+    st.session_state.pop(LINK_PAIR_KEY, None)

@@ -99,7 +99,9 @@ def main() -> None:
                 f"**Sample: {choices.sample}.** {SAMPLE_NOTES[choices.sample]}  \n"
                 "Upload your own images in the sidebar to compare them instead."
             )
-    state.show_link_note([name for name, _ in files], None if choices.uploads else choices.sample)
+    names = [name for name, _ in files]
+    waiting = state.open_link_pair(names, bool(choices.uploads))
+    state.show_link_note(names, None if choices.uploads else choices.sample)
 
     view = navigation.view_selector((navigation.COLLECTION,) if served.offered() else ())
     if view != navigation.INSPECTOR:
@@ -117,13 +119,29 @@ def main() -> None:
         elif view == navigation.SWEEP:
             sweep_view.show(files, settings)
         elif view == navigation.INSPECTOR:
-            inspector_view.show(collection_pairs.pair_files() or files, settings)
+            pair = collection_pairs.pair_files()
+            if waiting and pair is None:
+                wait_for_link_pair()
+            inspector_view.show(pair or files, settings)
         elif view == navigation.COLLECTION:
             collection_view.show(settings, choices.refused)
         else:
             classify_view.show(files, settings)
     finally:
         state.publish(bool(choices.uploads), settings, sweep_view.link_defaults())
+
+
+def wait_for_link_pair() -> None:
+    """The inspector while a link's pair is not uploaded: not another pair in its place
+    (the note above names the files), unless asked for."""
+    st.button(
+        "Inspect these images instead",
+        key="forget_link_pair",
+        icon=":material/compare:",
+        on_click=navigation.forget_link_pair,
+        help="Forget the link's pair and open the inspector on the images shown.",
+    )
+    st.stop()
 
 
 if __name__ == "__main__":  # `streamlit run` runs the script as __main__

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from operator import attrgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,23 +16,60 @@ import streamlit as st
 
 import imgsim
 from imgsim import outputs
-from imgsim.analyses import Sweep, dendrogram_order
+from imgsim.analyses import Pair, Sweep, dendrogram_order
 from imgsim.dashboard import compute, navigation, state
 from imgsim.images import unique_names
 from imgsim.settings import MS_SSIM_ZERO_NOTE
+
+if TYPE_CHECKING:
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 THUMBNAIL_WIDTH = 150  # px
 HEATMAP_KEY = "heatmap"
 INFINITE_PSNR_CAP = 100.0  # dB: the colour of ∞ when no pair has a finite PSNR
 TABLE_KEY = "pair_table"
+MSE_DIGITS = 3  # significant digits of MSE in the heatmap's cells (the table has one more)
+
+
+@dataclass(frozen=True)
+class HeatmapStyle:
+    colorscale: str
+    text: Callable[[float], str]  # a cell's number, as the table shows it with a digit less
+
+
+def significant(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant digits, thousands as k: with 3, 1.50, 254,
+    1.23k, 65.0k; exactly 0 is "0".
+
+    How MSE is shown, in the table and the heatmap: "2" for an MSE of 1.5 said
+    nothing of near-identical pairs, whose MSE is below a few units. Trailing
+    zeros are kept, so a column's numbers all show the same precision.
+    """
+    if not math.isfinite(value):
+        return "∞"
+    if value == 0:
+        return "0"
+    rounded = float(f"{value:.{digits}g}")  # first, so 999.96 becomes 1k, not 1e+03
+    prefix = ""
+    for larger in ("k", "M"):
+        if abs(rounded) < 1000:
+            break
+        rounded, prefix = rounded / 1000, larger
+    return f"{rounded:#.{digits}g}".removesuffix(".") + prefix  # "100." is 100
+
+
+def format_score(value: float, spec: str) -> str:
+    """A score as shown on the page: infinite PSNR (identical images) is ∞ everywhere."""
+    return spec.format(value) if math.isfinite(value) else "∞"
+
 
 # Colour scales run dark (different) to bright (similar) for every metric. "SSIM"
 # is the key of the SSIM convention's score, shown under its name
 # (`Settings.score_name`: MS-SSIM for that convention).
 HEATMAP_METRICS = {
-    "SSIM": {"colorscale": "Viridis", "format": "{:.3f}", "hover": ".4f"},
-    "MSE": {"colorscale": "Viridis_r", "format": "{:.0f}", "hover": ".2f"},
-    "PSNR": {"colorscale": "Viridis", "format": "{:.1f}", "hover": ".2f"},
+    "SSIM": HeatmapStyle("Viridis", partial(format_score, spec="{:.3f}")),
+    "MSE": HeatmapStyle("Viridis_r", partial(significant, digits=MSE_DIGITS)),
+    "PSNR": HeatmapStyle("Viridis", partial(format_score, spec="{:.1f}")),
 }
 
 
@@ -83,23 +125,69 @@ def show_highlights(result: imgsim.Comparison) -> None:
     ):
         with column.container(border=True):
             st.metric(label, f"{result.settings.score_name} {pair.ssim:.3f}")
-            st.markdown(f"**{pair.a}** ↔ **{pair.b}**  \nMSE {pair.mse:.1f}")
+            mse = significant(pair.mse, MSE_DIGITS + 1)  # as the table shows it
+            st.markdown(f"**{pair.a}** ↔ **{pair.b}**  \nMSE {mse}")
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of the pair table: its header, its value for a pair, how it is drawn.
+
+    ``show`` writes the text of a cell where a printf format cannot (∞, significant
+    digits): the cell keeps its number, so the column still sorts by value.
+    """
+
+    header: str
+    value: Callable[[Pair], object]
+    config: Callable[[str], ColumnConfig]
+    show: Callable[[float], str] | None = None
+
+
+# Fixed widths (px) that keep every column in sight at 800 px wide, beside the
+# sidebar: the table then gets about 466 px. Longer names are cut, with an
+# ellipsis; the columns can be widened by dragging.
+NAME_WIDTH, SCORE_WIDTH, NUMBER_WIDTH = 100, 100, 62
+
+
+def table_columns(score: str) -> dict[str, TableColumn]:
+    """The pair table's columns, keyed by the DataFrame's column names: the one place
+    that defines them. The table shows one digit more than the heatmap's cells."""
+    number = partial(st.column_config.NumberColumn, width=NUMBER_WIDTH)
+    return {
+        "Image A": TableColumn(
+            "Image A", attrgetter("a"), partial(st.column_config.TextColumn, width=NAME_WIDTH)
+        ),
+        "Image B": TableColumn(
+            "Image B", attrgetter("b"), partial(st.column_config.TextColumn, width=NAME_WIDTH)
+        ),
+        score: TableColumn(
+            score,
+            attrgetter("ssim"),
+            partial(
+                st.column_config.ProgressColumn,
+                format="%.4f",
+                min_value=0.0,
+                max_value=1.0,
+                width=SCORE_WIDTH,
+            ),
+        ),
+        "MSE": TableColumn(
+            "MSE", attrgetter("mse"), number, partial(significant, digits=MSE_DIGITS + 1)
+        ),
+        "PSNR (dB)": TableColumn(
+            "PSNR dB", attrgetter("psnr"), number, partial(format_score, spec="{:.2f}")
+        ),
+    }
 
 
 def pair_table(result: imgsim.Comparison) -> pd.DataFrame:
     """One row per pair, most similar first; the score's column is named after it."""
     score = result.settings.score_name
+    columns = table_columns(score)
     rows = [
-        {
-            "Image A": pair.a,
-            "Image B": pair.b,
-            score: pair.ssim,
-            "MSE": pair.mse,
-            "PSNR (dB)": pair.psnr,
-        }
-        for pair in result.pairs()
+        {name: column.value(pair) for name, column in columns.items()} for pair in result.pairs()
     ]
-    table = pd.DataFrame(rows, columns=["Image A", "Image B", score, "MSE", "PSNR (dB)"])
+    table = pd.DataFrame(rows, columns=list(columns))
     return table.sort_values(score, ascending=False, ignore_index=True)
 
 
@@ -115,6 +203,7 @@ def show_table(result: imgsim.Comparison) -> None:
         # Unrelated photos often score exactly 0, which reads as a bug unless said.
         st.caption(MS_SSIM_ZERO_NOTE)
     table = pair_table(result)
+    columns = table_columns(score)
 
     def row_chosen() -> None:
         rows = st.session_state[TABLE_KEY].selection.rows
@@ -122,20 +211,15 @@ def show_table(result: imgsim.Comparison) -> None:
             chosen = table.iloc[rows[0]]
             navigation.open_inspector(chosen["Image A"], chosen["Image B"])
 
+    shown = {name: column.show for name, column in columns.items() if column.show is not None}
     st.dataframe(
-        table,
+        table.style.format(shown),
         hide_index=True,
         height=min(600, 35 * (len(table) + 1) + 3),
         key=TABLE_KEY,
         on_select=row_chosen,
         selection_mode="single-row",
-        column_config={
-            score: st.column_config.ProgressColumn(
-                score, format="%.4f", min_value=0.0, max_value=1.0
-            ),
-            "MSE": st.column_config.NumberColumn("MSE", format="%.2f"),
-            "PSNR (dB)": st.column_config.NumberColumn("PSNR (dB)", format="%.2f"),
-        },
+        column_config={name: column.config(column.header) for name, column in columns.items()},
     )
 
 
@@ -162,6 +246,36 @@ def heatmap_layout(count: int, longest_name: int) -> dict:
     }
 
 
+def infinite_on_top(
+    finite: np.ndarray, infinite: np.ndarray
+) -> tuple[np.ndarray, list[float], list[str]]:
+    """Values to colour a matrix with infinite cells by, and the colour bar's ticks.
+
+    ``finite`` has NaN where ``infinite`` is True. Those cells get a value a step
+    (a tenth of the finite range, at least 1) above the largest finite one, or
+    `INFINITE_PSNR_CAP` when none is finite; the ticks are round numbers over
+    the finite range and ∞ at that value.
+    """
+    known = finite[np.isfinite(finite)]
+    top = float(known.max()) if known.size else INFINITE_PSNR_CAP
+    low = float(known.min()) if known.size else top
+    above = top + max(0.1 * (top - low), 1.0)
+    ticks = round_ticks(low, top)
+    labels = [f"{tick:g}" for tick in ticks]
+    return np.where(infinite, above, finite), [*ticks, above], [*labels, "∞"]
+
+
+def round_ticks(low: float, high: float, count: int = 4) -> list[float]:
+    """About ``count`` round values (1, 2 or 5 times a power of ten apart) in [low, high]."""
+    if high <= low:
+        return [low]
+    raw = (high - low) / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(power * factor for factor in (1, 2, 5, 10) if power * factor >= raw)
+    first = math.ceil(low / step) * step
+    return [round(first + index * step, 10) for index in range(int((high - first) // step) + 1)]
+
+
 def heatmap_figure(
     result: imgsim.Comparison, metric: str, order: list[int] | None = None
 ) -> go.Figure:
@@ -172,13 +286,19 @@ def heatmap_figure(
     values = matrix[np.ix_(order, order)]
     style = HEATMAP_METRICS[metric]
     label = result.settings.metric_name(metric)
-    text = [[format_score(value, style["format"]) for value in row] for row in values]
+    text = [[style.text(value) for value in row] for row in values]
+    hover = [
+        [f"{cell} (identical after preparation)" if cell == "∞" else cell for cell in row]
+        for row in text
+    ]
+    colour_bar: dict[str, object] = {"title": {"text": label}, "thickness": 14}
     finite = np.where(np.isfinite(values), values, np.nan)
-    # Identical images have infinite PSNR: drawn blank, the most similar pairs
-    # would look least similar. They take the brightest colour (the largest
-    # finite value, or INFINITE_PSNR_CAP when none is finite); text and hover say ∞.
-    top = np.nanmax(finite) if np.isfinite(finite).any() else INFINITE_PSNR_CAP
-    finite = np.where(np.isposinf(values), top, finite)
+    if np.isposinf(values).any():
+        # Identical images have infinite PSNR (the diagonal always): drawn blank, the
+        # most similar pairs would look least similar. They take a colour above every
+        # finite PSNR, which the colour bar labels ∞.
+        finite, ticks, labels = infinite_on_top(finite, np.isposinf(values))
+        colour_bar.update(tickmode="array", tickvals=ticks, ticktext=labels)
     zmin, zmax = np.nanmin(finite), np.nanmax(finite)
     if metric == "SSIM":
         zmin, zmax = min(0.0, zmin), 1.0
@@ -190,10 +310,10 @@ def heatmap_figure(
             y=names,
             text=text,
             texttemplate="%{text}" if layout["annotated"] else "",
-            colorscale=style["colorscale"],
+            colorscale=style.colorscale,
             zmin=zmin,
             zmax=zmax,
-            colorbar={"title": {"text": label}, "thickness": 14},
+            colorbar=colour_bar,
             hoverinfo="skip",
         )
     )
@@ -206,7 +326,7 @@ def heatmap_figure(
     figure.add_scatter(
         x=[names[column] for _, column in cells],
         y=[names[row] for row, _ in cells],
-        customdata=[text[row][column] for row, column in cells],
+        customdata=[hover[row][column] for row, column in cells],
         mode="markers",
         marker={"symbol": "square", "size": max(6, layout["row"] // 2), "opacity": 0},
         showlegend=False,
@@ -237,11 +357,6 @@ def heatmap_figure(
         },
     )
     return figure
-
-
-def format_score(value: float, spec: str) -> str:
-    """A score as shown on the page: infinite PSNR (identical images) is ∞ everywhere."""
-    return spec.format(value) if math.isfinite(value) else "∞"
 
 
 def show_heatmap(result: imgsim.Comparison) -> None:

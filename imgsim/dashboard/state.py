@@ -8,7 +8,9 @@ and are dropped when the images change.
 
 The sidebar settings, the view and its main choices also live in the URL
 (`st.query_params`): a reload or a pasted link opens the same view. Uploaded
-images cannot travel in a link; a link made from uploads says so when opened.
+images cannot travel in a link; a link made from uploads says so when opened,
+and keeps the pair it names (in the session and the URL) until those files are
+uploaded, then opens it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import streamlit as st
 from imgsim import data
 from imgsim.collection import DEFAULT_GROUP_SSIM, FLOOR_SSIM
 from imgsim.dashboard.compute import page_limits
-from imgsim.dashboard.navigation import ALL_VIEWS, COMPARE
+from imgsim.dashboard.navigation import ALL_VIEWS, COMPARE, LINK_PAIR_KEY, PAIR_KEYS
 from imgsim.dashboard.served import collections
 from imgsim.settings import ALPHA_MODES, DEFAULT_SIZE, FITS, INTERPS, SSIM_CONVENTIONS, Settings
 
@@ -178,37 +180,76 @@ def restore_from_url() -> None:
         left_out = "; ".join(skipped)
         notes.append(f"Parts of this link could not be used and were left out: {left_out}.")
     from_upload = st.query_params.get(SOURCE_PARAM) == UPLOADED_SOURCE
-    if from_upload:
+    named = [state[key] for key in PAIR_KEYS if key in state]
+    if from_upload and named and "collection_name" not in state:
+        # The pair waits for its files (`open_link_pair`); a collection's pair is
+        # reopened from the collection instead (`collection_pairs`).
+        state[LINK_PAIR_KEY] = tuple(named)
+        for key in PAIR_KEYS:
+            state.pop(key, None)
+        named = []
+    elif from_upload:
         notes.append(
             "This link was made with uploaded images, which cannot travel in a link: "
             "upload them again to see the same view on them."
         )
-    named = [state[key] for key in ("inspect_a", "inspect_b") if key in state]
     state[LINK_NOTE_KEY] = (notes, named, from_upload)
 
 
+def open_link_pair(names: list[str], uploaded: bool) -> bool:
+    """Open the pair a link from uploads names once those files are uploaded.
+
+    Returns whether the page is still waiting for them: until then the pair
+    stays in the session and in the link, whatever else is shown.
+    """
+    state = st.session_state
+    pair = state.get(LINK_PAIR_KEY)
+    if pair is None:
+        return False
+    if not uploaded or not set(pair) <= set(names):
+        return True
+    for key, name in zip(PAIR_KEYS, pair, strict=False):
+        state[key] = name
+    del state[LINK_PAIR_KEY]
+    return False
+
+
+def link_pair_note(names: list[str], uploaded: bool) -> str | None:
+    """What the page waits for, while a link's pair is not uploaded yet."""
+    pair = st.session_state.get(LINK_PAIR_KEY)
+    if pair is None:
+        return None
+    if len(pair) == 1:
+        note = f"This link inspects {pair[0]}: upload it to open it in the Pair inspector."
+    else:
+        note = f"This link compares {' and '.join(pair)}: upload them to open the pair."
+    missing = [name for name in pair if name not in names]
+    if uploaded and missing:
+        note += f" Not among the uploads yet: {', '.join(missing)}."
+    return note
+
+
 def show_link_note(names: list[str], sample: str | None) -> None:
-    """Say what a link asked for that is not here; kept until the images change.
+    """Say what a link asked for that is not here; kept until the images change,
+    and, for a link's pair of uploads, until they are uploaded.
 
     ``sample`` is the sample shown, None when the images are uploads.
     """
-    notes, named, from_upload = st.session_state.get(LINK_NOTE_KEY, ([], [], False))
+    notes, named, _ = st.session_state.get(LINK_NOTE_KEY, ([], [], False))
     missing = [name for name in named if name not in names]
     lines = list(notes)
     if missing and sample is not None:
-        if from_upload:
-            lines.append(
-                f"The link names {', '.join(missing)}, not among these images: uploaded "
-                "images cannot travel in a link, so upload them again to inspect that pair."
-            )
-        else:
-            # A link to a sample names images of that sample: a typo or an edited link.
-            lines.append(
-                f"The link names {', '.join(missing)}, which the sample {sample} does not "
-                "have; the first two different images of the sample are shown instead."
-            )
+        # A link to a sample names images of that sample: a typo or an edited link.
+        # (A link from uploads keeps its pair waiting instead: `open_link_pair`.)
+        lines.append(
+            f"The link names {', '.join(missing)}, which the sample {sample} does not "
+            "have; the first two different images of the sample are shown instead."
+        )
+    waiting = link_pair_note(names, uploaded=sample is None)
     if lines:
-        st.warning("  \n".join(lines))
+        st.warning("  \n".join([*lines, *filter(None, [waiting])]))
+    elif waiting:
+        st.info(waiting)  # nothing is wrong: the page waits for the files
 
 
 def keep_view_choices() -> None:
@@ -256,7 +297,10 @@ def publish(uploaded: bool, settings: Settings, defaults: dict[str, object] | No
         if value is None or value == defaults.get(name, param.default):
             continue
         params[name] = param.show(value)
-    if uploaded:
+    pair = st.session_state.get(LINK_PAIR_KEY)
+    if pair is not None:  # the link's pair, until its files are uploaded
+        params.update(zip(("a", "b"), pair, strict=False))
+    if uploaded or pair is not None:
         params.pop("sample", None)
         params[SOURCE_PARAM] = UPLOADED_SOURCE
     if dict(st.query_params) != params:

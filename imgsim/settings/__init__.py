@@ -40,6 +40,7 @@ from imgsim.settings._settings import (
 from imgsim.settings._work import (
     COLOUR_CHANNELS,
     compared_values,
+    largest_size,
     pair_count,
     prepared_values,
     scale_sizes,
@@ -77,6 +78,7 @@ __all__ = [
     "check_side",
     "checked_max_pixels",
     "compared_values",
+    "largest_size",
     "pair_count",
     "prepared_values",
     "scale_sizes",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from imgsim.settings._settings import Settings
-from imgsim.settings._work import work
+from imgsim.settings._work import largest_size, work
 
 # 10000 x 10000, the size the original tutorial resized to. Pillow's own guard
 # (about 89 MP) would warn below this and refuse at twice its value.
@@ -41,7 +41,39 @@ DEFAULT_MAX_CACHE_BYTES = 20_000_000_000
 
 
 class LimitError(ValueError):
-    """A request over one of the `Limits`; the message says how to raise it."""
+    """A request over one of the `Limits`; the message says how to raise it.
+
+    Parameters
+    ----------
+    reason : str
+        What is over which limit and what to ask for instead.
+    limit : str, optional
+        The `Limits` field that refused (``"max_work"``): the message then ends
+        by naming its environment variable, for whoever runs imgsim.
+
+    Attributes
+    ----------
+    reason : str
+        The message without the environment variable: what the page tells a
+        visitor, who cannot change the server's environment.
+    limit : str or None
+    """
+
+    def __init__(self, reason: str, limit: str | None = None) -> None:
+        if limit is not None and limit not in ENVIRONMENT:
+            raise ValueError(f"limit must be one of {', '.join(ENVIRONMENT)}; got {limit!r}")
+        raise_it = (
+            ""
+            if limit is None
+            else f", or raise the limit with the environment variable {ENVIRONMENT[limit]}"
+        )
+        super().__init__(reason + raise_it)
+        self.reason = reason
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[type[LimitError], tuple[str, str | None]]:
+        # Pickled (by a process pool, a cache) with its parts, not the joined message.
+        return (type(self), (self.reason, self.limit))
 
 
 @dataclass(frozen=True)
@@ -108,8 +140,8 @@ class Limits:
         if max(width, height) > self.max_side:
             raise LimitError(
                 f"size {width}x{height} is larger than {self.max_side} on a side, the "
-                f"limit; choose a smaller size, or raise the limit with the environment "
-                f"variable {ENVIRONMENT['max_side']}"
+                "limit; choose a smaller size",
+                "max_side",
             )
 
     def check(self, image_count: int, *settings: Settings) -> None:
@@ -121,8 +153,8 @@ class Limits:
         if image_count > self.max_images:
             raise LimitError(
                 f"{image_count} images are more than the limit of {self.max_images} per "
-                f"comparison; compare fewer, or raise the limit with the environment "
-                f"variable {ENVIRONMENT['max_images']}"
+                "comparison; compare fewer",
+                "max_images",
             )
         total = work(image_count, *settings)
         if total > self.max_work:
@@ -130,9 +162,30 @@ class Limits:
             raise LimitError(
                 f"comparing {image_count} images at {largest.width}x{largest.height} is "
                 f"{total:,} values of work, more than the limit of {self.max_work:,}; "
-                f"use a smaller size or fewer images, or raise the limit with the "
-                f"environment variable {ENVIRONMENT['max_work']}"
+                "use a smaller size or fewer images",
+                "max_work",
             )
+
+    def allows(self, image_count: int, *settings: Settings) -> bool:
+        """Whether `check` lets comparing ``image_count`` images at ``settings`` run."""
+        try:
+            self.check(image_count, *settings)
+        except LimitError:
+            return False
+        return True
+
+    def largest_size(self, image_count: int, settings: Settings) -> tuple[int, int] | None:
+        """The largest size with the aspect of ``settings.size`` that these limits
+        allow for ``image_count`` images (`imgsim.settings.largest_size`).
+
+        Returns
+        -------
+        (int, int) or None
+            ``(width, height)``, at least the convention's minimum on each side;
+            ``settings.size`` itself when it is allowed; None when no size is
+            (more than ``max_images`` images).
+        """
+        return largest_size(settings, lambda trial: self.allows(image_count, trial))
 
 
 def checked_max_pixels(limits: Limits | None, image_count: int, *settings: Settings) -> int:

@@ -46,6 +46,12 @@ def heatmap(at: AppTest) -> dict:
     return json.loads(chart.proto.spec)["data"][0]
 
 
+def heatmap_markers(at: AppTest) -> dict:
+    """The heatmap's invisible markers, which carry each cell's hover."""
+    (chart,) = at.get("plotly_chart")
+    return json.loads(chart.proto.spec)["data"][1]
+
+
 def heatmap_values(at: AppTest) -> np.ndarray:
     """The heatmap's z matrix (the page's only chart)."""
     (chart,) = at.get("plotly_chart")

@@ -16,6 +16,7 @@ from imgsim.analyses._diff import inspect_pair
 from tests.dashboard.pages import (
     chart_values,
     heatmap,
+    heatmap_markers,
     heatmap_values,
     new_session,
     opened_with,
@@ -738,16 +739,22 @@ def test_a_link_opens_the_same_view_on_the_same_sample():
     assert chart_spec(at, "sweep_ssim")["layout"]["xaxis"]["tickvals"] == [32, 64]
 
 
-def test_a_link_naming_absent_images_says_uploads_cannot_travel():
+def test_a_link_from_uploads_says_in_one_note_what_it_waits_for_and_what_was_left_out():
     at = opened_with(
         {"src": "upload", "view": "Pair inspector", "a": "mine.png", "b": "yours.png", "w": "x"}
     )
     assert not at.exception
     (warning,) = at.warning
-    assert "made with uploaded images, which cannot travel in a link" in warning.value
-    assert "mine.png, yours.png" in warning.value
+    assert "This link compares mine.png and yours.png: upload them" in warning.value
     assert "w='x'" in warning.value
     assert at.button_group(key="view").value == "Pair inspector"
+
+
+def test_a_link_from_uploads_without_a_pair_says_uploads_cannot_travel():
+    at = opened_with({"src": "upload", "view": "Classify"})
+    assert not at.exception
+    (warning,) = at.warning
+    assert "made with uploaded images, which cannot travel in a link" in warning.value
 
 
 def test_the_inspector_boxes_a_pasted_logo_as_one_region_and_says_so(app):
@@ -814,22 +821,28 @@ def test_with_keep_aspect_a_typed_size_of_that_aspect_is_swept_as_typed(app):
     assert any(c.value.startswith("2 sizes: 64×32, 128×64") for c in app.caption)
 
 
-def test_infinite_psnr_cells_take_the_brightest_colour_and_say_so(app, three_files):
+def test_infinite_psnr_cells_take_a_colour_above_every_finite_one_labelled_infinity(
+    app, three_files
+):
     upload(app, [three_files[0], ("copy.png", three_files[0][1]), *three_files[1:]])
     app.button_group(key="heatmap_metric").set_value("PSNR").run()
     values, data = heatmap_values(app), heatmap(app)
     assert np.isfinite(values).all()  # no blank cell
     finite = app.dataframe[0].value["PSNR (dB)"]
     top = finite[np.isfinite(finite)].max()
-    assert data["zmax"] == pytest.approx(top)
     infinite = {(0, 1), (1, 0), *((index, index) for index in range(4))}  # cat.png = copy.png
     for row in range(4):
         for column in range(4):
             shown_infinite = data["text"][row][column] == "∞"
             assert shown_infinite is ((row, column) in infinite)
-            assert (values[row, column] == pytest.approx(top)) or not shown_infinite
+            assert bool(values[row, column] > top) is shown_infinite
+    assert data["zmax"] == pytest.approx(values.max())
+    bar = data["colorbar"]
+    assert bar["ticktext"][-1] == "∞" and bar["tickvals"][-1] == pytest.approx(values.max())
+    assert all(float(label) <= top for label in bar["ticktext"][:-1])
     assert values.min() == pytest.approx(finite.min())
-    assert finite.min() < top
+    hover = heatmap_markers(app)["customdata"]
+    assert "∞ (identical after preparation)" in hover
 
 
 @pytest.mark.parametrize("view", ["Compare", "Resize sweep"])

@@ -397,15 +397,31 @@ def test_groups_follow_a_new_index_of_the_same_collection(tmp_path, monkeypatch)
 # --- QA's findings (limits on the page, links, wording) ----------------------------
 
 
-def test_a_link_to_settings_over_the_limits_offers_no_index_and_names_the_limit(served):
+def test_a_link_to_settings_over_the_limits_offers_the_largest_size_that_fits(served):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params.update({"view": "Collection", "w": "10000", "h": "10000"})
     at.run()
     assert not at.exception
     (error,) = at.error
     assert "cannot be indexed at these settings" in error.value
-    assert "IMGSIM_MAX_WORK" in error.value
+    assert "IMGSIM" not in error.value  # a visitor cannot change the server's environment
     assert "Index the collection" not in [b.label for b in at.button]
+    (use,) = [b for b in at.button if "the largest size that fits" in b.label]
+    use.click().run()
+    assert not at.exception and not at.error
+    side = at.sidebar.number_input(key="width").value
+    assert at.sidebar.number_input(key="height").value == side < 10000
+    collection = collection_view.collections()[0]
+    count = len(collection_view.list_images(collection).names)
+
+    def index_at(each: int) -> CollectionIndex:
+        settings = imgsim.Settings(size=(each, each))
+        return CollectionIndex(collection, settings, collection_view.cache_dir(), imgsim.Limits())
+
+    index_at(side).check(count)  # it fits, and one pixel more does not
+    with pytest.raises(imgsim.LimitError):
+        index_at(side + 1).check(count)
+    assert "Index the collection" in [b.label for b in at.button]
 
 
 def test_another_collection_at_the_same_settings_is_not_indexed_without_a_click(

@@ -317,7 +317,19 @@ def test_the_page_stays_readable_800_pixels_wide(open_page, server_url):
         assert button.evaluate("b => b.scrollWidth <= b.clientWidth")
     layout = figure_layout(chart(page, "heatmap"))
     assert layout["x"]["length"] > 250 and layout["y"]["length"] > 250  # not 90 px
+    # Every column of the pair table in sight beside the sidebar: MSE and PSNR
+    # were scrolled out of view at this width.
+    table = page.locator(".st-key-pair_table")
+    expect(table.locator(".dvn-scroller")).to_be_visible()
+    expect(table.locator("[role=columnheader]")).to_have_text(
+        ["Image A", "Image B", "SSIM", "MSE", "PSNR dB"]
+    )
+    scrolled = table.evaluate(
+        "e => { const s = e.querySelector('.dvn-scroller'); return s.scrollWidth - s.clientWidth }"
+    )
+    assert scrolled <= 0
     ARTIFACTS.mkdir(exist_ok=True)
+    table.screenshot(path=ARTIFACTS / "narrow-pair-table.png")
     page.screenshot(path=ARTIFACTS / "narrow-compare.png", full_page=True)
 
     switch_view(page, "Resize sweep")
@@ -367,3 +379,27 @@ def test_the_inspector_shows_the_terms_and_switches_their_map(page):
         "Structure"
     )
     expect(page.locator(".st-key-term_map_luminance")).to_have_count(0)  # replaced, not added
+
+
+def test_a_link_from_uploads_opens_its_pair_once_the_files_are_uploaded(
+    open_page, server_url, chelsea, coffee, astronaut
+):
+    first, second = "jp_gates_original.png", "jp_gates_photoshopped.png"
+    page = open_page(f"{server_url}/?view=Pair+inspector&a={first}&b={second}&src=upload")
+    expect(
+        page.get_by_text(f"This link compares {first} and {second}: upload them to open the pair")
+    ).to_be_visible()
+    wait_until_idle(page)
+    assert f"a={first}" in page.url and f"b={second}" in page.url and "src=upload" in page.url
+    upload(
+        page,
+        [
+            ("cat-1.png", encode(chelsea, "PNG")),
+            (first, encode(coffee, "PNG")),
+            (second, encode(astronaut, "PNG")),
+        ],
+    )
+    expect(page.get_by_role("combobox", name="Image A")).to_have_value(first)
+    expect(page.get_by_role("combobox", name="Image B")).to_have_value(second)
+    expect(page.get_by_text("This link compares")).to_have_count(0)
+    assert f"a={first}" in page.url and f"b={second}" in page.url
