@@ -16,8 +16,8 @@ import streamlit as st
 
 import imgsim
 from imgsim import outputs
-from imgsim.analyses import Pair, Sweep, dendrogram_order
-from imgsim.dashboard import compute, navigation, state
+from imgsim.analyses import SMOOTH_SHARE, ImageFlags, Pair, Sweep, dendrogram_order, flags_text
+from imgsim.dashboard import compute, flag_marks, navigation, state
 from imgsim.images import unique_names
 from imgsim.settings import MS_SSIM_ZERO_NOTE
 
@@ -107,10 +107,22 @@ def show_thumbnails(result: imgsim.Comparison) -> None:
     # One flowing row that wraps: fixed columns squeezed the captions until they
     # broke mid-word in narrow windows.
     captions = [
-        "  \n".join([f"{info.name} · {info.width}×{info.height}", *info.log])
-        for info in result.images
+        "  \n".join([f"{info.name} · {info.width}×{info.height}", *info.log, *image_marks(flags)])
+        for info, flags in zip(result.images, result.image_flags, strict=True)
     ]
     st.image(list(result.thumbnails), caption=captions, width=THUMBNAIL_WIDTH)
+
+
+def image_marks(flags: ImageFlags) -> list[str]:
+    """Caption lines for what may make an image's scores mislead; none for an ordinary one."""
+    marks = []
+    if flags.tiny:
+        marks.append("⚠ tiny: smaller than one SSIM window")
+    if "upsampled" in flags.flags:
+        marks.append(f"⚠ enlarged {flags.upsampled:.3g}×")
+    if flags.smooth > SMOOTH_SHARE:
+        marks.append(f"⚠ {flags.smooth:.0%} smooth")
+    return marks
 
 
 def show_highlights(result: imgsim.Comparison) -> None:
@@ -126,7 +138,8 @@ def show_highlights(result: imgsim.Comparison) -> None:
         with column.container(border=True):
             st.metric(label, f"{result.settings.score_name} {pair.ssim:.3f}")
             mse = significant(pair.mse, MSE_DIGITS + 1)  # as the table shows it
-            st.markdown(f"**{pair.a}** ↔ **{pair.b}**  \nMSE {mse}")
+            st.markdown(f"**{pair.a}** ↔ **{pair.b}**  \nMSE {mse}{flag_marks.badges(pair.flags)}")
+    flag_marks.show_legend(flag for pair in pairs for flag in pair.flags)
 
 
 @dataclass(frozen=True)
@@ -146,7 +159,7 @@ class TableColumn:
 # Fixed widths (px) that keep every column in sight at 800 px wide, beside the
 # sidebar: the table then gets about 466 px. Longer names are cut, with an
 # ellipsis; the columns can be widened by dragging.
-NAME_WIDTH, SCORE_WIDTH, NUMBER_WIDTH = 100, 100, 62
+NAME_WIDTH, SCORE_WIDTH, NUMBER_WIDTH, FLAGS_WIDTH = 100, 100, 62, 120
 
 
 def table_columns(score: str) -> dict[str, TableColumn]:
@@ -176,6 +189,16 @@ def table_columns(score: str) -> dict[str, TableColumn]:
         ),
         "PSNR (dB)": TableColumn(
             "PSNR dB", attrgetter("psnr"), number, partial(format_score, spec="{:.2f}")
+        ),
+        # Last, so that MSE and PSNR stay in sight at 800 px; the flags scroll in.
+        "Flags": TableColumn(
+            "Flags",
+            lambda pair: flags_text(pair.flags),
+            partial(
+                st.column_config.TextColumn,
+                width=FLAGS_WIDTH,
+                help="Why the exact score may mislead: tiny, upsampled, smooth, size-mismatch",
+            ),
         ),
     }
 
@@ -288,8 +311,12 @@ def heatmap_figure(
     label = result.settings.metric_name(metric)
     text = [[style.text(value) for value in row] for row in values]
     hover = [
-        [f"{cell} (identical after preparation)" if cell == "∞" else cell for cell in row]
-        for row in text
+        [
+            (f"{cell} (identical after preparation)" if cell == "∞" else cell)
+            + flag_marks.after_score(result.flags(i, j) if i != j else ())
+            for j, cell in zip(order, row, strict=True)
+        ]
+        for i, row in zip(order, text, strict=True)
     ]
     colour_bar: dict[str, object] = {"title": {"text": label}, "thickness": 14}
     finite = np.where(np.isfinite(values), values, np.nan)
