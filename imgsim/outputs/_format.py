@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from imgsim.analyses import FLAGS, ImageFlags
 from imgsim.images import ImageError, ImageInfo
 
 
@@ -28,8 +29,23 @@ def to_json_text(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
 
 
-def images_list(images: Iterable[ImageInfo]) -> list[dict[str, Any]]:
-    return [{"name": image.name, "width": image.width, "height": image.height} for image in images]
+def images_list(
+    images: Iterable[ImageInfo], flags: Sequence[ImageFlags] = ()
+) -> list[dict[str, Any]]:
+    """Each image's name and size; with ``flags``, also ``upsampled`` and ``smooth``."""
+    listed = [
+        {"name": image.name, "width": image.width, "height": image.height} for image in images
+    ]
+    for entry, image_flags in zip(listed, flags, strict=False):
+        entry["upsampled"] = image_flags.upsampled
+        entry["smooth"] = image_flags.smooth
+    return listed
+
+
+def flag_notes(flags: Iterable[str]) -> list[str]:
+    """What each flag that appears means, one line each, in the vocabulary's order."""
+    shown = set(flags)
+    return [f"{flag}: {meaning}" for flag, meaning in FLAGS.items() if flag in shown]
 
 
 def errors_list(errors: Iterable[ImageError]) -> list[dict[str, str]]:

@@ -40,6 +40,8 @@ from imgsim.outputs._provenance import with_provenance
 from imgsim.settings import MS_SSIM_ZERO_NOTE, Settings
 
 CSV_COLUMNS = ("a", "b", "ssim", "mse", "psnr")  # "ssim" is the convention's `score_key`
+# A pair's flags in one CSV cell: ";" never needs quoting and no flag holds it.
+CSV_FLAG_SEPARATOR = ";"
 # Appended after the contract's columns, so readers by column name are unaffected.
 CSV_PROVENANCE_COLUMNS = ("a_sha256", "b_sha256", "versions")
 

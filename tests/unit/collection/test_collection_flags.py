@@ -12,58 +12,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from skimage import data
 
 import imgsim.collection._tiles as tiles_module
 from imgsim import Settings
 from imgsim.analyses import group_flags, image_flags, pair_flags
 from imgsim.collection import FLOOR_SSIM, groups_at, matches_of, neighbours
-from imgsim.images import load_image, prepare
-from tests.helpers.images import encode
+from tests.helpers.flagged import SIDE, independent_flags, write_flagged
 
-SIZE = (64, 64)
-
-
-def smooth_copy(rng: np.random.Generator, level: int) -> np.ndarray:
-    """A gentle gradient with faint noise: every 7 x 7 window's variance is below C2."""
-    gradient = np.linspace(level, level + 30, SIZE[0])[None, :] * np.ones((SIZE[1], 1))
-    return np.clip(gradient + rng.normal(0, 1.5, gradient.shape), 0, 255).astype(np.uint8)
-
-
-def photo_copy(rng: np.random.Generator) -> np.ndarray:
-    """The camera at 64 x 64 with slight noise: a textured near-duplicate."""
-    camera = data.camera()[::8, ::8].astype(float)
-    return np.clip(camera + rng.normal(0, 2, camera.shape), 0, 255).astype(np.uint8)
+SIZE = (SIDE, SIDE)
 
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory) -> list[Path]:
-    """Three smooth near-copies, two photo near-copies, a 5-px image and a wide one."""
-    folder = tmp_path_factory.mktemp("flags")
-    rng = np.random.default_rng(0)
-    images = {
-        **{f"smooth-{i}.png": smooth_copy(rng, 100 + 3 * i) for i in range(3)},
-        **{f"photo-{i}.png": photo_copy(rng) for i in range(2)},
-        "tiny.png": rng.integers(0, 256, (5, 5), dtype=np.uint8),
-        "wide.png": data.camera()[::4, ::2].copy(),  # 256 x 128: twice as wide
-    }
-    paths = []
-    for name, image in images.items():
-        path = folder / name
-        path.write_bytes(encode(image, "PNG"))
-        paths.append(path)
-    return paths
-
-
-def independent_flags(paths: list[Path], settings: Settings) -> list:
-    """`image_flags` of each file, decoded and prepared here, not by the collection."""
-    flags = []
-    for index, path in enumerate(paths):
-        decoded = load_image(path, index, 10**8)
-        flags.append(
-            image_flags((decoded.width, decoded.height), prepare(decoded, settings), settings)
-        )
-    return flags
+    return write_flagged(tmp_path_factory.mktemp("flags"))
 
 
 @pytest.mark.parametrize("against", [False, True])
