@@ -24,13 +24,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from imgsim.analyses import flags_text
 from imgsim.collection import Neighbours
 from imgsim.outputs._format import (
     align_columns,
     errors_list,
     finite_or_none,
-    flag_notes,
+    flag_notes_block,
+    flags_after_score,
     images_list,
     to_json_text,
 )
@@ -266,7 +266,7 @@ def neighbours_to_table(result: Neighbours) -> str:
         (
             name,
             ", ".join(
-                f"{match} ({ssim:.4f}{_brief(flags)})"
+                f"{match} ({ssim:.4f}{flags_after_score(flags)})"
                 for _, match, ssim, _, _, flags in _matches(result, query)
             ),
         )
@@ -283,17 +283,10 @@ def neighbours_to_table(result: Neighbours) -> str:
         for group in result.groups:
             kind = "exact duplicates" if group.exact else f"min {score} {group.min_ssim:.4f}"
             names = ", ".join(result.names[i] for i in group.members)
-            lines.append(f"  {names} ({kind}{_brief(group.flags)})")
+            lines.append(f"  {names} ({kind}{flags_after_score(group.flags)})")
     lines += zero_footnote(settings, result.ssim)
-    notes = flag_notes(_shown_flags(result))
-    if notes:
-        lines += ["", "The scores are exact; a flag says why one may mislead:", *notes]
+    lines += flag_notes_block(_shown_flags(result))
     return "\n".join(lines) + "\n"
-
-
-def _brief(flags: Flags) -> str:
-    """Flags after a score in the table: ``", smooth"``, nothing for none."""
-    return f", {flags_text(flags)}" if flags else ""
 
 
 def _shown_flags(result: Neighbours) -> Iterator[str]:
