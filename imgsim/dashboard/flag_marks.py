@@ -19,8 +19,9 @@ def badges(flags: Sequence[str], noun: str = "") -> str:
 
 
 def after_score(flags: Sequence[str]) -> str:
-    """Flags after a score in a caption or a cell: ``" · upsampled, smooth"``; ``""`` for none."""
-    return f" · {flags_text(flags)}" if flags else ""
+    """Flags after a score in a caption or a cell: ``" · ⚠ upsampled, smooth"``;
+    ``""`` for none. The sign tells a flag from a label of the same word."""
+    return f" · ⚠ {flags_text(flags)}" if flags else ""
 
 
 def legend(flags: Iterable[str]) -> str | None:

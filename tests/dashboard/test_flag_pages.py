@@ -77,8 +77,8 @@ def test_a_matchs_caption_ends_with_its_pairs_flags(served):
     names = image_captions(at)[-len(scores) :]
     by_name = dict(zip(names, scores, strict=True))
     for other in ("smooth-1.png", "smooth-2.png"):
-        assert by_name[other].endswith(" dB · smooth")
-    assert by_name["tiny.png"].endswith(" dB · tiny, upsampled")
+        assert by_name[other].endswith(" dB · ⚠ smooth")
+    assert by_name["tiny.png"].endswith(" dB · ⚠ tiny, upsampled")
     assert any(f"**tiny**: {FLAGS['tiny']}" in legend for legend in legends(at))
 
 
@@ -92,12 +92,12 @@ def test_the_classify_view_shows_the_flags_of_the_neighbours_that_decide():
     captions = image_captions(at)
     # The query's three best matches: the smooth copies, each a smooth pair.
     matches = [caption for caption in captions if caption.startswith("smooth-")]
-    assert len([c for c in matches if c.endswith(" · smooth")]) >= 2
+    assert len([c for c in matches if c.endswith(" · ⚠ smooth")]) >= 2
     table = next(frame.value for frame in at.dataframe if "nearest name" in frame.value.columns)
     nearest = dict(zip(table["name"], table["nearest name"], strict=True))
-    assert nearest["query-1.png"].endswith(" · smooth")
+    assert nearest["query-1.png"].endswith(" · ⚠ smooth")
     assert nearest["photo-0.png"] == "photo-1.png"  # a photo pair: no flag
-    assert nearest["tiny.png"].endswith(" · tiny, upsampled")
+    assert nearest["tiny.png"].endswith(" · ⚠ tiny, upsampled")
     groups = [md.value for md in at.markdown if md.value.startswith("**Group ")]
     assert any(header.endswith(":orange-badge[smooth group]") for header in groups)
     assert any(f"**smooth**: {FLAGS['smooth']}" in legend for legend in legends(at))
