@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -92,6 +92,7 @@ class Neighbour:
     name: str
     label: str | None
     score: float  # in the metric's units
+    flags: tuple[str, ...] = ()  # the pair's, from `imgsim.analyses.FLAGS`: why it may mislead
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,14 @@ def predict(
     index: int,
     k: int,
     metric: str,
+    flags: Callable[[int, int], tuple[str, ...]] | None = None,
 ) -> Prediction:
     """k-nearest-neighbour vote for image ``index`` among the other labelled images.
 
     The majority label of the ``k`` closest wins; a tie goes to the label whose
     tied neighbours have the higher mean score, then to the alphabetically first.
+    ``flags`` (such as `Comparison.flags`) gives each shown neighbour its pair's
+    flags; they never change the vote.
     """
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k}")
@@ -143,7 +147,13 @@ def predict(
         if others:
             margin = float(best - max(others))  # closeness: the same for every metric
     shown = tuple(
-        Neighbour(j, names[j], labels[j], display_score(float(close[index, j]), metric))
+        Neighbour(
+            j,
+            names[j],
+            labels[j],
+            display_score(float(close[index, j]), metric),
+            () if flags is None else flags(index, j),
+        )
         for j in order[:TOP_MATCHES]
     )
     return Prediction(index, names[index], labels[index], predicted, shown, margin)
@@ -200,7 +210,8 @@ def leave_one_out(
 
 
 def nearest_neighbours(result: Comparison, metric: str = "ssim") -> list[Neighbour | None]:
-    """Each image's closest other image (any label), or None for a lone image."""
+    """Each image's closest other image (any label) with the pair's flags, or None
+    for a lone image."""
     close = closeness(result, metric)
     names = result.names
     found: list[Neighbour | None] = []
@@ -210,7 +221,8 @@ def nearest_neighbours(result: Comparison, metric: str = "ssim") -> list[Neighbo
             found.append(None)
             continue
         j = max(others, key=lambda j: (close[i, j], -j))
-        found.append(Neighbour(j, names[j], None, display_score(float(close[i, j]), metric)))
+        score = display_score(float(close[i, j]), metric)
+        found.append(Neighbour(j, names[j], None, score, result.flags(i, j)))
     return found
 
 
@@ -338,7 +350,8 @@ def classify(
         raise ValueError(f"expected one label per image ({len(result.images)}), got {len(labels)}")
     close = closeness(result, metric)
     predictions = tuple(
-        predict(close, labels, result.names, index, k, metric) for index in range(len(labels))
+        predict(close, labels, result.names, index, k, metric, result.flags)
+        for index in range(len(labels))
     )
     return Classification(
         comparison=result,

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from imgsim.analyses import ImageFlags, group_flags
 from imgsim.collection._types import Candidates, Group
 
 
@@ -28,8 +29,14 @@ def component_labels(pairs: Candidates, count: int) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def chained_groups(pairs: Candidates, prepared: Sequence[str]) -> tuple[Group, ...]:
-    """Connected components of the pairs (images in input order), largest first."""
+def chained_groups(
+    pairs: Candidates, prepared: Sequence[str], flags: Sequence[ImageFlags] = ()
+) -> tuple[Group, ...]:
+    """Connected components of the pairs (images in input order), largest first.
+
+    With ``flags`` (each image's, in the same order as ``prepared``), each group
+    carries `imgsim.analyses.group_flags` of its members.
+    """
     labels = component_labels(pairs, len(prepared))
     pair_labels = labels[pairs.query]
     groups = []
@@ -37,6 +44,7 @@ def chained_groups(pairs: Candidates, prepared: Sequence[str]) -> tuple[Group, .
         members = tuple(int(i) for i in np.flatnonzero(labels == label))
         weakest = float(pairs.ssim[pair_labels == label].min())
         exact = len({prepared[i] for i in members}) == 1
-        groups.append(Group(members, weakest, exact))
+        labelled = group_flags([flags[i] for i in members]) if flags else ()
+        groups.append(Group(members, weakest, exact, labelled))
     groups.sort(key=lambda group: (-len(group.members), group.members[0]))
     return tuple(groups)

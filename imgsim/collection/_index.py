@@ -296,24 +296,26 @@ def groups_at(result: Neighbours, threshold: float) -> tuple[Group, ...]:
     # Identical prepared images are the components of the pairs with MSE 0
     # (their SSIM is 1, so the index always keeps them).
     same = component_labels(pairs.take(pairs.mse == 0), len(result.images))
-    return chained_groups(kept, [str(label) for label in same])
+    return chained_groups(kept, [str(label) for label in same], result.image_flags)
 
 
 @dataclass(frozen=True)
 class Match:
-    """One match of a query: a collection image and the scores."""
+    """One match of a query: a collection image, the scores and the pair's flags
+    (`imgsim.analyses.FLAGS`, ``()`` for none)."""
 
     name: str
     ssim: float
     mse: float
     psnr: float
+    flags: tuple[str, ...] = ()
 
 
 def _row_matches(found: Neighbours, row: int) -> list[Match]:
     names = found.match_names
     scores = (found.index[row], found.ssim[row], found.mse[row], found.psnr[row])
     return [
-        Match(names[j], float(s), float(m), float(p))
+        Match(names[j], float(s), float(m), float(p), found.flags(row, j))
         for j, s, m, p in zip(*scores, strict=True)
         if j >= 0
     ]

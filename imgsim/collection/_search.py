@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from imgsim.analyses import ImageFlags
 from imgsim.collection._groups import chained_groups
 from imgsim.collection._inputs import entries_from_inputs, input_set_key
 from imgsim.collection._runners import DaskRunner, LocalRunner, PrepareTask
@@ -260,16 +261,19 @@ def _absolute_paths(entries: Sequence[Entry]) -> list[Entry]:
 
 def _compact(
     metas: Sequence[BlockMeta], count: int
-) -> tuple[np.ndarray, list[tuple[int, ImageInfo, str]]]:
-    """Index of each input position among the images that could be read (-1 if not)."""
+) -> tuple[np.ndarray, list[tuple[int, ImageInfo, str]], tuple[ImageFlags, ...]]:
+    """Index of each input position among the images that could be read (-1 if
+    not); their infos and flags in that order."""
     infos = sorted(
-        (position, info, prepared)
+        (position, info, prepared, flags)
         for meta in metas
-        for position, info, prepared in zip(meta.positions, meta.infos, meta.prepared, strict=True)
+        for position, info, prepared, flags in zip(
+            meta.positions, meta.infos, meta.prepared, meta.flags, strict=True
+        )
     )
     index = np.full(count + 1, -1, dtype=np.int64)  # index[-1] maps "no match" to -1
-    index[[position for position, _, _ in infos]] = np.arange(len(infos))
-    return index, infos
+    index[[position for position, _, _, _ in infos]] = np.arange(len(infos))
+    return index, [item[:3] for item in infos], tuple(item[3] for item in infos)
 
 
 def _result(
@@ -285,8 +289,10 @@ def _result(
     pairs: Candidates | None,
     computed: int,
 ) -> Neighbours:
-    row_index, row_infos = _compact(row_metas, len(rows))
-    col_index, col_infos = (row_index, row_infos) if within else _compact(col_metas, len(cols))
+    row_index, row_infos, row_flags = _compact(row_metas, len(rows))
+    col_index, col_infos, col_flags = (
+        (row_index, row_infos, row_flags) if within else _compact(col_metas, len(cols))
+    )
     kept = row_index[: len(rows)] >= 0
     match = col_index[state.match[kept]]
     groups = None
@@ -299,7 +305,7 @@ def _result(
             a[order], b[order], pairs.ssim[order], pairs.mse[order], pairs.psnr[order]
         )
         if within:
-            groups = chained_groups(pairs, [prepared for _, _, prepared in row_infos])
+            groups = chained_groups(pairs, [prepared for _, _, prepared in row_infos], row_flags)
     errors = sorted(error for meta in row_metas for error in meta.errors)
     if not within:
         errors += sorted(error for meta in col_metas for error in meta.errors)
@@ -307,6 +313,8 @@ def _result(
         settings=settings,
         images=tuple(info for _, info, _ in row_infos),
         references=None if within else tuple(info for _, info, _ in col_infos),
+        image_flags=row_flags,
+        reference_flags=None if within else col_flags,
         errors=tuple(error for _, error in errors),
         top=top,
         min_ssim=None if min_ssim is None else float(min_ssim),

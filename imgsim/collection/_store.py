@@ -18,9 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+from imgsim.analyses import ImageFlags
 from imgsim.collection._types import CACHE_FORMAT, BlockMeta, Candidates, Part, TileResult
 from imgsim.images import ImageInfo, write_atomically
 from imgsim.settings import Settings
+
+# The format of a prepared image's file: 2 adds its `ImageFlags`. Only the
+# prepared files changed, so the results (scores, keyed with `CACHE_FORMAT`)
+# stay valid and a rerun over an older cache prepares again but scores nothing.
+PREPARED_FORMAT = 2
 
 
 def settings_key(settings: Settings) -> str:
@@ -48,23 +54,42 @@ def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
-def load_prepared(path: Path, name: str) -> tuple[np.ndarray, ImageInfo] | None:
-    """A cached prepared image, or None when it is not there (or damaged: rewritten)."""
+def load_prepared(path: Path, name: str) -> tuple[np.ndarray, ImageInfo, ImageFlags] | None:
+    """A cached prepared image and its flags, or None when it is not there, damaged
+    or of an older format (then prepared again and rewritten)."""
     stored = read_arrays(path)
     if stored is None or not {"image", "info"} <= stored.keys():
         return None
     try:
         info = json.loads(bytes(stored["info"]).decode())
         width, height, log = info["width"], info["height"], info["log"]
+        # Files written before the flags have no format (1): prepared again, never
+        # read as an image without flags.
+        if info.get("format") != PREPARED_FORMAT:
+            return None
+        upsampled, smooth, tiny = info["upsampled"], info["smooth"], info["tiny"]
     except (ValueError, KeyError, TypeError):  # damaged: not JSON, not an object, a key missing
         return None
-    if not (type(width) is int and type(height) is int and isinstance(log, list)):
+    numbers = (type(upsampled) is float, type(smooth) is float, type(tiny) is bool)
+    if not (type(width) is int and type(height) is int and isinstance(log, list) and all(numbers)):
         return None
-    return stored["image"], ImageInfo(name, width, height, tuple(str(line) for line in log))
+    image_info = ImageInfo(name, width, height, tuple(str(line) for line in log))
+    return stored["image"], image_info, ImageFlags(width, height, upsampled, smooth, tiny)
 
 
-def store_prepared(path: Path, image: np.ndarray, info: ImageInfo) -> None:
-    text = json.dumps({"width": info.width, "height": info.height, "log": list(info.log)})
+def store_prepared(path: Path, image: np.ndarray, info: ImageInfo, flags: ImageFlags) -> None:
+    text = json.dumps(
+        {
+            "format": PREPARED_FORMAT,
+            "width": info.width,
+            "height": info.height,
+            "log": list(info.log),
+            # The flags are made from the prepared image once, and kept with it.
+            "upsampled": flags.upsampled,
+            "smooth": flags.smooth,
+            "tiny": flags.tiny,
+        }
+    )
     info_bytes = np.frombuffer(text.encode(), dtype=np.uint8)
     write_atomically(path, lambda stream: np.savez(stream, image=image, info=info_bytes))
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imgsim.analyses import ImageFlags, image_flags
 from imgsim.collection._inputs import content_digest
 from imgsim.collection._store import load_prepared, prepared_path, store_prepared
 from imgsim.collection._top import best
@@ -42,7 +43,7 @@ from imgsim.settings import DEFAULT_MAX_PIXELS, Settings, SsimConvention, scored
 
 def _load_one(
     entry: Entry, settings: Settings, max_pixels: int, cache: Path | None
-) -> tuple[np.ndarray, ImageInfo, str] | ImageError:
+) -> tuple[np.ndarray, ImageInfo, ImageFlags, str] | ImageError:
     source = entry.source
     if isinstance(source, ImageError):
         return source
@@ -67,9 +68,10 @@ def _load_one(
         return item
     image = prepare(item, settings)
     info = ImageInfo(entry.name, item.width, item.height, item.log)
+    flags = image_flags((item.width, item.height), image, settings)
     if cache is not None:
-        store_prepared(path, image, info)
-    return image, info, digest
+        store_prepared(path, image, info, flags)
+    return image, info, flags, digest
 
 
 def prepare_block(
@@ -90,19 +92,27 @@ def prepare_block(
         and written to it, keyed on content and settings.
     """
     folder = Path(cache) if cache is not None else None
-    positions, infos, digests, prepared, errors, images = [], [], [], [], [], []
+    positions, infos, digests, prepared, errors, images, flags = [], [], [], [], [], [], []
     for position, entry in entries:
         loaded = _load_one(entry, settings, max_pixels, folder)
         if isinstance(loaded, ImageError):
             errors.append((position, loaded))
             continue
-        image, info, digest = loaded
+        image, info, its_flags, digest = loaded
         positions.append(position)
         infos.append(info)
+        flags.append(its_flags)
         digests.append(digest)
         prepared.append(hashlib.sha256(image.tobytes()).hexdigest())
         images.append(image)
-    meta = BlockMeta(tuple(positions), tuple(infos), tuple(digests), tuple(prepared), tuple(errors))
+    meta = BlockMeta(
+        tuple(positions),
+        tuple(infos),
+        tuple(digests),
+        tuple(prepared),
+        tuple(errors),
+        tuple(flags),
+    )
     return Block(meta, tuple(images))
 
 

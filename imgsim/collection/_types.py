@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from imgsim.analyses import ImageFlags, pair_flags
 from imgsim.images import ImageError, ImageInfo
 from imgsim.settings import Settings
 
@@ -40,6 +41,7 @@ class BlockMeta:
     digests: tuple[str, ...]  # SHA-256 of each input's content
     prepared: tuple[str, ...]  # SHA-256 of each prepared image (equal: exact duplicates)
     errors: tuple[tuple[int, ImageError], ...]
+    flags: tuple[ImageFlags, ...]  # each image's enlargement and smooth share at the settings
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,11 +112,15 @@ class Group:
         The smallest score among the pairs that connect the group.
     exact : bool
         Whether every member is the same prepared image (exact duplicates).
+    flags : tuple of str
+        `imgsim.analyses.group_flags` of the members (``("smooth",)`` for a
+        group of smooth images), ``()`` for none.
     """
 
     members: tuple[int, ...]
     min_ssim: float
     exact: bool
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +134,11 @@ class Neighbours:
         The queries that could be read, in input order.
     references : tuple of ImageInfo or None
         The second set (``against``), in input order; None within one set.
+    image_flags : tuple of ImageFlags
+        Each query's enlargement and smooth share at the settings, in the order
+        of ``images``; `flags` gives a pair's flags from them.
+    reference_flags : tuple of ImageFlags or None
+        The same for ``references``; None within one set.
     errors : tuple of ImageError
         Inputs that could not be used (queries first, then references).
     top : int
@@ -151,6 +162,8 @@ class Neighbours:
     settings: Settings
     images: tuple[ImageInfo, ...]
     references: tuple[ImageInfo, ...] | None
+    image_flags: tuple[ImageFlags, ...]
+    reference_flags: tuple[ImageFlags, ...] | None
     errors: tuple[ImageError, ...]
     top: int
     min_ssim: float | None
@@ -171,6 +184,16 @@ class Neighbours:
     def match_names(self) -> list[str]:
         """Names that ``index`` and ``pairs.match`` refer to."""
         return [image.name for image in (self.references or self.images)]
+
+    @property
+    def match_flags(self) -> tuple[ImageFlags, ...]:
+        """The `ImageFlags` of the images that ``index`` and ``pairs.match`` refer to."""
+        return self.image_flags if self.reference_flags is None else self.reference_flags
+
+    def flags(self, query: int, match: int) -> tuple[str, ...]:
+        """The flags (`imgsim.analyses.FLAGS`) of query ``query`` and match ``match``
+        (indices as in ``index`` and ``pairs``), ``()`` for none."""
+        return pair_flags(self.image_flags[query], self.match_flags[match])
 
 
 # A part of a tile: ("triangle", rows, ()) scores every pair within rows of the

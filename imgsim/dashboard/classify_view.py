@@ -16,10 +16,12 @@ from imgsim.analyses import (
     classify,
     clusters,
     default_labels,
+    group_flags,
     labels_from_csv,
     nearest_neighbours,
 )
 from imgsim.dashboard import compare_view, compute, results, state
+from imgsim.dashboard.flag_marks import after_score, badges, show_legend
 
 MAX_QUERIES_SHOWN = 12
 
@@ -215,8 +217,13 @@ def show_queries(result: Classification, thumbnails: list[str]) -> None:
         for column, neighbour in zip(columns[2:], query.neighbours, strict=False):
             column.image(
                 thumbnails[neighbour.index],
-                caption=f"{neighbour.name} · {neighbour.label} · {neighbour.score:.3f}",
+                caption=f"{neighbour.name} · {neighbour.label} · {neighbour.score:.3f}"
+                f"{after_score(neighbour.flags)}",
             )
+    shown = queries[:MAX_QUERIES_SHOWN]
+    show_legend(
+        flag for query in shown for neighbour in query.neighbours for flag in neighbour.flags
+    )
     if len(queries) > MAX_QUERIES_SHOWN:
         st.caption(f"…and {len(queries) - MAX_QUERIES_SHOWN} more (see the CLI's JSON).")
 
@@ -226,9 +233,8 @@ def show_neighbours(result: Classification, thumbnails: list[str]) -> None:
     names = result.comparison.names
     score = result.comparison.settings.metric_name(result.metric)
     rows = []
-    for prediction, nearest in zip(
-        result.predictions, nearest_neighbours(result.comparison, result.metric), strict=True
-    ):
+    found = nearest_neighbours(result.comparison, result.metric)
+    for prediction, nearest in zip(result.predictions, found, strict=True):
         rows.append(
             {
                 "image": thumbnails[prediction.index],
@@ -236,7 +242,8 @@ def show_neighbours(result: Classification, thumbnails: list[str]) -> None:
                 "label": prediction.label,
                 "predicted": prediction.predicted,
                 "nearest": thumbnails[nearest.index] if nearest else None,
-                "nearest name": nearest.name if nearest else None,
+                # The pair's flags after the name: an eighth column would not fit 800 px.
+                "nearest name": nearest.name + after_score(nearest.flags) if nearest else None,
                 score: nearest.score if nearest else None,
             }
         )
@@ -254,6 +261,7 @@ def show_neighbours(result: Classification, thumbnails: list[str]) -> None:
         },
     )
     st.caption(f"{len(names)} images. 'predicted' leaves each labelled image out of its own vote.")
+    show_legend(flag for nearest in found if nearest for flag in nearest.flags)
 
 
 def show_clusters(result: Classification, thumbnails: list[str]) -> None:
@@ -290,11 +298,13 @@ def show_clusters(result: Classification, thumbnails: list[str]) -> None:
     groups = [group for group in clusters(comparison, threshold) if len(group) > 1]
     if not groups:
         st.caption("No two images are that similar.")
-    for number, group in enumerate(groups, start=1):
-        st.markdown(f"**Group {number}** · {len(group)} images")
+    flags = [group_flags([comparison.image_flags[index] for index in group]) for group in groups]
+    for number, (group, labelled) in enumerate(zip(groups, flags, strict=True), start=1):
+        st.markdown(f"**Group {number}** · {len(group)} images{badges(labelled, 'group')}")
         columns = st.columns(min(8, len(group)))
         for position, index in enumerate(group):
             columns[position % len(columns)].image(thumbnails[index], caption=names[index])
+    show_legend(flag for labelled in flags for flag in labelled)
     membership = pd.DataFrame(
         [
             {"name": names[index], "group": number}

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 import imgsim
+from imgsim import outputs
 from imgsim.collection import (
     CANCELLED,
     COLLECTION_VARIABLE,
@@ -39,6 +40,7 @@ from imgsim.collection import (
 )
 from imgsim.dashboard import compare_view, compute, sidebar, state
 from imgsim.dashboard.collection_pairs import NAME_KEY, open_pair
+from imgsim.dashboard.flag_marks import after_score, badges, show_legend
 from imgsim.dashboard.served import cache_dir, collections, configuration_errors, index_for
 from imgsim.images import ImageReadError, unique_names
 from imgsim.images import thumbnail as small_thumbnail
@@ -316,17 +318,20 @@ def show_groups(collection: Collection, result: Neighbours, result_id: int) -> N
     )
     names = result.names
     start = (page - 1) * GROUPS_PER_PAGE
-    for number, group in enumerate(groups[start : start + GROUPS_PER_PAGE], start + 1):
+    shown_groups = groups[start : start + GROUPS_PER_PAGE]
+    for number, group in enumerate(shown_groups, start + 1):
         members = [names[i] for i in group.members]
         exact = " · exact duplicates" if group.exact else ""
+        # A group of smooth images is labelled so: its high scores may mean little.
         st.markdown(
             f"**Group {number}**: {len(members)} images · lowest pair {score} "
-            f"{group.min_ssim:.3f}{exact}"
+            f"{group.min_ssim:.3f}{exact}{badges(group.flags, 'group')}"
         )
         shown = members[:SHOWN_PER_GROUP]
         thumbnail_row(collection, shown, shown)
         if len(members) > len(shown):
             st.caption(f"and {len(members) - len(shown)} more (all are in the CSV)")
+    show_legend(flag for group in shown_groups for flag in group.flags)
     st.download_button(
         "Download the groups (CSV)",
         groups_csv(groups, names, result.settings.score_key),
@@ -361,17 +366,25 @@ def groups_summary(count: int, threshold: float, score: str = "SSIM") -> str:
 
 
 def groups_csv(groups: Sequence[Group], names: list[str], score: str = "ssim") -> str:
-    """One row per member: ``group,size,min_<score>,exact,name`` (groups numbered from 1).
+    """One row per member: ``group,size,min_<score>,exact,name,flags`` (groups
+    numbered from 1; the group's flags joined by ``;`` as in the CLI's CSV).
 
     ``score`` is the convention's `imgsim.settings.score_key`, as in the CLI's tables.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["group", "size", f"min_{score}", "exact", "name"])
+    writer.writerow(["group", "size", f"min_{score}", "exact", "name", "flags"])
     for number, group in enumerate(groups, 1):
         for member in group.members:
             writer.writerow(
-                [number, len(group.members), repr(group.min_ssim), group.exact, names[member]]
+                [
+                    number,
+                    len(group.members),
+                    repr(group.min_ssim),
+                    group.exact,
+                    names[member],
+                    outputs.flags_cell(group.flags),
+                ]
             )
     return buffer.getvalue()
 
@@ -466,7 +479,10 @@ def show_matches(
                 # "content": its own width, shrunk to a narrow window's column.
                 st.image(image, caption=match.name, width="content")
             psnr = "∞" if math.isinf(match.psnr) else f"{match.psnr:.1f}"
-            st.caption(f"{score} {match.ssim:.3f} · MSE {match.mse:.1f} · PSNR {psnr} dB")
+            st.caption(
+                f"{score} {match.ssim:.3f} · MSE {match.mse:.1f} · PSNR {psnr} dB"
+                f"{after_score(match.flags)}"
+            )
             st.button(
                 "Inspect",
                 key=f"collection_inspect_{row}_{rank}",
@@ -474,3 +490,4 @@ def show_matches(
                 args=(collection.name, first, match.name),
                 help=f"Open the pair inspector on this image and {match.name}",
             )
+    show_legend(flag for match in found[:MATCHES_SHOWN] for flag in match.flags)

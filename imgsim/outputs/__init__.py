@@ -13,6 +13,7 @@ from imgsim.outputs._format import (
     to_json_text,
 )
 from imgsim.outputs._neighbours import (
+    flags_cell,
     neighbour_rows,
     neighbours_tables,
     neighbours_to_csv,
@@ -57,6 +58,7 @@ __all__ = [
     "csv_number",
     "errors_list",
     "finite_or_none",
+    "flags_cell",
     "images_list",
     "inspection_to_dict",
     "inspection_to_table",

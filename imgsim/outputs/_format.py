@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from imgsim.analyses import FLAGS, ImageFlags
+from imgsim.analyses import FLAGS, ImageFlags, flags_text
 from imgsim.images import ImageError, ImageInfo
 
 
@@ -67,3 +67,17 @@ def align_columns(rows: Sequence[Sequence[str]], left: int, last_left: bool = Fa
         ).rstrip()
         for row in rows
     )
+
+
+def flags_after_score(flags: Sequence[str]) -> str:
+    """Flags after a score in a text table, ``"0.93" + ", smooth"``; ``""`` for none."""
+    return f", {flags_text(flags)}" if flags else ""
+
+
+def flag_notes_block(flags: Iterable[str]) -> list[str]:
+    """The lines under a text table that say what the flags it shows mean; none
+    when it shows none."""
+    notes = flag_notes(flags)
+    if not notes:
+        return []
+    return ["", "The scores are exact; a flag says why one may mislead:", *notes]

@@ -1,15 +1,19 @@
 """`neighbours` results as JSON, CSV, Parquet or a text table (the CLI's formats).
 
-JSON contract: ``{"settings", "images", "references" (with --against), "errors",
-"neighbours": [{"name", "matches": [{"name", "ssim", "mse", "psnr"}]}], "pairs":
-[{"a", "b", "ssim", "mse", "psnr", "exact"}], "grouping": "chained" and "groups":
-[{"names", "min_ssim", "exact"}] (with --min-ssim)}``; infinite PSNR is null,
-as in compare's contract.
+JSON contract: ``{"settings", "images": [{"name", "width", "height",
+"upsampled", "smooth"}], "references" (with --against, the same keys), "errors",
+"neighbours": [{"name", "matches": [{"name", "ssim", "mse", "psnr", "flags"}]}],
+"pairs": [{"a", "b", "ssim", "mse", "psnr", "exact", "flags"}], "grouping":
+"chained" and "groups": [{"names", "min_ssim", "exact", "flags"}] (with
+--min-ssim)}``; infinite PSNR is null, as in compare's contract. ``flags`` lists
+names from `imgsim.analyses.FLAGS` (``[]`` for none): a pair's `pair_flags`, a
+group's `group_flags`.
 Under the MS-SSIM convention the score's keys and columns are ``ms_ssim`` and
 ``min_ms_ssim`` (`Settings.score_key`).
-CSV and Parquet: one row per (query, rank, match, ssim, mse, psnr); with
+CSV and Parquet: one row per (query, rank, match, ssim, mse, psnr, flags); with
 --min-ssim, sibling files (``out.pairs.parquet``, ``out.groups.parquet``) hold one
-row per (a, b, ssim, mse, psnr, exact) and per (group, name, min_ssim, exact).
+row per (a, b, ssim, mse, psnr, exact, flags) and per (group, name, min_ssim,
+exact, flags). A ``flags`` cell joins the flags with ``;`` (empty for none).
 """
 
 from __future__ import annotations
@@ -25,15 +29,17 @@ from imgsim.outputs._format import (
     align_columns,
     errors_list,
     finite_or_none,
+    flag_notes_block,
+    flags_after_score,
     images_list,
     to_json_text,
 )
 from imgsim.outputs._provenance import provenance, with_provenance
-from imgsim.outputs._report import settings_line, zero_footnote
+from imgsim.outputs._report import CSV_FLAG_SEPARATOR, settings_line, zero_footnote
 
-ROW_COLUMNS = ("query", "rank", "match", "ssim", "mse", "psnr")
-PAIR_COLUMNS = ("a", "b", "ssim", "mse", "psnr", "exact")
-GROUP_COLUMNS = ("group", "name", "min_ssim", "exact")
+ROW_COLUMNS = ("query", "rank", "match", "ssim", "mse", "psnr", "flags")
+PAIR_COLUMNS = ("a", "b", "ssim", "mse", "psnr", "exact", "flags")
+GROUP_COLUMNS = ("group", "name", "min_ssim", "exact", "flags")
 
 
 def neighbours_with_provenance(document: dict[str, Any], result: Neighbours) -> dict[str, Any]:
@@ -56,17 +62,23 @@ def neighbours_to_dict(result: Neighbours) -> dict[str, Any]:
             "top": result.top,
             f"min_{score}": result.min_ssim,
         },
-        "images": images_list(result.images),
+        "images": images_list(result.images, result.image_flags),
     }
     if result.references is not None:
-        document["references"] = images_list(result.references)
+        document["references"] = images_list(result.references, result.reference_flags or ())
     document["errors"] = errors_list(result.errors)
     document["neighbours"] = [
         {
             "name": names[query],
             "matches": [
-                {"name": match, score: ssim, "mse": mse, "psnr": finite_or_none(psnr)}
-                for _, match, ssim, mse, psnr in _matches(result, query)
+                {
+                    "name": match,
+                    score: ssim,
+                    "mse": mse,
+                    "psnr": finite_or_none(psnr),
+                    "flags": list(flags),
+                }
+                for _, match, ssim, mse, psnr, flags in _matches(result, query)
             ],
         }
         for query in range(len(names))
@@ -81,6 +93,7 @@ def neighbours_to_dict(result: Neighbours) -> dict[str, Any]:
                 "mse": float(mse),
                 "psnr": finite_or_none(float(psnr)),
                 "exact": bool(mse == 0),
+                "flags": list(result.flags(a, b)),
             }
             for a, b, ssim, mse, psnr in zip(
                 pairs.query, pairs.match, pairs.ssim, pairs.mse, pairs.psnr, strict=True
@@ -95,6 +108,7 @@ def neighbours_to_dict(result: Neighbours) -> dict[str, Any]:
                 "names": [names[i] for i in group.members],
                 f"min_{score}": group.min_ssim,
                 "exact": group.exact,
+                "flags": list(group.flags),
             }
             for group in result.groups
         ]
@@ -105,8 +119,13 @@ def neighbours_to_json(result: Neighbours) -> str:
     return to_json_text(neighbours_to_dict(result))
 
 
-def _matches(result: Neighbours, query: int) -> Iterator[tuple[int, str, float, float, float]]:
-    """(rank from 1, match name, ssim, mse, psnr) of one query's matches."""
+Flags = tuple[str, ...]
+
+
+def _matches(
+    result: Neighbours, query: int
+) -> Iterator[tuple[int, str, float, float, float, Flags]]:
+    """(rank from 1, match name, ssim, mse, psnr, the pair's flags) of one query's matches."""
     names = result.match_names
     for rank, match in enumerate(result.index[query], start=1):
         if match < 0:
@@ -118,39 +137,63 @@ def _matches(result: Neighbours, query: int) -> Iterator[tuple[int, str, float, 
             float(result.ssim[query, slot]),
             float(result.mse[query, slot]),
             float(result.psnr[query, slot]),
+            result.flags(query, match),
         )
 
 
-def neighbour_rows(result: Neighbours) -> Iterator[tuple[str, int, str, float, float, float]]:
-    """One row per (query, rank, match, ssim, mse, psnr), queries in input order."""
+def flags_cell(flags: Flags) -> str:
+    """Flags in one CSV or Parquet cell: ``"upsampled;smooth"``, ``""`` for none."""
+    return CSV_FLAG_SEPARATOR.join(flags)
+
+
+def neighbour_rows(
+    result: Neighbours,
+) -> Iterator[tuple[str, int, str, float, float, float, str]]:
+    """One row per (query, rank, match, ssim, mse, psnr, flags), queries in input order."""
     for query, name in enumerate(result.names):
-        for rank, match, ssim, mse, psnr in _matches(result, query):
-            yield name, rank, match, ssim, mse, psnr
+        for rank, match, ssim, mse, psnr, flags in _matches(result, query):
+            yield name, rank, match, ssim, mse, psnr, flags_cell(flags)
 
 
-def pair_rows(result: Neighbours) -> Iterator[tuple[str, str, float, float, float, bool]]:
-    """One row per pair at or above ``min_ssim``: (a, b, ssim, mse, psnr, exact), as JSON's."""
+def pair_rows(result: Neighbours) -> Iterator[tuple[str, str, float, float, float, bool, str]]:
+    """One row per pair at or above ``min_ssim``: (a, b, ssim, mse, psnr, exact, flags),
+    as JSON's."""
     pairs, names, matches = result.pairs, result.names, result.match_names
     if pairs is None:
         return
     for a, b, ssim, mse, psnr in zip(
         pairs.query, pairs.match, pairs.ssim, pairs.mse, pairs.psnr, strict=True
     ):
-        yield names[a], matches[b], float(ssim), float(mse), float(psnr), bool(mse == 0)
+        yield (
+            names[a],
+            matches[b],
+            float(ssim),
+            float(mse),
+            float(psnr),
+            bool(mse == 0),
+            flags_cell(result.flags(a, b)),
+        )
 
 
-def group_rows(result: Neighbours) -> Iterator[tuple[int, str, float, bool]]:
-    """One row per member of each group: (group from 1, name, min_ssim, exact), largest first."""
+def group_rows(result: Neighbours) -> Iterator[tuple[int, str, float, bool, str]]:
+    """One row per member of each group: (group from 1, name, min_ssim, exact, the
+    group's flags), largest first."""
     for number, group in enumerate(result.groups or (), start=1):
         for member in group.members:
-            yield number, result.names[member], group.min_ssim, group.exact
+            yield number, result.names[member], group.min_ssim, group.exact, flags_cell(group.flags)
 
 
 # Each table: its columns and their Arrow types (by name, as pyarrow is imported late).
 TABLES = {
-    "rows": (ROW_COLUMNS, ("string", "int32", "string", "float64", "float64", "float64")),
-    "pairs": (PAIR_COLUMNS, ("string", "string", "float64", "float64", "float64", "bool_")),
-    "groups": (GROUP_COLUMNS, ("int32", "string", "float64", "bool_")),
+    "rows": (
+        ROW_COLUMNS,
+        ("string", "int32", "string", "float64", "float64", "float64", "string"),
+    ),
+    "pairs": (
+        PAIR_COLUMNS,
+        ("string", "string", "float64", "float64", "float64", "bool_", "string"),
+    ),
+    "groups": (GROUP_COLUMNS, ("int32", "string", "float64", "bool_", "string")),
 }
 TABLE_ROWS = {"rows": neighbour_rows, "pairs": pair_rows, "groups": group_rows}
 
@@ -222,7 +265,10 @@ def neighbours_to_table(result: Neighbours) -> str:
     table = [("image", f"best matches ({score})")] + [
         (
             name,
-            ", ".join(f"{match} ({ssim:.4f})" for _, match, ssim, _, _ in _matches(result, query)),
+            ", ".join(
+                f"{match} ({ssim:.4f}{flags_after_score(flags)})"
+                for _, match, ssim, _, _, flags in _matches(result, query)
+            ),
         )
         for query, name in enumerate(result.names)
     ]
@@ -237,6 +283,16 @@ def neighbours_to_table(result: Neighbours) -> str:
         for group in result.groups:
             kind = "exact duplicates" if group.exact else f"min {score} {group.min_ssim:.4f}"
             names = ", ".join(result.names[i] for i in group.members)
-            lines.append(f"  {names} ({kind})")
+            lines.append(f"  {names} ({kind}{flags_after_score(group.flags)})")
     lines += zero_footnote(settings, result.ssim)
+    lines += flag_notes_block(_shown_flags(result))
     return "\n".join(lines) + "\n"
+
+
+def _shown_flags(result: Neighbours) -> Iterator[str]:
+    """Every flag the table shows: its matches' and its groups'."""
+    for query in range(len(result.names)):
+        for *_, flags in _matches(result, query):
+            yield from flags
+    for group in result.groups or ():
+        yield from group.flags

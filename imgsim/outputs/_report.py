@@ -10,8 +10,11 @@ compare ``{"settings", "images": [{"name", "width", "height", "upsampled",
 "kendall_tau"}``, diff ``{"settings", "a",
 "b", "ssim", "mse", "psnr", "threshold", "regions", "changed_fraction", "terms":
 {"luminance", "contrast", "structure"}}``,
-classify ``{"settings", "images", "errors", "loo", "predictions", "clustering":
-"complete-linkage", "clusters"}``.
+classify ``{"settings", "images": [{"name", "width", "height", "upsampled",
+"smooth", "label"}], "errors", "loo", "predictions": [{"name", "label",
+"predicted", "neighbours": [{"name", "label", "score", "flags"}], "margin"}],
+"clustering": "complete-linkage", "clusters"}`` (a neighbour's ``flags`` are its
+pair's, from `imgsim.analyses.FLAGS`).
 Under the MS-SSIM convention, every ``"ssim"`` key above that holds the score
 is ``"ms_ssim"`` instead (`Settings.score_key`); a region's ``"ssim"`` stays, as
 it is the local SSIM map's mean. Every CLI document ends with ``"provenance"``
@@ -42,7 +45,8 @@ from imgsim.outputs._format import (
     csv_number,
     errors_list,
     finite_or_none,
-    flag_notes,
+    flag_notes_block,
+    flags_after_score,
     images_list,
     to_json_text,
 )
@@ -173,9 +177,8 @@ def to_table(result: Comparison) -> str:
         f"{settings_line(settings)}"
     )
     footnote = zero_footnote(settings, [pair.ssim for pair in pairs])
-    notes = flag_notes(flag for pair in pairs for flag in pair.flags)
+    notes = flag_notes_block(flag for pair in pairs for flag in pair.flags)
     if notes:
-        notes = ["", "The scores are exact; a flag says why one may mislead:", *notes]
         notes += ["", "Flagged images:", *image_notes(result)]
     lines = [header, "", align_columns(rows, left=2, last_left=flagged), *footnote, *notes]
     return "\n".join(lines) + "\n"
@@ -328,8 +331,10 @@ def inspection_to_table(result: PairInspection) -> str:
 
 def classification_to_dict(result: Classification, labels_source: str) -> dict[str, Any]:
     """The classify command's JSON contract (the chosen metric's leave-one-out)."""
-    names = result.comparison.names
+    comparison = result.comparison
+    names = comparison.names
     loo = result.loo[result.metric]
+    images = images_list(comparison.images, comparison.image_flags)
     return {
         "settings": {
             **result.comparison.settings.to_dict(),
@@ -338,8 +343,9 @@ def classification_to_dict(result: Classification, labels_source: str) -> dict[s
             "threshold": result.threshold,
             "labels": labels_source,
         },
+        # Each image's size, enlargement and smooth share (as compare's), then its label.
         "images": [
-            {"name": name, "label": label} for name, label in zip(names, result.labels, strict=True)
+            {**image, "label": label} for image, label in zip(images, result.labels, strict=True)
         ],
         "errors": errors_list(result.comparison.errors),
         "loo": {
@@ -358,6 +364,7 @@ def classification_to_dict(result: Classification, labels_source: str) -> dict[s
                         "name": neighbour.name,
                         "label": neighbour.label,
                         "score": finite_or_none(neighbour.score),
+                        "flags": list(neighbour.flags),
                     }
                     for neighbour in prediction.neighbours
                 ],
@@ -394,7 +401,9 @@ def classification_to_table(result: Classification) -> str:
     if result.queries:
         query_rows = [("query", "predicted", "margin", "best matches")]
         for query in result.queries:
-            matches = ", ".join(f"{n.name} ({n.score:.3f})" for n in query.neighbours)
+            matches = ", ".join(
+                f"{n.name} ({n.score:.3f}{flags_after_score(n.flags)})" for n in query.neighbours
+            )
             margin = "" if finite_or_none(query.margin) is None else f"{query.margin:.3f}"
             query_rows.append((query.name, str(query.predicted), margin, matches))
         lines += [align_columns(query_rows, left=4), ""]
@@ -404,4 +413,7 @@ def classification_to_table(result: Classification) -> str:
         f"linkage: every pair in a group at or above it): {len(groups)}"
     )
     lines += ["  " + ", ".join(names[index] for index in group) for group in groups]
+    lines += flag_notes_block(
+        flag for query in result.queries for n in query.neighbours for flag in n.flags
+    )
     return "\n".join(lines) + "\n"

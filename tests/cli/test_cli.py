@@ -750,7 +750,7 @@ def test_classify_json_follows_the_contract(shape_folders):
     assert output["loo"]["baseline_accuracy"] == 0.5
     first = output["predictions"][0]
     assert set(first) == {"name", "label", "predicted", "neighbours", "margin"}
-    assert set(first["neighbours"][0]) == {"name", "label", "score"}
+    assert set(first["neighbours"][0]) == {"name", "label", "score", "flags"}
     files = sorted((shape_folders / "circle").iterdir()) + sorted(
         (shape_folders / "square").iterdir()
     )

@@ -57,6 +57,7 @@ def test_identical_prepared_images_are_flagged_as_exact_duplicates(collection, t
             "names": ["img-000.png", "img-copy.png"],
             "min_ssim": document["groups"][0]["min_ssim"],
             "exact": True,
+            "flags": [],
         }
     ]
     (pair,) = document["pairs"]
@@ -180,11 +181,14 @@ def test_json_follows_the_contract(collection):
     assert [image["name"] for image in document["references"]] == [
         path.name for path in collection[4:8]
     ]
-    assert set(document["images"][0]) == {"name", "width", "height"}
+    for images in (document["images"], document["references"]):
+        assert all(
+            set(image) == {"name", "width", "height", "upsampled", "smooth"} for image in images
+        )
     for entry in document["neighbours"]:
         assert len(entry["matches"]) == 2
         for match in entry["matches"]:
-            assert set(match) == {"name", "ssim", "mse", "psnr"}
+            assert set(match) == {"name", "ssim", "mse", "psnr", "flags"}
     assert len(document["pairs"]) == 16  # every cross pair is >= -1
     within = strict_json(
         run_cli(
@@ -211,7 +215,7 @@ def test_csv_and_parquet_have_one_row_per_query_rank_and_match(collection, tmp_p
     done = run_cli("neighbours", *inputs, "--size", "32", "--format", "parquet", "-o", parquet)
     assert done.returncode == 0, done.stderr
     table = pq.read_table(parquet)
-    assert table.column_names == ["query", "rank", "match", "ssim", "mse", "psnr"]
+    assert table.column_names == ["query", "rank", "match", "ssim", "mse", "psnr", "flags"]
     assert [str(field.type) for field in table.schema] == [
         "string",
         "int32",
@@ -219,6 +223,7 @@ def test_csv_and_parquet_have_one_row_per_query_rank_and_match(collection, tmp_p
         "double",
         "double",
         "double",
+        "string",
     ]
     rows = table.to_pylist()
     assert len(rows) == 4 * 3
@@ -231,9 +236,9 @@ def test_csv_and_parquet_have_one_row_per_query_rank_and_match(collection, tmp_p
         None,
     )
     csv_lines = run_cli("neighbours", *inputs, "--size", "32", "--format", "csv").stdout
-    assert csv_lines.splitlines()[0] == "query,rank,match,ssim,mse,psnr"
+    assert csv_lines.splitlines()[0] == "query,rank,match,ssim,mse,psnr,flags"
     assert len(csv_lines.splitlines()) == 1 + 4 * 3
-    assert csv_lines.splitlines()[1].endswith(",0.0,inf")
+    assert csv_lines.splitlines()[1].endswith(",0.0,inf,")  # no flags
     refused = run_cli("neighbours", *inputs, "--format", "parquet")
     assert refused.returncode == 2 and "-o FILE" in refused.stderr
 
@@ -263,11 +268,18 @@ def test_pairs_and_groups_at_min_ssim_go_to_sibling_files_equal_to_json(collecti
                 min_ssim=float(member["min_ssim"]),
                 exact=member["exact"] == "True",
             )
+    for row in (*pairs, *members):  # one cell, the flags joined by ";"
+        row["flags"] = row["flags"].split(";") if row["flags"] else []
     assert pairs == document["pairs"]
     groups = [
-        {"names": [m["name"] for m in members if m["group"] == number], "min_ssim": ms, "exact": ex}
-        for number, ms, ex in dict.fromkeys(
-            (m["group"], m["min_ssim"], m["exact"]) for m in members
+        {
+            "names": [m["name"] for m in members if m["group"] == number],
+            "min_ssim": ms,
+            "exact": ex,
+            "flags": flags.split(";") if flags else [],
+        }
+        for number, ms, ex, flags in dict.fromkeys(
+            (m["group"], m["min_ssim"], m["exact"], ";".join(m["flags"])) for m in members
         )
     ]
     assert groups == document["groups"]

@@ -64,6 +64,7 @@ def test_a_dask_cluster_gives_the_local_results(
     assert np.array_equal(distributed.mse, local.mse)
     assert np.array_equal(distributed.pairs.ssim, local.pairs.ssim)
     assert distributed.groups == local.groups
+    assert distributed.image_flags == local.image_flags  # made on the workers, sent back
     assert cli.returncode == 0, cli.stderr
     here = strict_json(
         run_cli("neighbours", *collection, "--size", "32", "--top", "3", "--format", "json").stdout

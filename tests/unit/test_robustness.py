@@ -124,7 +124,7 @@ def test_scores_are_keyed_by_their_own_name_in_every_document(tmp_path, conventi
     assert f"min_{key}" in document["settings"]
     assert key in document["neighbours"][0]["matches"][0]
     assert key in document["pairs"][0] and f"min_{key}" in document["groups"][0]
-    assert neighbours_to_csv(found).splitlines()[0] == f"query,rank,match,{key},mse,psnr"
+    assert neighbours_to_csv(found).splitlines()[0] == f"query,rank,match,{key},mse,psnr,flags"
     other = "ssim" if key == "ms_ssim" else "ms_ssim"
     assert other not in to_dict(compared)["pairs"][0]
 
