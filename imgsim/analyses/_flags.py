@@ -109,14 +109,17 @@ def image_flags(size: tuple[int, int], prepared: np.ndarray, settings: Settings)
 
 def pair_flags(a: ImageFlags, b: ImageFlags) -> tuple[str, ...]:
     """The flags of a pair, in `FLAGS` order; empty when the score can be read as is."""
-    aspects = max(a.aspect, b.aspect) / min(a.aspect, b.aspect)
-    raised = {
-        "tiny": a.tiny or b.tiny,
-        "upsampled": "upsampled" in a.flags or "upsampled" in b.flags,
-        "smooth": min(a.smooth, b.smooth) > SMOOTH_SHARE,
-        "size-mismatch": aspects > ASPECT_TOLERANCE,
-    }
-    return tuple(flag for flag in FLAGS if raised[flag])
+    # Plain tests, no intermediate dict: collections call this once per kept pair.
+    flags = []
+    if a.tiny or b.tiny:
+        flags.append("tiny")
+    if a.upsampled >= UPSAMPLED_FACTOR or b.upsampled >= UPSAMPLED_FACTOR:
+        flags.append("upsampled")
+    if a.smooth > SMOOTH_SHARE and b.smooth > SMOOTH_SHARE:
+        flags.append("smooth")
+    if max(a.aspect, b.aspect) / min(a.aspect, b.aspect) > ASPECT_TOLERANCE:
+        flags.append("size-mismatch")
+    return tuple(flags)
 
 
 def group_flags(members: Sequence[ImageFlags]) -> tuple[str, ...]:
